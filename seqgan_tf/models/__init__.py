@@ -1,0 +1,5 @@
+from seqgan_tf.models.discriminator import Discriminator
+from seqgan_tf.models.generator import Generator
+from seqgan_tf.models.oracle import OracleLSTM
+
+__all__ = ["Discriminator", "Generator", "OracleLSTM"]

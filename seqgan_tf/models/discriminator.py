@@ -1,0 +1,182 @@
+"""The SeqGAN discriminator: a CNN text classifier whose P(real) is the reward.
+
+Filters of many widths, max over time, highway, dropout, 2-way output.
+"""
+
+import keras
+from keras import ops
+
+PAPER_FILTER_SIZES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20)
+PAPER_NUM_FILTERS = (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160)
+
+
+@keras.saving.register_keras_serializable(package="seqgan_tf")
+class Discriminator(keras.Model):
+    """CNN over token embeddings that tells real sequences from generated ones.
+
+    Each width in `filter_sizes` is a `Conv1D` over the `[B, T, E]` embedded
+    sequence (the embedding dimensions are the channels, which equals the
+    authors' conv2d over a one-channel `[B, T, E, 1]` image and runs much
+    faster), followed by ReLU and a max over time. The pooled features pass
+    through `highway_layers` highway layers (gate bias -2 as in the authors'
+    code), dropout, and a dense layer to two logits: index 0 is "generated",
+    index 1 is "real". `l2_reg` is the authors' coefficient on
+    `tf.nn.l2_loss` (half the sum of squares) of the output layer's kernel
+    and bias, added through Keras regularizers.
+
+    Widths longer than `sequence_length` are rejected: such a filter has no
+    valid window.
+
+    Args:
+        vocabulary_size: int. Number of token ids.
+        sequence_length: int. Length of the input sequences.
+        embedding_dim: int. Size of the token embedding (U(-1, 1) init).
+        filter_sizes: sequence of ints. Convolution widths.
+        num_filters: sequence of ints, one per width.
+        highway_layers: int. Number of highway layers.
+        dropout: float. Dropout rate before the output layer (the authors'
+            keep probability 0.75 is a rate of 0.25); off outside training.
+        l2_reg: float. L2 coefficient on the output layer.
+
+    Example:
+
+    ```python
+    discriminator = seqgan_tf.Discriminator(
+        vocabulary_size=26, sequence_length=12,
+        filter_sizes=(2, 3), num_filters=(4, 4),
+    )
+    p_real = discriminator.predict_real(token_ids)  # [B]
+    ```
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        sequence_length,
+        embedding_dim=64,
+        filter_sizes=PAPER_FILTER_SIZES,
+        num_filters=PAPER_NUM_FILTERS,
+        highway_layers=1,
+        dropout=0.25,
+        l2_reg=0.2,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        filter_sizes = tuple(int(w) for w in filter_sizes)
+        num_filters = tuple(int(n) for n in num_filters)
+        if len(filter_sizes) != len(num_filters) or not filter_sizes:
+            raise ValueError(
+                "`filter_sizes` and `num_filters` must be non-empty and of the "
+                f"same length, got {len(filter_sizes)} and {len(num_filters)}."
+            )
+        for name, value in [
+            ("vocabulary_size", vocabulary_size),
+            ("sequence_length", sequence_length),
+            ("embedding_dim", embedding_dim),
+        ]:
+            if int(value) < 1:
+                raise ValueError(f"`{name}` must be a positive integer, got {value}.")
+        bad = [w for w in filter_sizes if not 1 <= w <= int(sequence_length)]
+        if bad or min(num_filters) < 1:
+            raise ValueError(
+                f"Every filter width must be in [1, sequence_length="
+                f"{sequence_length}] and every filter count positive; got "
+                f"filter_sizes={filter_sizes}, num_filters={num_filters}."
+            )
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1), got {dropout}.")
+        self.vocabulary_size = int(vocabulary_size)
+        self.sequence_length = int(sequence_length)
+        self.embedding_dim = int(embedding_dim)
+        self.filter_sizes = filter_sizes
+        self.num_filters = num_filters
+        self.highway_layers = int(highway_layers)
+        self.dropout = float(dropout)
+        self.l2_reg = float(l2_reg)
+
+        self.embedding = keras.layers.Embedding(
+            self.vocabulary_size,
+            self.embedding_dim,
+            embeddings_initializer=keras.initializers.RandomUniform(-1.0, 1.0),
+            name="embedding",
+        )
+        self.convolutions = [
+            keras.layers.Conv1D(
+                filters,
+                width,
+                activation="relu",
+                kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.1),
+                bias_initializer=keras.initializers.Constant(0.1),
+                name=f"conv_{width}",
+            )
+            for width, filters in zip(self.filter_sizes, self.num_filters)
+        ]
+        features = sum(self.num_filters)
+        self.highway_transforms = [
+            keras.layers.Dense(features, activation="relu", name=f"highway_{i}")
+            for i in range(self.highway_layers)
+        ]
+        self.highway_gates = [
+            keras.layers.Dense(
+                features,
+                activation="sigmoid",
+                bias_initializer=keras.initializers.Constant(-2.0),
+                name=f"highway_gate_{i}",
+            )
+            for i in range(self.highway_layers)
+        ]
+        self.dropout_layer = keras.layers.Dropout(self.dropout)
+        # tf.nn.l2_loss is sum(x**2) / 2; Keras' L2(l) is l * sum(x**2).
+        regularizer = keras.regularizers.L2(self.l2_reg / 2.0)
+        self.output_layer = keras.layers.Dense(
+            2,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.1),
+            bias_initializer=keras.initializers.Constant(0.1),
+            kernel_regularizer=regularizer,
+            bias_regularizer=regularizer,
+            name="output",
+        )
+        self.build((None, self.sequence_length))
+
+    def build(self, input_shape):
+        self.embedding.build(input_shape)
+        for conv in self.convolutions:
+            conv.build((None, self.sequence_length, self.embedding_dim))
+        features = sum(self.num_filters)
+        for layer in self.highway_transforms + self.highway_gates:
+            layer.build((None, features))
+        self.output_layer.build((None, features))
+        self.built = True
+
+    def call(self, token_ids, training=False):
+        embedded = self.embedding(ops.cast(token_ids, "int32"))
+        pooled = ops.concatenate(
+            [ops.max(conv(embedded), axis=1) for conv in self.convolutions],
+            axis=-1,
+        )
+        for transform, gate in zip(self.highway_transforms, self.highway_gates):
+            carry = gate(pooled)
+            pooled = carry * transform(pooled) + (1.0 - carry) * pooled
+        pooled = self.dropout_layer(pooled, training=training)
+        return self.output_layer(pooled)
+
+    def predict_real(self, token_ids):
+        """P(real) of each sequence with dropout off: the SeqGAN reward, [B]."""
+        logits = ops.cast(self(token_ids, training=False), "float32")
+        return ops.softmax(logits, axis=-1)[:, 1]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_size": self.vocabulary_size,
+                "sequence_length": self.sequence_length,
+                "embedding_dim": self.embedding_dim,
+                "filter_sizes": list(self.filter_sizes),
+                "num_filters": list(self.num_filters),
+                "highway_layers": self.highway_layers,
+                "dropout": self.dropout,
+                "l2_reg": self.l2_reg,
+            }
+        )
+        return config

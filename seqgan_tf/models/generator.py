@@ -1,0 +1,241 @@
+"""The SeqGAN generator: an LSTM language model used as a stochastic policy.
+
+Teacher-forced scoring lives here; sampling lives in `seqgan_tf.sampler`.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="seqgan_tf")
+class Generator(keras.Model):
+    """Embedding -> one LSTM layer -> dense logits over the vocabulary.
+
+    The LSTM cell is the one of the SeqGAN paper's code: gates
+    `i, f, o = sigmoid(x W + h U + b)`, candidate `tanh(x W_c + h U_c + b_c)`,
+    `c = f * c_prev + i * candidate`, `h = o * tanh(c)`; no peepholes and no
+    forget-gate bias. The first input is the embedding of `start_token`
+    and the initial state is zero. All parameters are drawn from
+    N(0, `initializer_stddev`) as in the authors' code.
+
+    Calling the model runs it teacher-forced: position `t` is predicted from
+    the tokens before it, so `call(token_ids)` returns logits of shape
+    `[batch, sequence_length, vocabulary_size]` whose row `t` is the
+    distribution of `token_ids[:, t]`.
+
+    Args:
+        vocabulary_size: int. Number of token ids.
+        sequence_length: int. Length of generated sequences.
+        embedding_dim: int. Size of the token embedding.
+        hidden_dim: int. Size of the LSTM state.
+        start_token: int. Token id fed as the first input.
+        initializer_stddev: float. Standard deviation of the normal
+            initializer used for every weight and bias.
+
+    Example:
+
+    ```python
+    generator = seqgan_tf.Generator(vocabulary_size=26, sequence_length=12)
+    token_ids = generator.generate(4, seed=(1, 2))
+    log_probs = generator.log_prob(token_ids)  # [4, 12]
+    ```
+
+    Reference:
+        Yu et al., "SeqGAN: Sequence Generative Adversarial Nets with Policy
+        Gradient", AAAI 2017 (arXiv:1609.05473).
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        sequence_length,
+        embedding_dim=32,
+        hidden_dim=32,
+        start_token=0,
+        initializer_stddev=0.1,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, value in [
+            ("vocabulary_size", vocabulary_size),
+            ("sequence_length", sequence_length),
+            ("embedding_dim", embedding_dim),
+            ("hidden_dim", hidden_dim),
+        ]:
+            if int(value) < 1:
+                raise ValueError(f"`{name}` must be a positive integer, got {value}.")
+        if not 0 <= int(start_token) < int(vocabulary_size):
+            raise ValueError(
+                f"`start_token` must be in [0, vocabulary_size={vocabulary_size}), "
+                f"got {start_token}."
+            )
+        self.vocabulary_size = int(vocabulary_size)
+        self.sequence_length = int(sequence_length)
+        self.embedding_dim = int(embedding_dim)
+        self.hidden_dim = int(hidden_dim)
+        self.start_token = int(start_token)
+        self.initializer_stddev = float(initializer_stddev)
+
+        def init():
+            return keras.initializers.RandomNormal(stddev=self.initializer_stddev)
+
+        self.embedding = keras.layers.Embedding(
+            self.vocabulary_size,
+            self.embedding_dim,
+            embeddings_initializer=init(),
+            name="embedding",
+        )
+        self.lstm = keras.layers.LSTM(
+            self.hidden_dim,
+            return_sequences=True,
+            recurrent_activation="sigmoid",
+            unit_forget_bias=False,
+            kernel_initializer=init(),
+            recurrent_initializer=init(),
+            bias_initializer=init(),
+            name="lstm",
+        )
+        self.output_projection = keras.layers.Dense(
+            self.vocabulary_size,
+            kernel_initializer=init(),
+            bias_initializer=init(),
+            name="output_projection",
+        )
+        self._sample_function = None
+        self.build((None, self.sequence_length))
+
+    def build(self, input_shape):
+        self.embedding.build(input_shape)
+        self.lstm.build((None, None, self.embedding_dim))
+        self.output_projection.build((None, self.hidden_dim))
+        self.built = True
+
+    def call(self, token_ids, training=False):
+        token_ids = ops.cast(token_ids, "int32")
+        start = ops.full_like(token_ids[:, :1], self.start_token)
+        inputs = ops.concatenate([start, token_ids[:, :-1]], axis=1)
+        hidden = self.lstm(self.embedding(inputs), training=training)
+        return self.output_projection(hidden)
+
+    def log_prob(self, token_ids, training=False):
+        """Per-token log-probabilities `log p(y_t | y_<t)`, shape [B, T]."""
+        token_ids = ops.cast(token_ids, "int32")
+        logits = self(token_ids, training=training)
+        log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
+        return ops.take_along_axis(log_probs, token_ids[..., None], axis=-1)[
+            ..., 0
+        ]
+
+    # One recurrent step, shared by every sampler and by the rollouts. It uses
+    # the LSTM layer's own weights (Keras gate order i, f, c, o), so sampling
+    # and teacher forcing can never disagree.
+    def initial_state(self, batch_size):
+        zeros = ops.zeros((batch_size, self.hidden_dim), dtype="float32")
+        return zeros, zeros
+
+    def next_state(self, token_ids, state):
+        """Feeds `token_ids` [N] into the LSTM; returns the new `(h, c)`."""
+        h, c = state
+        cell = self.lstm.cell
+        x = self.embedding(token_ids)
+        z = (
+            ops.matmul(x, cell.kernel)
+            + ops.matmul(h, cell.recurrent_kernel)
+            + cell.bias
+        )
+        i, f, g, o = ops.split(z, 4, axis=-1)
+        c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
+        h = ops.sigmoid(o) * ops.tanh(c)
+        return h, c
+
+    def logits_from_hidden(self, hidden):
+        return self.output_projection(hidden)
+
+    def generate(self, num_samples, seed=(0, 0), temperature=1.0):
+        """Samples `num_samples` sequences; returns int32 [N, T]."""
+        num_samples = int(num_samples)
+        if num_samples < 1:
+            raise ValueError(f"`num_samples` must be >= 1, got {num_samples}.")
+        prefix = tf.zeros((num_samples, self.sequence_length), tf.int32)
+        prefix_length = tf.zeros((num_samples,), tf.int32)
+        return self.complete(prefix, prefix_length, seed, temperature)
+
+    def complete(self, prefix, prefix_length, seed=(0, 0), temperature=1.0):
+        """Keeps `prefix[:, :prefix_length]` and samples the rest.
+
+        Args:
+            prefix: int [N, P] token ids, P <= sequence_length. Positions at or
+                after each row's prefix length are ignored.
+            prefix_length: int scalar or [N]; how many leading tokens to keep.
+            seed: int pair; the same seed gives the same samples.
+            temperature: float > 0; logits are divided by it.
+
+        Returns:
+            int32 [N, sequence_length].
+        """
+        prefix = tf.convert_to_tensor(prefix, tf.int32)
+        if prefix.shape.rank != 2:
+            raise ValueError(f"`prefix` must be [N, P], got shape {prefix.shape}.")
+        width = prefix.shape[1]
+        if width is not None and width > self.sequence_length:
+            raise ValueError(
+                f"`prefix` has {width} positions but the generator's "
+                f"`sequence_length` is {self.sequence_length}."
+            )
+        if float(temperature) <= 0:
+            raise ValueError(f"`temperature` must be > 0, got {temperature}.")
+        pad = self.sequence_length - tf.shape(prefix)[1]
+        prefix = tf.pad(prefix, [[0, 0], [0, pad]])
+        prefix_length = tf.broadcast_to(
+            tf.convert_to_tensor(prefix_length, tf.int32), tf.shape(prefix)[:1]
+        )
+        return self.make_sample_function()(
+            prefix,
+            prefix_length,
+            tf.convert_to_tensor(seed, tf.int32),
+            tf.convert_to_tensor(temperature, tf.float32),
+        )
+
+    def make_sample_function(self):
+        """Returns the compiled sampler, tracing it once per model."""
+        if self._sample_function is not None:
+            return self._sample_function
+        from seqgan_tf import sampler
+
+        def sample(prefix, prefix_length, seed, temperature):
+            return sampler.sample(
+                self, prefix, prefix_length, seed, temperature=temperature
+            )
+
+        if not self.run_eagerly:
+            sample = tf.function(
+                sample,
+                input_signature=[
+                    tf.TensorSpec([None, self.sequence_length], tf.int32),
+                    tf.TensorSpec([None], tf.int32),
+                    tf.TensorSpec([2], tf.int32),
+                    tf.TensorSpec([], tf.float32),
+                ],
+                jit_compile=False,
+            )
+        self._sample_function = sample
+        return sample
+
+    def compile(self, *args, **kwargs):
+        super().compile(*args, **kwargs)
+        self._sample_function = None
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_size": self.vocabulary_size,
+                "sequence_length": self.sequence_length,
+                "embedding_dim": self.embedding_dim,
+                "hidden_dim": self.hidden_dim,
+                "start_token": self.start_token,
+                "initializer_stddev": self.initializer_stddev,
+            }
+        )
+        return config

@@ -1,0 +1,121 @@
+"""Monte Carlo rollout rewards: the discriminator's verdict passed to each token.
+
+All (rollouts x prefixes x batch) completions are sampled and scored as one batch.
+"""
+
+import math
+
+import tensorflow as tf
+
+from seqgan_tf import sampler
+
+
+def rows_per_chunk(num_rollouts, sequence_length, batch_size, chunk_size):
+    """Rollouts per chunk: the largest divisor of `num_rollouts` whose
+    `rollouts * (T - 1) * B` completions fit in `chunk_size` (at least 1)."""
+    per_rollout = max(1, (sequence_length - 1) * batch_size)
+    best = 1
+    for k in range(1, num_rollouts + 1):
+        if num_rollouts % k == 0 and k * per_rollout <= chunk_size:
+            best = k
+    return best
+
+
+def rollout_rewards(
+    policy,
+    score_fn,
+    token_ids,
+    seed,
+    num_rollouts=16,
+    chunk_size=4096,
+    temperature=1.0,
+):
+    """Per-token rewards of complete sequences, as in the SeqGAN authors' code.
+
+    For `t < T` the reward of token `t` (1-based) is the mean over
+    `num_rollouts` of `score_fn` on the prefix `y_1..y_t` completed by
+    sampling from `policy`; the reward of token `T` is `score_fn(y)` itself.
+    Completions of every prefix length and every rollout share one sampler
+    call per chunk; chunks loop in a `tf.while_loop` so memory stays bounded
+    by `chunk_size` completions.
+
+    Args:
+        policy: the rollout policy, a `Generator` (the one being trained, as
+            the authors' code really does, or a delayed copy).
+        score_fn: maps int32 [N, T] token ids to float32 [N] rewards, e.g.
+            `discriminator.predict_real`.
+        token_ids: int32 [B, T] the sequences to reward.
+        seed: int32 [2] stateless seed.
+        num_rollouts: int. Monte Carlo samples per prefix.
+        chunk_size: int. Upper bound on completions sampled and scored at once.
+        temperature: float. Sampling temperature of the rollouts.
+
+    Returns:
+        float32 [B, T] rewards.
+    """
+    token_ids = tf.convert_to_tensor(token_ids, tf.int32)
+    seed = tf.convert_to_tensor(seed, tf.int32)
+    length = token_ids.shape[1]
+    batch_size = token_ids.shape[0]
+    if batch_size is None:
+        raise ValueError("`rollout_rewards` needs a static batch size.")
+    if num_rollouts < 1:
+        raise ValueError(f"`num_rollouts` must be >= 1, got {num_rollouts}.")
+    final = tf.cast(score_fn(token_ids), tf.float32)
+    if length == 1:
+        return final[:, None]
+    per_chunk = rows_per_chunk(num_rollouts, length, batch_size, chunk_size)
+    num_chunks = num_rollouts // per_chunk
+    # Row layout [rollout, prefix length, batch]: prefix lengths 1..T-1.
+    prefixes = tf.tile(token_ids, [per_chunk * (length - 1), 1])
+    prefix_length = tf.tile(
+        tf.repeat(tf.range(1, length, dtype=tf.int32), batch_size), [per_chunk]
+    )
+
+    def body(chunk, total):
+        chunk_seed = tf.random.experimental.stateless_fold_in(seed, chunk)
+        completed = sampler.sample(
+            policy, prefixes, prefix_length, chunk_seed, temperature
+        )
+        scores = tf.cast(score_fn(completed), tf.float32)
+        scores = tf.reshape(scores, [per_chunk, length - 1, batch_size])
+        return chunk + 1, total + tf.reduce_sum(scores, axis=0)
+
+    _, total = tf.while_loop(
+        lambda chunk, _: chunk < num_chunks,
+        body,
+        (tf.constant(0), tf.zeros([length - 1, batch_size], tf.float32)),
+        maximum_iterations=num_chunks,
+    )
+    intermediate = tf.transpose(total) / float(num_rollouts)
+    return tf.concat([intermediate, final[:, None]], axis=1)
+
+
+def naive_rollout_rewards(
+    policy, score_fn, token_ids, seed, num_rollouts=16, temperature=1.0
+):
+    """Reference loop shaped like the authors' `get_reward`: one sampler call
+    and one score call per (rollout, prefix length). Slow by design; used by
+    the benchmark and the tests, never by training."""
+    token_ids = tf.convert_to_tensor(token_ids, tf.int32)
+    batch_size, length = token_ids.shape
+    seed = tf.convert_to_tensor(seed, tf.int32)
+    sums = [tf.zeros([batch_size]) for _ in range(length - 1)]
+    for rollout in range(num_rollouts):
+        for given in range(1, length):
+            step_seed = tf.random.experimental.stateless_fold_in(
+                seed, rollout * length + given
+            )
+            completed = policy.complete(
+                token_ids, given, seed=step_seed, temperature=temperature
+            )
+            sums[given - 1] += tf.cast(score_fn(completed), tf.float32)
+    rewards = [s / float(num_rollouts) for s in sums]
+    rewards.append(tf.cast(score_fn(token_ids), tf.float32))
+    return tf.stack(rewards, axis=1)
+
+
+def chunk_count(num_rollouts, sequence_length, batch_size, chunk_size):
+    """How many sampler calls `rollout_rewards` makes (for logs and docs)."""
+    per_chunk = rows_per_chunk(num_rollouts, sequence_length, batch_size, chunk_size)
+    return math.ceil(num_rollouts / per_chunk)
