@@ -103,6 +103,7 @@ class Generator(keras.Model):
             name="output_projection",
         )
         self._sample_function = None
+        self._log_prob_function = None
         self.build((None, self.sequence_length))
 
     def build(self, input_shape):
@@ -222,9 +223,24 @@ class Generator(keras.Model):
         self._sample_function = sample
         return sample
 
+    def make_log_prob_function(self):
+        """Returns the compiled `log_prob`, traced once for any batch size."""
+        if self._log_prob_function is None:
+            function = self.log_prob
+            if not self.run_eagerly:
+                function = tf.function(
+                    function,
+                    input_signature=[
+                        tf.TensorSpec([None, self.sequence_length], tf.int32)
+                    ],
+                )
+            self._log_prob_function = function
+        return self._log_prob_function
+
     def compile(self, *args, **kwargs):
         super().compile(*args, **kwargs)
         self._sample_function = None
+        self._log_prob_function = None
 
     def get_config(self):
         config = super().get_config()

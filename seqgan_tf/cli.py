@@ -1,0 +1,606 @@
+"""The `seqgan-tf` command line: train, evaluate, generate.
+
+Errors in user input end in one line on stderr and exit status 2.
+"""
+
+import argparse
+import csv
+import dataclasses
+import json
+import math
+import os
+import pathlib
+import sys
+import time
+
+CONFIG_FILE = "config.json"
+REAL_DATA_FILE = "real_data.txt"
+METRICS_CSV = "metrics.csv"
+METRICS_JSON = "metrics.json"
+SUMMARY_FILE = "summary.json"
+METRIC_COLUMNS = (
+    "epoch", "phase", "g_loss", "d_loss", "d_accuracy", "mean_reward",
+    "nll_oracle", "seconds",
+)
+# The SeqGAN authors' published curve (9,984-sample evaluation).
+AUTHORS_REFERENCE = {"pretrained": 9.07, "adversarial": 8.68}
+
+
+class CLIError(Exception):
+    """Bad user input; printed as one line, exit status 2."""
+
+
+def read_token_file(path, vocabulary_size=None, sequence_length=None):
+    """Reads sequences of space-separated token ids, one a line (the authors'
+    sample format). Names the file and line of the first bad entry."""
+    import numpy as np
+
+    path = pathlib.Path(path)
+    if path.is_dir():
+        raise CLIError(f"{path} is a directory; expected a token file.")
+    if not path.exists():
+        raise CLIError(f"{path} does not exist.")
+    rows = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise CLIError(f"{path} is not UTF-8 text ({error.reason}).") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = [int(token) for token in line.split()]
+        except ValueError:
+            raise CLIError(
+                f"{path}:{number}: expected space-separated integer token ids."
+            ) from None
+        if sequence_length is not None and len(row) != sequence_length:
+            raise CLIError(
+                f"{path}:{number}: {len(row)} tokens, expected {sequence_length}."
+            )
+        if vocabulary_size is not None and any(
+            not 0 <= t < vocabulary_size for t in row
+        ):
+            raise CLIError(
+                f"{path}:{number}: token id outside [0, {vocabulary_size})."
+            )
+        rows.append(row)
+    if not rows:
+        raise CLIError(f"{path} holds no sequences.")
+    if len({len(r) for r in rows}) != 1:
+        raise CLIError(f"{path}: sequences have different lengths.")
+    return np.asarray(rows, dtype=np.int32)
+
+
+def write_token_file(path, token_ids):
+    """Writes one sequence a line, atomically (temporary file, then rename)."""
+    path = pathlib.Path(path)
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        for row in token_ids:
+            handle.write(" ".join(str(int(t)) for t in row) + "\n")
+    os.replace(temporary, path)
+
+
+def write_json(path, value):
+    path = pathlib.Path(path)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n")
+    os.replace(temporary, path)
+
+
+# --- building things from a config ----------------------------------------
+
+
+def build_oracle(config):
+    from seqgan_tf.models.oracle import OracleLSTM
+
+    if config.data.oracle == "paper":
+        return OracleLSTM.from_paper()
+    return OracleLSTM.random(
+        config.data.vocabulary_size,
+        config.data.sequence_length,
+        embedding_dim=config.generator.embedding_dim,
+        hidden_dim=config.generator.hidden_dim,
+        seed=config.data.oracle_seed,
+    )
+
+
+def build_gan(config, oracle):
+    import keras
+
+    from seqgan_tf.models.discriminator import Discriminator
+    from seqgan_tf.models.generator import Generator
+    from seqgan_tf.trainer import SeqGAN
+
+    keras.utils.set_random_seed(config.seed)
+    generator = Generator(
+        vocabulary_size=config.vocabulary_size,
+        sequence_length=config.sequence_length,
+        embedding_dim=config.generator.embedding_dim,
+        hidden_dim=config.generator.hidden_dim,
+    )
+    d = config.discriminator
+    discriminator = Discriminator(
+        vocabulary_size=config.vocabulary_size,
+        sequence_length=config.sequence_length,
+        embedding_dim=d.embedding_dim,
+        filter_sizes=d.filter_sizes,
+        num_filters=d.num_filters,
+        highway_layers=d.highway_layers,
+        dropout=d.dropout,
+        l2_reg=d.l2_reg,
+    )
+    t = config.training
+    gan = SeqGAN(
+        generator,
+        discriminator,
+        oracle=oracle,
+        batch_size=t.batch_size,
+        num_negatives=t.num_negatives,
+        discriminator_epochs=t.discriminator_epochs,
+        generator_steps=t.generator_steps,
+        discriminator_steps=t.discriminator_steps,
+        num_rollouts=t.num_rollouts,
+        rollout_policy=t.rollout_policy,
+        rollout_update_rate=t.rollout_update_rate,
+        rollout_chunk_size=t.rollout_chunk_size,
+        reward=t.reward,
+        constant_reward=t.constant_reward,
+        pg_reduction=t.pg_reduction,
+        generator_shuffle=t.generator_shuffle,
+        eval_every=t.eval_every,
+        eval_samples=t.eval_samples,
+        seed=config.seed,
+    )
+    g = config.generator
+    gan.compile(
+        g_optimizer=keras.optimizers.Adam(g.learning_rate, global_clipnorm=g.clip_norm),
+        pg_optimizer=keras.optimizers.Adam(
+            g.learning_rate, global_clipnorm=g.clip_norm
+        ),
+        d_optimizer=keras.optimizers.Adam(d.learning_rate),
+    )
+    return gan
+
+
+def load_run_config(run_dir):
+    from seqgan_tf.config import ConfigError
+    from seqgan_tf.config import ExperimentConfig
+
+    path = pathlib.Path(run_dir) / CONFIG_FILE
+    if not pathlib.Path(run_dir).is_dir():
+        raise CLIError(f"{run_dir} is not a run directory (it does not exist).")
+    if not path.exists():
+        raise CLIError(f"{run_dir} has no {CONFIG_FILE}; is it a seqgan-tf run?")
+    try:
+        return ExperimentConfig.from_dict(json.loads(path.read_text())).validate()
+    except (json.JSONDecodeError, ConfigError) as error:
+        raise CLIError(f"{path} is not a valid run config: {error}") from None
+
+
+def restore(gan, run_dir, checkpoint=None):
+    """Restores the newest (or the given) checkpoint; returns its epoch.
+
+    A checkpoint that cannot be read is an error naming the file: training
+    never silently starts over on top of a damaged run.
+    """
+    import tensorflow as tf
+
+    from seqgan_tf.trainer import checkpoint_for
+
+    epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+    ckpt = checkpoint_for(gan, epoch)
+    directory = pathlib.Path(run_dir) / "checkpoints"
+    manager = tf.train.CheckpointManager(ckpt, str(directory), max_to_keep=3)
+    path = checkpoint or manager.latest_checkpoint
+    if path is None:
+        return manager, epoch, None
+    try:
+        ckpt.read(path).assert_existing_objects_matched().expect_partial()
+    except (tf.errors.OpError, AssertionError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0][:200]
+        raise CLIError(
+            f"checkpoint {path} is corrupt or from another model ({reason}); "
+            "delete it to resume from an earlier one, or use a new --output."
+        ) from None
+    return manager, epoch, path
+
+
+# --- train ---------------------------------------------------------------
+
+
+class MetricsWriter:
+    """Keras callback writing metrics.csv/metrics.json in the run directory,
+    keeping rows of earlier invocations up to the resumed epoch."""
+
+    def __new__(cls, *args, **kwargs):
+        import keras
+
+        class _Writer(keras.callbacks.Callback):
+            def __init__(self, run_dir, initial_epoch):
+                super().__init__()
+                self.csv_path = pathlib.Path(run_dir) / METRICS_CSV
+                self.json_path = pathlib.Path(run_dir) / METRICS_JSON
+                self.rows = []
+                if self.csv_path.exists():
+                    with open(self.csv_path, newline="") as handle:
+                        self.rows = [
+                            row
+                            for row in csv.DictReader(handle)
+                            if int(row["epoch"]) < initial_epoch
+                        ]
+                self._flush()
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                row = {"epoch": epoch, "phase": int(logs.get("phase", -1))}
+                for key in METRIC_COLUMNS[2:]:
+                    value = logs.get(key, math.nan)
+                    row[key] = "" if math.isnan(value) else repr(float(value))
+                self.rows.append(row)
+                self._flush()
+
+            def _flush(self):
+                temporary = self.csv_path.with_name(METRICS_CSV + ".tmp")
+                with open(temporary, "w", newline="") as handle:
+                    writer = csv.DictWriter(handle, METRIC_COLUMNS)
+                    writer.writeheader()
+                    writer.writerows(self.rows)
+                os.replace(temporary, self.csv_path)
+                write_json(self.json_path, self.rows)
+
+        return _Writer(*args, **kwargs)
+
+
+def _samples_callback(gan, run_dir, count):
+    import keras
+
+    from seqgan_tf.trainer import _EVAL
+    from seqgan_tf.trainer import seed_pair
+
+    directory = pathlib.Path(run_dir) / "samples"
+    directory.mkdir(exist_ok=True)
+
+    class SampleWriter(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs and not math.isnan(logs.get("nll_oracle", math.nan)):
+                samples = gan.generator.generate(
+                    count, seed=seed_pair(gan.seed, _EVAL, epoch, 1)
+                )
+                write_token_file(directory / f"epoch_{epoch:04d}.txt", samples.numpy())
+
+    return SampleWriter()
+
+
+class _StopAfter:
+    def __new__(cls, epochs):
+        import keras
+
+        class StopAfter(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.seen = 0
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.seen += 1
+                if self.seen >= epochs:
+                    self.model.stop_training = True
+
+        return StopAfter()
+
+
+def _config_differences(old, new):
+    old_flat, new_flat = _flatten(old.to_dict()), _flatten(new.to_dict())
+    return [
+        f"{key}: {old_flat.get(key)!r} -> {new_flat.get(key)!r}"
+        for key in sorted(set(old_flat) | set(new_flat))
+        if old_flat.get(key) != new_flat.get(key)
+    ]
+
+
+def _flatten(values, prefix=""):
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
+    return flat
+
+
+def command_train(args):
+    from seqgan_tf import config as config_lib
+
+    config = config_lib.get_preset(args.preset)
+    overrides = list(args.set or [])
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    config = config_lib.with_overrides(config, overrides).validate()
+    run_dir = pathlib.Path(args.output or f"runs/{config.preset}")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise CLIError(f"--output {run_dir} exists and is not a directory.")
+    config_path = run_dir / CONFIG_FILE
+    resuming = config_path.exists()
+    if resuming:
+        previous = load_run_config(run_dir)
+        differences = _config_differences(previous, config)
+        if differences:
+            raise CLIError(
+                f"{run_dir} holds a different run ({'; '.join(differences[:4])}); "
+                "use another --output, or the same settings to resume it."
+            )
+    elif run_dir.exists() and any(run_dir.iterdir()):
+        raise CLIError(
+            f"{run_dir} is not empty and holds no {CONFIG_FILE}; refusing to mix "
+            "a run into it. Use another --output."
+        )
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    import keras
+    import numpy as np
+
+    from seqgan_tf import metrics
+    from seqgan_tf.trainer import CheckpointCallback
+
+    started = time.perf_counter()
+    oracle = build_oracle(config)
+    real_path = run_dir / REAL_DATA_FILE
+    if real_path.exists():
+        real = read_token_file(
+            real_path, config.vocabulary_size, config.sequence_length
+        )
+    else:
+        print(f"Sampling {config.data.num_real} real sequences from the oracle...")
+        real = metrics.sample_many(oracle, config.data.num_real, seed=(config.seed, 0))
+        write_token_file(real_path, real)
+    gan = build_gan(config, oracle)
+    manager, epoch_variable, restored = restore(gan, run_dir)
+    initial_epoch = int(epoch_variable.numpy())
+    if not resuming:
+        write_json(config_path, config.to_dict())
+    t = config.training
+    total = t.generator_epochs + t.discriminator_rounds + t.adversarial_rounds
+    if restored:
+        print(f"Resuming {run_dir} from {restored} (epoch {initial_epoch}/{total}).")
+    callbacks = [
+        MetricsWriter(run_dir, initial_epoch),
+        _samples_callback(gan, run_dir, min(1000, t.eval_samples)),
+        keras.callbacks.TensorBoard(
+            str(run_dir / "tensorboard"), write_graph=False, profile_batch=0
+        ),
+        CheckpointCallback(manager, epoch_variable, every=t.checkpoint_every),
+    ]
+    if args.stop_after:
+        callbacks.append(_StopAfter(args.stop_after))
+    gan.fit(
+        real,
+        generator_epochs=t.generator_epochs,
+        discriminator_rounds=t.discriminator_rounds,
+        adversarial_rounds=t.adversarial_rounds,
+        callbacks=callbacks,
+        verbose=args.verbose,
+        initial_epoch=initial_epoch,
+    )
+    finished = int(epoch_variable.numpy())
+    summary = summarize(run_dir, config, time.perf_counter() - started, finished)
+    print_summary(summary)
+    return 0
+
+
+def summarize(run_dir, config, seconds, finished_epochs):
+    t = config.training
+    rows = json.loads((pathlib.Path(run_dir) / METRICS_JSON).read_text())
+    total = t.generator_epochs + t.discriminator_rounds + t.adversarial_rounds
+
+    def last_nll(phase):
+        values = [
+            (int(r["epoch"]), float(r["nll_oracle"]))
+            for r in rows
+            if int(r["phase"]) == phase and r["nll_oracle"] not in ("", None)
+        ]
+        return values[-1] if values else (None, None)
+
+    pre_epoch, pre_nll = last_nll(0)
+    adv_epoch, adv_nll = last_nll(2)
+    previous = {}
+    summary_path = pathlib.Path(run_dir) / SUMMARY_FILE
+    if summary_path.exists():
+        previous = json.loads(summary_path.read_text())
+    summary = {
+        "preset": config.preset,
+        "epochs_done": finished_epochs,
+        "epochs_total": total,
+        "complete": finished_epochs >= total,
+        "nll_oracle_pretrained": pre_nll,
+        "nll_oracle_pretrained_epoch": pre_epoch,
+        "nll_oracle_adversarial": adv_nll,
+        "nll_oracle_adversarial_epoch": adv_epoch,
+        "wall_seconds": previous.get("wall_seconds", 0.0) + seconds,
+        "run_dir": str(run_dir),
+    }
+    write_json(summary_path, summary)
+    return summary
+
+
+def print_summary(summary):
+    def fmt(value):
+        return "-" if value is None else f"{value:.3f}"
+
+    reference = summary["preset"] == "paper"
+    print()
+    print(f"Run {summary['run_dir']} ({summary['preset']}): "
+          f"{summary['epochs_done']}/{summary['epochs_total']} epochs, "
+          f"{summary['wall_seconds']:.0f} s of training in all.")
+    header = f"{'stage':<24}{'epoch':>8}{'NLL-oracle':>12}"
+    if reference:
+        header += f"{'authors':>10}"
+    print(header)
+    print("-" * len(header))
+    for stage, key in [("after MLE pretraining", "pretrained"),
+                       ("after adversarial", "adversarial")]:
+        epoch = summary[f"nll_oracle_{key}_epoch"]
+        line = (f"{stage:<24}{'-' if epoch is None else epoch:>8}"
+                f"{fmt(summary[f'nll_oracle_{key}']):>12}")
+        if reference:
+            line += f"{AUTHORS_REFERENCE[key]:>10.2f}"
+        print(line)
+
+
+# --- evaluate / generate -----------------------------------------------------
+
+
+def _restored_gan(run_dir, step):
+    config = load_run_config(run_dir)
+    oracle = build_oracle(config)
+    gan = build_gan(config, oracle)
+    checkpoint = None
+    if step is not None:
+        checkpoint = str(pathlib.Path(run_dir) / "checkpoints" / f"ckpt-{step}")
+        if not pathlib.Path(checkpoint + ".index").exists():
+            raise CLIError(f"{run_dir} has no checkpoint for epoch {step}.")
+    _, epoch, path = restore(gan, run_dir, checkpoint)
+    if path is None:
+        raise CLIError(f"{run_dir} has no checkpoint yet; train first.")
+    return config, gan, int(epoch.numpy())
+
+
+def command_evaluate(args):
+    from seqgan_tf import metrics
+
+    if bool(args.checkpoint) == bool(args.tokens):
+        raise CLIError("give exactly one of --checkpoint RUN_DIR or --tokens FILE.")
+    if args.samples < 1:
+        raise CLIError(f"--samples must be >= 1, got {args.samples}.")
+    if args.checkpoint:
+        config, gan, epoch = _restored_gan(args.checkpoint, args.step)
+        nll = metrics.nll_oracle(
+            gan.generator, gan.oracle, args.samples, seed=(args.seed, 1)
+        )
+        result = {"source": args.checkpoint, "epoch": epoch, "samples": args.samples}
+    else:
+        from seqgan_tf import config as config_lib
+
+        config = config_lib.with_overrides(
+            config_lib.get_preset(args.preset), args.set or []
+        ).validate()
+        oracle = build_oracle(config)
+        tokens = read_token_file(
+            args.tokens, config.vocabulary_size, config.sequence_length
+        )
+        nll = metrics.nll(oracle, tokens)
+        result = {"source": args.tokens, "samples": int(len(tokens))}
+    result["nll_oracle"] = nll
+    print(json.dumps(result))
+    return 0
+
+
+def command_generate(args):
+    if args.num_samples < 1:
+        raise CLIError(f"-n must be >= 1, got {args.num_samples}.")
+    if not args.temperature > 0:
+        raise CLIError(f"--temperature must be > 0, got {args.temperature}.")
+    from seqgan_tf import metrics
+
+    _, gan, _ = _restored_gan(args.checkpoint, args.step)
+    samples = metrics.sample_many(
+        gan.generator, args.num_samples, seed=(args.seed, 7),
+        temperature=args.temperature,
+    )
+    if args.output:
+        write_token_file(args.output, samples)
+        print(f"Wrote {len(samples)} sequences to {args.output}.")
+    else:
+        for row in samples:
+            print(" ".join(str(int(t)) for t in row))
+    return 0
+
+
+# --- entry point -------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def make_parser():
+    parser = _Parser(
+        prog="seqgan-tf",
+        description="SeqGAN for TensorFlow 2 / Keras 3.",
+    )
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    train = commands.add_parser(
+        "train", help="train a SeqGAN (default: the quick synthetic experiment)"
+    )
+    train.add_argument("--preset", default="quick",
+                       help="paper | quick | tiny (default: quick)")
+    train.add_argument("--output", help="run directory (default: runs/PRESET); "
+                       "re-running with the same one resumes it")
+    train.add_argument("--seed", type=int, help="root random seed")
+    train.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE",
+                       help="override any config field, e.g. "
+                       "--set training.adversarial_rounds=50 (repeatable)")
+    train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
+                       help="0 silent, 1 progress bars, 2 one line per epoch")
+    train.add_argument("--stop-after", type=_positive_int, metavar="EPOCHS",
+                       help="stop (with a checkpoint) after this many epochs; "
+                       "run again to continue")
+    train.set_defaults(handler=command_train)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="NLL-oracle of a checkpoint or of a token file"
+    )
+    evaluate.add_argument("--checkpoint", metavar="RUN_DIR")
+    evaluate.add_argument("--step", type=int, help="checkpoint epoch (default: latest)")
+    evaluate.add_argument("--tokens", metavar="FILE",
+                          help="sequences of space-separated token ids")
+    evaluate.add_argument("--preset", default="quick",
+                          help="the oracle of --tokens comes from this preset")
+    evaluate.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE")
+    evaluate.add_argument("--samples", type=int, default=9984)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.set_defaults(handler=command_evaluate)
+
+    generate = commands.add_parser("generate", help="sample from a checkpoint")
+    generate.add_argument("--checkpoint", metavar="RUN_DIR", required=True)
+    generate.add_argument("--step", type=int)
+    generate.add_argument("-n", "--num-samples", type=int, default=10)
+    generate.add_argument("--temperature", type=float, default=1.0)
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--output", help="write to this file instead of stdout")
+    generate.set_defaults(handler=command_generate)
+    return parser
+
+
+def main(argv=None):
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    from seqgan_tf.config import ConfigError
+
+    try:
+        return args.handler(args)
+    except (CLIError, ConfigError) as error:
+        print(f"seqgan-tf: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("seqgan-tf: interrupted; the last checkpoint is kept.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

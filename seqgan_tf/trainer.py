@@ -1,0 +1,531 @@
+"""The SeqGAN trainer: MLE pretraining, D pretraining, adversarial training.
+
+A `keras.Model` in the keras-io GAN pattern, driving standard Keras callbacks.
+"""
+
+import math
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from seqgan_tf import losses
+from seqgan_tf import metrics
+from seqgan_tf import rollout
+from seqgan_tf import sampler
+from seqgan_tf.models.generator import Generator
+
+PHASES = ("generator", "discriminator", "adversarial")
+LOG_KEYS = ("g_loss", "d_loss", "d_accuracy", "mean_reward", "nll_oracle")
+
+# Distinct streams of randomness, so that resuming at any epoch replays it.
+_NEGATIVES, _SHUFFLE, _POLICY, _ROLLOUT, _EVAL, _GENERATOR_ORDER = range(6)
+
+
+def seed_pair(*values):
+    """A stateless int32 seed pair derived from integers (e.g. seed, epoch)."""
+    state = np.random.SeedSequence([int(v) for v in values]).generate_state(2)
+    return (state % np.uint32(2**31 - 1)).astype(np.int32)
+
+
+class SeqGAN(keras.Model):
+    """Trains a `Generator` against a `Discriminator` as the SeqGAN paper does.
+
+    `fit()` runs the three phases of the authors' code in order, as one
+    sequence of epochs that standard Keras callbacks (progress bar,
+    TensorBoard, CSVLogger, EarlyStopping, ...) observe:
+
+    1. `generator_epochs` epochs of MLE pretraining on the real data;
+    2. `discriminator_rounds` rounds of D pretraining: each samples
+       `num_negatives` sequences from the generator and runs
+       `discriminator_epochs` epochs over real + generated sequences;
+    3. `adversarial_rounds` rounds: `generator_steps` policy-gradient steps
+       (a batch is sampled, every token is rewarded by Monte Carlo rollouts
+       scored by D, the loss is `-sum log p * reward`), then
+       `discriminator_steps` D rounds as in phase 2.
+
+    Every epoch logs `g_loss`, `d_loss`, `d_accuracy`, `mean_reward` and
+    `nll_oracle` (NaN where the phase does not measure it, so CSV columns
+    stay fixed), plus `phase` (0, 1, 2) and `seconds`. NLL-oracle is
+    measured every `eval_every` epochs of phases 1 and 3 and at the end of
+    each, when an oracle is given.
+
+    Randomness is derived from `seed` and the epoch number only, so a run
+    resumed from a checkpoint with `initial_epoch` continues exactly as the
+    uninterrupted run would.
+
+    Args:
+        generator: the `Generator` to train.
+        discriminator: the `Discriminator`.
+        oracle: optional `OracleLSTM` for NLL-oracle.
+        batch_size: sequences per step.
+        num_negatives: generated sequences per D round.
+        discriminator_epochs: D epochs per D round.
+        generator_steps: PG steps per adversarial round.
+        discriminator_steps: D rounds per adversarial round.
+        num_rollouts: Monte Carlo rollouts per prefix.
+        rollout_policy: "current" (the authors' code in effect) or "delayed".
+        rollout_update_rate: update rate of the delayed rollout copy.
+        rollout_chunk_size: completions sampled and scored at once.
+        reward: "discriminator" or "constant" (ablation).
+        constant_reward: reward of the constant ablation.
+        pg_reduction: "sum" (authors) or "mean".
+        generator_shuffle: reshuffle real data every MLE epoch.
+        eval_every: NLL-oracle period in epochs (0: only at phase ends... and
+            never if there is no oracle).
+        eval_samples: samples per NLL-oracle.
+        seed: int, the root of all randomness.
+
+    Example:
+
+    ```python
+    oracle = seqgan_tf.OracleLSTM.from_paper()
+    real = oracle.generate(9984, seed=(0, 88)).numpy()
+    gan = seqgan_tf.SeqGAN(
+        seqgan_tf.Generator(5000, 20), seqgan_tf.Discriminator(5000, 20),
+        oracle=oracle,
+    )
+    gan.compile()
+    history = gan.fit(real, generator_epochs=120, discriminator_rounds=50,
+                      adversarial_rounds=200)
+    ```
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        oracle=None,
+        batch_size=64,
+        num_negatives=9984,
+        discriminator_epochs=3,
+        generator_steps=1,
+        discriminator_steps=5,
+        num_rollouts=16,
+        rollout_policy="current",
+        rollout_update_rate=0.8,
+        rollout_chunk_size=4096,
+        reward="discriminator",
+        constant_reward=1.0,
+        pg_reduction="sum",
+        generator_shuffle=False,
+        eval_every=5,
+        eval_samples=9984,
+        seed=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if generator.sequence_length != discriminator.sequence_length:
+            raise ValueError(
+                "Generator and discriminator disagree on sequence_length: "
+                f"{generator.sequence_length} vs {discriminator.sequence_length}."
+            )
+        if rollout_policy not in ("current", "delayed"):
+            raise ValueError(
+                "`rollout_policy` must be 'current' or 'delayed', got "
+                f"{rollout_policy!r}."
+            )
+        if reward not in ("discriminator", "constant"):
+            raise ValueError(
+                f"`reward` must be 'discriminator' or 'constant', got {reward!r}."
+            )
+        if pg_reduction not in losses.REDUCTIONS:
+            raise ValueError(f"`pg_reduction` must be 'sum' or 'mean'.")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.oracle = oracle
+        self.batch_size = int(batch_size)
+        self.num_negatives = int(num_negatives)
+        self.discriminator_epochs = int(discriminator_epochs)
+        self.generator_steps = int(generator_steps)
+        self.discriminator_steps = int(discriminator_steps)
+        self.num_rollouts = int(num_rollouts)
+        self.rollout_policy = rollout_policy
+        self.rollout_update_rate = float(rollout_update_rate)
+        self.rollout_chunk_size = int(rollout_chunk_size)
+        self.reward = reward
+        self.constant_reward = float(constant_reward)
+        self.pg_reduction = pg_reduction
+        self.generator_shuffle = bool(generator_shuffle)
+        self.eval_every = int(eval_every)
+        self.eval_samples = int(eval_samples)
+        self.seed = int(seed)
+        self.rollout_generator = None
+        if rollout_policy == "delayed":
+            self.rollout_generator = Generator.from_config(generator.get_config())
+            self.rollout_generator.set_weights(generator.get_weights())
+            self.rollout_generator.trainable = False
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.d_accuracy_tracker = keras.metrics.Mean(name="d_accuracy")
+        self.reward_tracker = keras.metrics.Mean(name="mean_reward")
+        self._steps = {}
+
+    @property
+    def metrics(self):
+        return [
+            self.g_loss_tracker,
+            self.d_loss_tracker,
+            self.d_accuracy_tracker,
+            self.reward_tracker,
+        ]
+
+    def compile(
+        self, g_optimizer=None, d_optimizer=None, pg_optimizer=None, **kwargs
+    ):
+        """Sets one optimizer per update: generator MLE, discriminator, and
+        the generator's policy gradient (the authors use a separate Adam for
+        the adversarial updates). Defaults are the paper's."""
+        super().compile(**kwargs)
+        self.g_optimizer = g_optimizer or keras.optimizers.Adam(
+            0.01, global_clipnorm=5.0
+        )
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(1e-4)
+        self.pg_optimizer = pg_optimizer or keras.optimizers.Adam(
+            0.01, global_clipnorm=5.0
+        )
+        # Build the slots now, so checkpoints restore into existing variables.
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.pg_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.generator.compile(run_eagerly=self.run_eagerly)
+        self._steps = {}
+
+    def _function(self, name, function):
+        if name not in self._steps:
+            self._steps[name] = (
+                function if self.run_eagerly else tf.function(function)
+            )
+        return self._steps[name]
+
+    # --- the compiled steps -------------------------------------------------
+
+    def _mle_step(self, token_ids):
+        with tf.GradientTape() as tape:
+            logits = self.generator(token_ids, training=True)
+            loss = losses.mle_loss(logits, token_ids)
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
+        self.g_loss_tracker.update_state(loss)
+        return loss
+
+    def _discriminator_step(self, token_ids, labels):
+        with tf.GradientTape() as tape:
+            logits = self.discriminator(token_ids, training=True)
+            loss = keras.ops.mean(
+                keras.losses.sparse_categorical_crossentropy(
+                    labels, logits, from_logits=True
+                )
+            )
+            loss = loss + keras.ops.sum(self.discriminator.losses)
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply(tape.gradient(loss, variables), variables)
+        accuracy = keras.ops.mean(
+            keras.ops.cast(keras.ops.argmax(logits, axis=-1) == labels, "float32")
+        )
+        self.d_loss_tracker.update_state(loss)
+        self.d_accuracy_tracker.update_state(accuracy)
+        return loss
+
+    def _score(self, token_ids):
+        if self.reward == "constant":
+            return tf.fill(tf.shape(token_ids)[:1], self.constant_reward)
+        return self.discriminator.predict_real(token_ids)
+
+    def _policy_gradient_step(self, sample_seed, rollout_seed):
+        length = self.generator.sequence_length
+        zeros = tf.zeros([self.batch_size, length], tf.int32)
+        samples = sampler.sample(
+            self.generator, zeros, tf.zeros([self.batch_size], tf.int32), sample_seed
+        )
+        policy = self.rollout_generator or self.generator
+        rewards = rollout.rollout_rewards(
+            policy,
+            self._score,
+            samples,
+            rollout_seed,
+            num_rollouts=self.num_rollouts,
+            chunk_size=self.rollout_chunk_size,
+        )
+        with tf.GradientTape() as tape:
+            log_probs = self.generator.log_prob(samples, training=True)
+            loss, parts = losses.policy_gradient_loss(
+                log_probs, rewards, reduction=self.pg_reduction
+            )
+        variables = self.generator.trainable_variables
+        self.pg_optimizer.apply(tape.gradient(loss, variables), variables)
+        if self.rollout_generator is not None:
+            rate = self.rollout_update_rate
+            for target, source in zip(
+                self.rollout_generator.weights, self.generator.weights
+            ):
+                target.assign(rate * target + (1.0 - rate) * source)
+        self.g_loss_tracker.update_state(loss)
+        self.reward_tracker.update_state(parts["mean_reward"])
+        return loss
+
+    # --- phases -------------------------------------------------------------
+
+    def _discriminator_round(self, positives, epoch, index, step_callback):
+        negatives = metrics.sample_many(
+            self.generator,
+            self.num_negatives,
+            seed=seed_pair(self.seed, _NEGATIVES, epoch, index),
+        )
+        token_ids = np.concatenate([positives, negatives])
+        labels = np.concatenate(
+            [np.ones(len(positives), np.int32), np.zeros(len(negatives), np.int32)]
+        )
+        step = self._function("discriminator", self._discriminator_step)
+        batches = len(token_ids) // self.batch_size
+        for pass_index in range(self.discriminator_epochs):
+            rng = np.random.default_rng(
+                seed_pair(self.seed, _SHUFFLE, epoch, index, pass_index)
+            )
+            order = rng.permutation(len(token_ids))
+            for batch in range(batches):
+                rows = order[batch * self.batch_size : (batch + 1) * self.batch_size]
+                step(tf.constant(token_ids[rows]), tf.constant(labels[rows]))
+                step_callback()
+
+    def steps_per_epoch(self, phase, num_real):
+        if phase == "generator":
+            return num_real // self.batch_size
+        d_round = self.discriminator_epochs * (
+            (num_real + self.num_negatives) // self.batch_size
+        )
+        if phase == "discriminator":
+            return d_round
+        return self.generator_steps + self.discriminator_steps * d_round
+
+    def _run_epoch(self, phase, epoch, real, step_callback):
+        if phase == "generator":
+            step = self._function("mle", self._mle_step)
+            order = np.arange(len(real))
+            if self.generator_shuffle:
+                order = np.random.default_rng(
+                    seed_pair(self.seed, _GENERATOR_ORDER, epoch)
+                ).permutation(len(real))
+            for batch in range(len(real) // self.batch_size):
+                rows = order[batch * self.batch_size : (batch + 1) * self.batch_size]
+                step(tf.constant(real[rows]))
+                step_callback()
+        elif phase == "discriminator":
+            self._discriminator_round(real, epoch, 0, step_callback)
+        else:
+            step = self._function("policy_gradient", self._policy_gradient_step)
+            for index in range(self.generator_steps):
+                step(
+                    tf.constant(seed_pair(self.seed, _POLICY, epoch, index)),
+                    tf.constant(seed_pair(self.seed, _ROLLOUT, epoch, index)),
+                )
+                step_callback()
+            for index in range(self.discriminator_steps):
+                self._discriminator_round(real, epoch, index, step_callback)
+
+    def evaluate_nll_oracle(self, num_samples=None, seed=(0, 0)):
+        """NLL-oracle of the current generator (needs an oracle)."""
+        if self.oracle is None:
+            raise ValueError("NLL-oracle needs an `oracle`; none was given.")
+        return metrics.nll_oracle(
+            self.generator,
+            self.oracle,
+            num_samples=num_samples or self.eval_samples,
+            seed=seed,
+        )
+
+    def schedule(self, generator_epochs, discriminator_rounds, adversarial_rounds):
+        """The phase and phase-local index of every global epoch."""
+        plan = []
+        for phase, count in zip(
+            PHASES, (generator_epochs, discriminator_rounds, adversarial_rounds)
+        ):
+            if count < 0:
+                raise ValueError(f"Epoch counts must be >= 0, got {count}.")
+            plan.extend((phase, index, count) for index in range(count))
+        return plan
+
+    def fit(
+        self,
+        x,
+        generator_epochs=120,
+        discriminator_rounds=50,
+        adversarial_rounds=200,
+        callbacks=None,
+        verbose="auto",
+        initial_epoch=0,
+    ):
+        """Runs the three phases; returns a `keras.callbacks.History`.
+
+        Args:
+            x: the real data, int [N, T] token ids (array, tensor, or a
+                `tf.data.Dataset` of sequences, batched or not).
+            generator_epochs, discriminator_rounds, adversarial_rounds: the
+                length of each phase.
+            callbacks: Keras callbacks; they see one epoch per MLE epoch, D
+                round or adversarial round.
+            verbose: 0 (silent), 1 (progress bar), 2 (a line per epoch).
+            initial_epoch: global epoch to start at (resume).
+        """
+        if not getattr(self, "g_optimizer", None):
+            raise RuntimeError("Call `compile()` before `fit()`.")
+        real = self._as_token_array(x)
+        plan = self.schedule(generator_epochs, discriminator_rounds, adversarial_rounds)
+        if not 0 <= initial_epoch <= len(plan):
+            raise ValueError(
+                f"`initial_epoch` must be in [0, {len(plan)}], got {initial_epoch}."
+            )
+        verbose = 1 if verbose == "auto" else verbose
+        callback_list = keras.callbacks.CallbackList(
+            callbacks,
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=len(plan),
+            steps=None,
+        )
+        self.stop_training = False
+        callback_list.on_train_begin()
+        current_phase = None
+        for epoch in range(initial_epoch, len(plan)):
+            phase, index, count = plan[epoch]
+            if phase != current_phase:
+                current_phase = phase
+                callback_list.set_params(
+                    {
+                        "verbose": verbose,
+                        "epochs": len(plan),
+                        "steps": self.steps_per_epoch(phase, len(real)),
+                    }
+                )
+            self.reset_metrics()
+            callback_list.on_epoch_begin(epoch)
+            start = time.perf_counter()
+            step_counter = [0]
+
+            def step_callback():
+                callback_list.on_train_batch_end(
+                    step_counter[0], self._tracker_logs()
+                )
+                step_counter[0] += 1
+
+            self._run_epoch(phase, epoch, real, step_callback)
+            logs = {key: math.nan for key in LOG_KEYS}
+            logs.update(self._tracker_logs())
+            evaluate = (
+                self.oracle is not None
+                and phase != "discriminator"
+                and (
+                    (self.eval_every and index % self.eval_every == 0)
+                    or index == count - 1
+                )
+            )
+            if evaluate:
+                logs["nll_oracle"] = self.evaluate_nll_oracle(
+                    seed=seed_pair(self.seed, _EVAL, epoch)
+                )
+            logs["phase"] = float(PHASES.index(phase))
+            logs["seconds"] = time.perf_counter() - start
+            callback_list.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end()
+        return self.history
+
+    def _tracker_logs(self):
+        logs = {}
+        for tracker in self.metrics:
+            if tracker.count.numpy() > 0:
+                logs[tracker.name] = float(tracker.result())
+        return logs
+
+    def _as_token_array(self, x):
+        if isinstance(x, tf.data.Dataset):
+            x = np.concatenate(
+                [np.reshape(np.asarray(b), (-1, self.generator.sequence_length))
+                 for b in x.as_numpy_iterator()]
+            )
+        x = np.asarray(x)
+        length = self.generator.sequence_length
+        if x.ndim != 2 or x.shape[1] != length or not np.issubdtype(
+            x.dtype, np.integer
+        ):
+            raise ValueError(
+                f"Real data must be integer token ids of shape [N, {length}], got "
+                f"{x.dtype} {x.shape}."
+            )
+        if x.size and (x.min() < 0 or x.max() >= self.generator.vocabulary_size):
+            raise ValueError(
+                "Real data holds token ids outside [0, "
+                f"{self.generator.vocabulary_size}): min {x.min()}, max {x.max()}."
+            )
+        if len(x) < self.batch_size:
+            raise ValueError(
+                f"Real data has {len(x)} sequences, fewer than one batch "
+                f"({self.batch_size})."
+            )
+        return x.astype(np.int32)
+
+    def get_config(self):
+        config = {
+            "generator": keras.saving.serialize_keras_object(self.generator),
+            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+        }
+        for name in (
+            "batch_size", "num_negatives", "discriminator_epochs",
+            "generator_steps", "discriminator_steps", "num_rollouts",
+            "rollout_policy", "rollout_update_rate", "rollout_chunk_size",
+            "reward", "constant_reward", "pg_reduction", "generator_shuffle",
+            "eval_every", "eval_samples", "seed",
+        ):
+            config[name] = getattr(self, name)
+        return config
+
+
+def checkpoint_for(gan, epoch_variable):
+    """The `tf.train.Checkpoint` of everything a resumed run needs."""
+    objects = {
+        "generator": gan.generator,
+        "discriminator": gan.discriminator,
+        "g_optimizer": gan.g_optimizer,
+        "d_optimizer": gan.d_optimizer,
+        "pg_optimizer": gan.pg_optimizer,
+        "epoch": epoch_variable,
+    }
+    if gan.rollout_generator is not None:
+        objects["rollout_generator"] = gan.rollout_generator
+    return tf.train.Checkpoint(**objects)
+
+
+class CheckpointCallback(keras.callbacks.Callback):
+    """Saves generator, discriminator, optimizers and the next epoch with
+    `tf.train.CheckpointManager` every `every` epochs and at the end.
+
+    `CheckpointManager` writes each checkpoint under a new prefix and only
+    then updates the `checkpoint` index file, so an interrupted save leaves
+    the previous checkpoint intact.
+    """
+
+    def __init__(self, manager, epoch_variable, every=1):
+        super().__init__()
+        self.manager = manager
+        self.epoch_variable = epoch_variable
+        self.every = max(1, int(every))
+        self._completed = None
+        self._saved = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._completed = epoch + 1
+        if self._completed % self.every == 0:
+            self._save()
+
+    def on_train_end(self, logs=None):
+        if self._completed is not None and self._saved != self._completed:
+            self._save()
+
+    def _save(self):
+        self.epoch_variable.assign(self._completed)
+        self.manager.save(checkpoint_number=self._completed)
+        self._saved = self._completed
