@@ -234,7 +234,7 @@ def _build(cls, values, prefix):
     kwargs = {}
     for name, value in values.items():
         if name not in hints:
-            raise ConfigError(f"Unknown configuration field {prefix}{name!r}.")
+            raise ConfigError(f"Unknown configuration field '{prefix}{name}'.")
         field_type = hints[name]
         if dataclasses.is_dataclass(field_type):
             value = _build(field_type, value, prefix=f"{prefix}{name}.")

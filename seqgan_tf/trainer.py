@@ -496,6 +496,13 @@ def checkpoint_for(gan, epoch_variable):
     }
     if gan.rollout_generator is not None:
         objects["rollout_generator"] = gan.rollout_generator
+    # Keras keeps the state of stateful RNGs (dropout) outside the tracked
+    # weights; without it a resumed run would repeat earlier dropout masks.
+    for model_name in ("generator", "discriminator"):
+        for index, layer in enumerate(getattr(gan, model_name).layers):
+            seed_generator = getattr(layer, "seed_generator", None)
+            if seed_generator is not None:
+                objects[f"rng_{model_name}_{index}"] = seed_generator.state
     return tf.train.Checkpoint(**objects)
 
 

@@ -125,7 +125,7 @@ class Discriminator(keras.Model):
             )
             for i in range(self.highway_layers)
         ]
-        self.dropout_layer = keras.layers.Dropout(self.dropout)
+        self.dropout_layer = keras.layers.Dropout(self.dropout, name="dropout")
         # tf.nn.l2_loss is sum(x**2) / 2; Keras' L2(l) is l * sum(x**2).
         regularizer = keras.regularizers.L2(self.l2_reg / 2.0)
         self.output_layer = keras.layers.Dense(

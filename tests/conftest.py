@@ -1,0 +1,46 @@
+"""Shared pytest setup: the `large` marker and tiny, seeded models."""
+
+import numpy as np
+import pytest
+
+import seqgan_tf
+
+# Tiny shapes used across the test files.
+VOCABULARY_SIZE = 26
+SEQUENCE_LENGTH = 12
+HIDDEN_DIM = 4
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "large: slow test (more than ~20 s on two CPU cores)."
+    )
+
+
+def _seeded_weights(model, seed, stddev):
+    rng = np.random.default_rng(seed)
+    model.set_weights(
+        [
+            (stddev * rng.standard_normal(w.shape)).astype("float32")
+            for w in model.get_weights()
+        ]
+    )
+    return model
+
+
+@pytest.fixture
+def make_generator():
+    """Factory for tiny `Generator`s whose weights are N(0, stddev) by `seed`.
+
+    The weights come from NumPy, not from Keras' global RNG, so a test gets
+    the same model whatever ran before it.
+    """
+
+    def make(seed=0, stddev=0.1, **kwargs):
+        kwargs.setdefault("vocabulary_size", VOCABULARY_SIZE)
+        kwargs.setdefault("sequence_length", SEQUENCE_LENGTH)
+        kwargs.setdefault("embedding_dim", HIDDEN_DIM)
+        kwargs.setdefault("hidden_dim", HIDDEN_DIM)
+        return _seeded_weights(seqgan_tf.Generator(**kwargs), seed, stddev)
+
+    return make

@@ -1,0 +1,221 @@
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from seqgan_tf import cli
+
+TINY = ["--preset", "tiny", "--verbose", "0"]
+
+
+def run_cli(args, capsys):
+    code = cli.main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(code, err, message):
+    assert code == 2
+    lines = [line for line in err.strip().splitlines() if line.startswith("seqgan-tf")]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("seqgan-tf: error:")
+    assert message in lines[0]
+    assert "Traceback" not in err
+
+
+def metric_epochs(run_dir):
+    with open(run_dir / "metrics.csv", newline="") as handle:
+        return [int(row["epoch"]) for row in csv.DictReader(handle)]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "tiny"
+    assert cli.main(["train", *TINY, "--output", str(run_dir)]) == 0
+    return run_dir
+
+
+def test_train_writes_a_complete_run_directory(finished_run):
+    run_dir = finished_run
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["preset"] == "tiny"
+    assert metric_epochs(run_dir) == [0, 1, 2, 3, 4]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["complete"] and summary["epochs_done"] == 5
+    assert np.isfinite(summary["nll_oracle_pretrained"])
+    assert np.isfinite(summary["nll_oracle_adversarial"])
+    assert (run_dir / "checkpoints" / "checkpoint").exists()
+    assert list((run_dir / "tensorboard").rglob("events.out.tfevents.*"))
+    # Samples and real data in the authors' format: ids separated by spaces.
+    real = cli.read_token_file(run_dir / "real_data.txt", 26, 12)
+    assert real.shape == (256, 12)
+    samples = sorted((run_dir / "samples").glob("epoch_*.txt"))
+    assert [p.name for p in samples] == [
+        "epoch_0000.txt", "epoch_0001.txt", "epoch_0003.txt", "epoch_0004.txt"
+    ]
+    assert cli.read_token_file(samples[-1], 26, 12).shape == (256, 12)
+
+
+def test_rerunning_a_finished_run_resumes_and_trains_nothing(finished_run, capsys):
+    code, out, _ = run_cli(["train", *TINY, "--output", str(finished_run)], capsys)
+    assert code == 0
+    assert "Resuming" in out and "epoch 5/5" in out
+    assert metric_epochs(finished_run) == [0, 1, 2, 3, 4]
+
+
+def test_stop_and_resume_matches_an_uninterrupted_run(finished_run, tmp_path, capsys):
+    run_dir = tmp_path / "resumed"
+    args = ["train", *TINY, "--output", str(run_dir)]
+    # Stop at the end of MLE pretraining, then at the end of D pretraining.
+    assert cli.main(args + ["--stop-after", "2"]) == 0
+    assert metric_epochs(run_dir) == [0, 1]
+    assert cli.main(args + ["--stop-after", "1"]) == 0
+    assert metric_epochs(run_dir) == [0, 1, 2]
+    code, out, _ = run_cli(args, capsys)
+    assert code == 0 and "from" in out and "epoch 3/5" in out
+    assert metric_epochs(run_dir) == [0, 1, 2, 3, 4]
+    # Same seed, same schedule: the same numbers as the run never stopped.
+    ours = json.loads((run_dir / "metrics.json").read_text())
+    theirs = json.loads((finished_run / "metrics.json").read_text())
+    for mine, reference in zip(ours, theirs):
+        for key in ("g_loss", "d_loss", "nll_oracle"):
+            if reference[key]:
+                assert float(mine[key]) == pytest.approx(float(reference[key]), rel=1e-3)
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
+    run_dir = tmp_path / "killed"
+    command = [
+        sys.executable, "-m", "seqgan_tf.cli", "train", *TINY,
+        "--output", str(run_dir), "--set", "training.discriminator_rounds=3",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    # Kill it hard once the first discriminator round is checkpointed.
+    target = run_dir / "checkpoints" / "ckpt-3.index"
+    deadline = time.time() + 240
+    while not target.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert target.exists()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Resuming" in result.stdout
+    assert metric_epochs(run_dir) == list(range(7))
+
+
+def test_generate_is_reproducible_and_in_range(finished_run, capsys):
+    args = ["generate", "--checkpoint", str(finished_run), "-n", "5", "--seed", "3"]
+    code, out, _ = run_cli(args, capsys)
+    assert code == 0
+    rows = [[int(t) for t in line.split()] for line in out.strip().splitlines()]
+    assert len(rows) == 5 and all(len(r) == 12 for r in rows)
+    assert all(0 <= t < 26 for r in rows for t in r)
+    assert run_cli(args, capsys)[1] == out
+    assert run_cli(args[:-1] + ["4"], capsys)[1] != out
+
+
+def test_evaluate_a_checkpoint_and_a_token_file(finished_run, capsys):
+    code, out, _ = run_cli(
+        ["evaluate", "--checkpoint", str(finished_run), "--samples", "128"], capsys
+    )
+    assert code == 0
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["epoch"] == 5 and np.isfinite(result["nll_oracle"])
+    code, out, _ = run_cli(
+        ["evaluate", "--tokens", str(finished_run / "real_data.txt"), "--preset", "tiny"],
+        capsys,
+    )
+    assert code == 0
+    # The oracle's own samples score below any trained generator's.
+    assert json.loads(out.strip().splitlines()[-1])["nll_oracle"] < result["nll_oracle"]
+
+
+def test_different_config_in_the_output_directory(finished_run, capsys):
+    code, _, err = run_cli(
+        ["train", *TINY, "--output", str(finished_run), "--seed", "5"], capsys
+    )
+    assert_one_line_error(code, err, "holds a different run (seed: 88 -> 5)")
+
+
+def test_corrupt_checkpoint_is_reported_not_overwritten(finished_run, tmp_path, capsys):
+    run_dir = tmp_path / "corrupt"
+    run_dir.mkdir()
+    for path in finished_run.rglob("*"):
+        target = run_dir / path.relative_to(finished_run)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.write_bytes(path.read_bytes())
+    index = run_dir / "checkpoints" / "ckpt-5.index"
+    index.write_bytes(b"not a checkpoint")
+    code, _, err = run_cli(["train", *TINY, "--output", str(run_dir)], capsys)
+    assert_one_line_error(code, err, "ckpt-5 is corrupt")
+    assert index.read_bytes() == b"not a checkpoint"
+    code, _, err = run_cli(["generate", "--checkpoint", str(run_dir)], capsys)
+    assert_one_line_error(code, err, "corrupt")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--preset", "bogus"], "Unknown preset 'bogus'"),
+        (["train", *TINY, "--set", "training.batch_size=-4"], "batch_size must be >= 1"),
+        (["train", *TINY, "--set", "data.num_real=0"], "num_real must be >= 1"),
+        (["train", *TINY, "--set", "training.rollout_policy=x"], "rollout_policy"),
+        (["evaluate"], "exactly one of --checkpoint"),
+        (["evaluate", "--tokens", "/nonexistent/file.txt"], "does not exist"),
+        (["generate", "--checkpoint", "/nonexistent/run"], "is not a run directory"),
+    ],
+)
+def test_bad_input_is_one_line(args, message, capsys):
+    code, _, err = run_cli(args, capsys)
+    assert_one_line_error(code, err, message)
+
+
+def test_non_empty_directory_without_a_run_is_refused(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    code, _, err = run_cli(["train", *TINY, "--output", str(tmp_path)], capsys)
+    assert_one_line_error(code, err, "not empty")
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_bad_token_files_name_the_line(tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1 2 3 4 5 6 7 8 9 10 11 12\n1 2 x\n")
+    code, _, err = run_cli(["evaluate", "--tokens", str(bad), "--preset", "tiny"], capsys)
+    assert_one_line_error(code, err, "bad.txt:2")
+    bad.write_bytes(b"\xff\xfe\x00")
+    code, _, err = run_cli(["evaluate", "--tokens", str(bad), "--preset", "tiny"], capsys)
+    assert_one_line_error(code, err, "not UTF-8")
+    code, _, err = run_cli(["evaluate", "--tokens", str(tmp_path), "--preset", "tiny"], capsys)
+    assert_one_line_error(code, err, "is a directory")
+
+
+def test_argument_errors_exit_2_with_one_line(capsys):
+    with pytest.raises(SystemExit) as error:
+        cli.main(["train", "--verbose", "7"])
+    assert error.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice" in err
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--stop-after", "-1"])
+    assert "must be >= 1" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    # The script pip installed beside this interpreter, venv activated or not.
+    script = os.path.join(os.path.dirname(sys.executable), "seqgan-tf")
+    result = subprocess.run(
+        [script, "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0
+    assert "train" in result.stdout and "generate" in result.stdout
