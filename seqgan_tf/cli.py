@@ -5,7 +5,6 @@ Errors in user input end in one line on stderr and exit status 2.
 
 import argparse
 import csv
-import dataclasses
 import json
 import math
 import os
@@ -338,7 +337,6 @@ def command_train(args):
     run_dir.mkdir(parents=True, exist_ok=True)
 
     import keras
-    import numpy as np
 
     from seqgan_tf import metrics
     from seqgan_tf.trainer import CheckpointCallback

@@ -131,7 +131,7 @@ class SeqGAN(keras.Model):
                 f"`reward` must be 'discriminator' or 'constant', got {reward!r}."
             )
         if pg_reduction not in losses.REDUCTIONS:
-            raise ValueError(f"`pg_reduction` must be 'sum' or 'mean'.")
+            raise ValueError("`pg_reduction` must be 'sum' or 'mean'.")
         self.generator = generator
         self.discriminator = discriminator
         self.oracle = oracle
