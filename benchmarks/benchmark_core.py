@@ -44,10 +44,11 @@ ADVERSARIAL_ROUNDS = 200
 D_STEPS_PER_ROUND = 5
 
 
-def median_time(function, repeats):
-    """Runs `function` once to warm up, then `repeats` times; returns the
-    median and all timings in seconds. `function` must block until done."""
-    function()
+def median_time(function, repeats, warm_up=None):
+    """Runs `warm_up` (default: `function`) once, then `function` `repeats`
+    times; returns the median and all timings in seconds. Both must block
+    until their work is done."""
+    (warm_up or function)()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -110,11 +111,16 @@ def bench_rewards(generator, discriminator, token_ids, args):
     vectorised, vectorised_all = median_time(
         lambda: rewards(token_ids, seed).numpy(), args.repeats
     )
-    naive, naive_all = median_time(
-        lambda: rollout.naive_rollout_rewards(
+    def naive_rewards(num_rollouts):
+        return rollout.naive_rollout_rewards(
             generator, score, token_ids, seed, num_rollouts=num_rollouts
-        ).numpy(),
+        ).numpy()
+
+    # One rollout traces everything the naive loop calls.
+    naive, naive_all = median_time(
+        lambda: naive_rewards(num_rollouts),
         args.repeats,
+        warm_up=lambda: naive_rewards(1),
     )
     scale = NUM_ROLLOUTS / num_rollouts
     return {
@@ -148,12 +154,16 @@ def bench_discriminator_epoch(discriminator, rng, args):
     labels = tf.constant(np.arange(num_rows) % 2, tf.int32)
     dataset = batches(token_ids, labels)
 
-    def epoch():
-        for x, y in dataset:
+    def epoch(num_batches=None):
+        for x, y in dataset.take(num_batches or -1):
             loss = train_step(x, y)
         loss.numpy()
 
-    seconds, all_times = median_time(epoch, args.repeats)
+    # A few steps trace the step and warm oneDNN's caches; a whole epoch
+    # would add ~15 s to the run for nothing.
+    seconds, all_times = median_time(
+        epoch, args.repeats, warm_up=lambda: epoch(5)
+    )
     return {"d_epoch": (seconds * NUM_D_SEQUENCES / num_rows, all_times)}
 
 
@@ -169,11 +179,14 @@ def bench_generator(generator, rng, args):
     @tf.function(input_signature=[spec])
     def mle_step(token_ids):
         with tf.GradientTape() as tape:
-            loss = losses.mle_loss(generator(token_ids, training=True), token_ids)
+            logits = generator(token_ids, training=True)
+            loss = losses.mle_loss(logits, token_ids)
         mle_optimizer.apply(tape.gradient(loss, variables), variables)
         return loss
 
-    @tf.function(input_signature=[spec, tf.TensorSpec([None, None], tf.float32)])
+    reward_spec = tf.TensorSpec([None, None], tf.float32)
+
+    @tf.function(input_signature=[spec, reward_spec])
     def pg_step(token_ids, rewards):
         with tf.GradientTape() as tape:
             log_probs = generator.log_prob(token_ids, training=True)
@@ -184,12 +197,14 @@ def bench_generator(generator, rng, args):
     num_rows = 10 * BATCH_SIZE if args.quick else NUM_SAMPLES
     dataset = batches(random_tokens(rng, num_rows))
 
-    def epoch():
-        for x in dataset:
+    def epoch(num_batches=None):
+        for x in dataset.take(num_batches or -1):
             loss = mle_step(x)
         loss.numpy()
 
-    seconds, mle_all = median_time(epoch, args.repeats)
+    seconds, mle_all = median_time(
+        epoch, args.repeats, warm_up=lambda: epoch(5)
+    )
     rewards = tf.constant(rng.random((BATCH_SIZE, SEQUENCE_LENGTH)), tf.float32)
     pg, pg_all = median_time(
         lambda: pg_step(generator.generate(BATCH_SIZE), rewards).numpy(),
@@ -238,7 +253,9 @@ def schedule_estimate(rows):
         PRETRAIN_EPOCHS // NLL_EVERY
     ) * nll
     pretrain_d = D_PRETRAIN_ROUNDS * d_round
-    adversarial_round = t["rewards"] + t["pg_step"] + D_STEPS_PER_ROUND * d_round
+    adversarial_round = (
+        t["rewards"] + t["pg_step"] + D_STEPS_PER_ROUND * d_round
+    )
     adversarial = ADVERSARIAL_ROUNDS * adversarial_round + (
         ADVERSARIAL_ROUNDS // NLL_EVERY
     ) * nll
@@ -286,8 +303,12 @@ def main(argv=None):
         default=4096,
         help="`chunk_size` of rollout_rewards (default: the library's)",
     )
-    parser.add_argument("--only", nargs="*", choices=sorted(LABELS), default=None)
-    parser.add_argument("--json", metavar="PATH", help="also write results here")
+    parser.add_argument(
+        "--only", nargs="*", choices=sorted(LABELS), help="time only these rows"
+    )
+    parser.add_argument(
+        "--json", metavar="PATH", help="also write the results here"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.repeats = 1

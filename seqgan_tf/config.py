@@ -73,7 +73,8 @@ class TrainingConfig:
             `num_negatives` fresh negatives and runs `discriminator_epochs`
             epochs over positives + negatives.
         discriminator_epochs: D epochs per round.
-        num_negatives: generated sequences per D round.
+        num_negatives: generated sequences per D round, paired with as many
+            real ones (a fresh random subset when the real data is larger).
         adversarial_rounds: adversarial rounds; each makes
             `generator_steps` policy-gradient steps, then
             `discriminator_steps` D rounds.
@@ -310,15 +311,15 @@ PRESETS = {
     "quick": ExperimentConfig(
         preset="quick",
         training=TrainingConfig(
-            generator_epochs=40,
+            generator_epochs=20,
             generator_shuffle=True,
-            discriminator_rounds=3,
+            discriminator_rounds=5,
             discriminator_epochs=1,
-            num_negatives=4992,
-            adversarial_rounds=24,
+            num_negatives=2048,
+            adversarial_rounds=20,
             discriminator_steps=1,
-            eval_every=4,
-            eval_samples=4992,
+            eval_every=5,
+            eval_samples=2048,
         ),
     ),
     # For tests and smoke runs: a small random oracle, seconds end to end.

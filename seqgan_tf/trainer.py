@@ -20,7 +20,7 @@ PHASES = ("generator", "discriminator", "adversarial")
 LOG_KEYS = ("g_loss", "d_loss", "d_accuracy", "mean_reward", "nll_oracle")
 
 # Distinct streams of randomness, so that resuming at any epoch replays it.
-_NEGATIVES, _SHUFFLE, _POLICY, _ROLLOUT, _EVAL, _GENERATOR_ORDER = range(6)
+_NEGATIVES, _SHUFFLE, _POLICY, _ROLLOUT, _EVAL, _GENERATOR_ORDER, _POSITIVES = range(7)
 
 
 def seed_pair(*values):
@@ -60,7 +60,9 @@ class SeqGAN(keras.Model):
         discriminator: the `Discriminator`.
         oracle: optional `OracleLSTM` for NLL-oracle.
         batch_size: sequences per step.
-        num_negatives: generated sequences per D round.
+        num_negatives: generated sequences per D round; each round pairs
+            them with as many real sequences (all of them when the real
+            data is no larger).
         discriminator_epochs: D epochs per D round.
         generator_steps: PG steps per adversarial round.
         discriminator_steps: D rounds per adversarial round.
@@ -228,10 +230,8 @@ class SeqGAN(keras.Model):
         self.d_accuracy_tracker.update_state(accuracy)
         return loss
 
-    def _score(self, token_ids):
-        if self.reward == "constant":
-            return tf.fill(tf.shape(token_ids)[:1], self.constant_reward)
-        return self.discriminator.predict_real(token_ids)
+    def _constant_score(self, token_ids):
+        return tf.fill(tf.shape(token_ids)[:1], self.constant_reward)
 
     def _policy_gradient_step(self, sample_seed, rollout_seed):
         length = self.generator.sequence_length
@@ -240,9 +240,16 @@ class SeqGAN(keras.Model):
             self.generator, zeros, tf.zeros([self.batch_size], tf.int32), sample_seed
         )
         policy = self.rollout_generator or self.generator
+        # The bound `predict_real` itself, so that the rollout can recognise
+        # it and reuse the convolutions of the shared prefixes.
+        score = (
+            self._constant_score
+            if self.reward == "constant"
+            else self.discriminator.predict_real
+        )
         rewards = rollout.rollout_rewards(
             policy,
-            self._score,
+            score,
             samples,
             rollout_seed,
             num_rollouts=self.num_rollouts,
@@ -273,6 +280,16 @@ class SeqGAN(keras.Model):
             self.num_negatives,
             seed=seed_pair(self.seed, _NEGATIVES, epoch, index),
         )
+        if len(positives) > self.num_negatives:
+            # Balanced classes: as many real sequences as generated ones, a
+            # fresh subset each round. With the paper's sizes (9,984 each)
+            # every real sequence is used, as in the authors' code.
+            rng = np.random.default_rng(
+                seed_pair(self.seed, _POSITIVES, epoch, index)
+            )
+            positives = positives[
+                np.sort(rng.choice(len(positives), self.num_negatives, replace=False))
+            ]
         token_ids = np.concatenate([positives, negatives])
         labels = np.concatenate(
             [np.ones(len(positives), np.int32), np.zeros(len(negatives), np.int32)]
@@ -293,7 +310,8 @@ class SeqGAN(keras.Model):
         if phase == "generator":
             return num_real // self.batch_size
         d_round = self.discriminator_epochs * (
-            (num_real + self.num_negatives) // self.batch_size
+            (min(num_real, self.num_negatives) + self.num_negatives)
+            // self.batch_size
         )
         if phase == "discriminator":
             return d_round

@@ -24,8 +24,10 @@ def make_discriminator(**kwargs):
 
 
 def random_token_ids(batch_size, seed=0):
-    return np.random.default_rng(seed).integers(0, V, (batch_size, T)).astype(
-        "int32"
+    return (
+        np.random.default_rng(seed)
+        .integers(0, V, (batch_size, T))
+        .astype("int32")
     )
 
 
@@ -95,7 +97,9 @@ def test_regularization_loss_matches_weights_and_is_zero_without_l2():
 
 
 def test_get_config_round_trip():
-    discriminator = make_discriminator(highway_layers=2, dropout=0.3, l2_reg=0.1)
+    discriminator = make_discriminator(
+        highway_layers=2, dropout=0.3, l2_reg=0.1
+    )
     config = discriminator.get_config()
     assert config["filter_sizes"] == [1, 3, 12]
     assert config["num_filters"] == [2, 3, 3]
@@ -142,7 +146,8 @@ def test_every_trainable_weight_gets_a_gradient():
     variables = discriminator.trainable_variables
     # Embedding, 3 convolutions, 2 highway layers of 2 dense, output.
     assert len(variables) == 1 + 2 * 3 + 2 * 2 * 2 + 2
-    for variable, gradient in zip(variables, tape.gradient(loss, variables)):
+    gradients = tape.gradient(loss, variables)
+    for variable, gradient in zip(variables, gradients, strict=True):
         assert gradient is not None, variable.path
         assert np.any(tf.convert_to_tensor(gradient).numpy()), variable.path
 
@@ -179,3 +184,33 @@ def test_invalid_arguments_raise(kwargs, argument):
         kwargs["filter_sizes"], kwargs["num_filters"] = (1,), (1,)
     with pytest.raises(ValueError, match=argument):
         make_discriminator(**kwargs)
+
+
+def test_predict_real_of_completions_equals_predict_real():
+    # Completions in the rollout layout [R, T - 1, B, T]: row (r, t - 1, b)
+    # keeps token_ids[b, :t] and samples the rest. Widths 1, 3 and 12 cover
+    # windows fully inside the prefix, straddling it and spanning all of T.
+    discriminator = make_discriminator(highway_layers=2)
+    generator = seqgan_tf.Generator(V, T, embedding_dim=4, hidden_dim=4)
+    token_ids = random_token_ids(3, seed=1)
+    num_rollouts = 2
+    prefixes = np.tile(token_ids, [num_rollouts * (T - 1), 1])
+    prefix_length = np.tile(np.repeat(np.arange(1, T), 3), [num_rollouts])
+    completions = generator.complete(prefixes, prefix_length, seed=(1, 2))
+    expected = discriminator.predict_real(completions).numpy()
+    shared = discriminator.predict_real_of_completions(
+        token_ids, tf.reshape(completions, [num_rollouts, T - 1, 3, T])
+    )
+    assert shared.shape == (num_rollouts, T - 1, 3)
+    np.testing.assert_allclose(
+        shared, expected.reshape(num_rollouts, T - 1, 3), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_predict_real_of_completions_rejects_bad_layout():
+    discriminator = make_discriminator()
+    token_ids = random_token_ids(3)
+    with pytest.raises(ValueError, match="completions"):
+        discriminator.predict_real_of_completions(
+            token_ids, np.zeros((2, T, 3, T), "int32")
+        )

@@ -1,4 +1,4 @@
-"""Tests for seqgan_tf.models.generator on tiny shapes (V 26, T 12, hidden 4)."""
+"""Tests for seqgan_tf.models.generator: tiny shapes (V 26, T 12, hidden 4)."""
 
 import keras
 import numpy as np
@@ -11,8 +11,10 @@ V, T = 26, 12
 
 
 def random_token_ids(batch_size, seed=0):
-    return np.random.default_rng(seed).integers(0, V, (batch_size, T)).astype(
-        "int32"
+    return (
+        np.random.default_rng(seed)
+        .integers(0, V, (batch_size, T))
+        .astype("int32")
     )
 
 
@@ -32,7 +34,9 @@ def greedy_by_teacher_forcing(model, prefix, prefix_length):
         rows = prefix_length <= t
         if rows.any():
             top2 = np.sort(logits[rows], axis=-1)[:, -2:]
-            smallest_gap = min(smallest_gap, float(np.min(top2[:, 1] - top2[:, 0])))
+            smallest_gap = min(
+                smallest_gap, float(np.min(top2[:, 1] - top2[:, 0]))
+            )
             tokens[rows, t] = np.argmax(logits[rows], axis=-1)
     return tokens, smallest_gap
 
@@ -110,7 +114,9 @@ def test_generate_shape_dtype_and_range(make_generator):
     assert np.all((samples.numpy() >= 0) & (samples.numpy() < V))
 
 
-def test_generate_same_seed_same_samples_other_seed_other_samples(make_generator):
+def test_generate_same_seed_same_samples_other_seed_other_samples(
+    make_generator,
+):
     generator = make_generator(stddev=1.0)
     a = generator.generate(8, seed=(3, 4)).numpy()
     np.testing.assert_array_equal(a, generator.generate(8, seed=(3, 4)))

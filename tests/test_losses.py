@@ -45,7 +45,9 @@ def test_token_log_probs_shifting_logits_changes_nothing():
     # log_softmax is invariant to adding a constant per distribution.
     shifted = LOGITS + np.array([[[5.0]], [[-3.0]]], dtype="float32")
     np.testing.assert_allclose(
-        losses.token_log_probs(shifted, TOKEN_IDS), EXPECTED_LOG_PROBS, rtol=1e-5
+        losses.token_log_probs(shifted, TOKEN_IDS),
+        EXPECTED_LOG_PROBS,
+        rtol=1e-5,
     )
 
 
@@ -92,7 +94,9 @@ def test_mle_loss_padding_mask_excludes_positions():
 #   [[1, 2, 3],    5.5     5.5 log 26         2.75 log 26
 #    [.5, 0, -1]]
 REWARDS = np.array([[1.0, 2.0, 3.0], [0.5, 0.0, -1.0]], dtype="float32")
-ZERO_LOG_PROBS = losses.token_log_probs(np.zeros((2, 3, V), "float32"), TOKEN_IDS)
+ZERO_LOG_PROBS = losses.token_log_probs(
+    np.zeros((2, 3, V), "float32"), TOKEN_IDS
+)
 
 
 def test_policy_gradient_loss_sum_with_zero_logits():

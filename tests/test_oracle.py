@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import seqgan_tf
 from seqgan_tf.models import oracle as oracle_module
@@ -25,8 +26,14 @@ def paper_oracle():
 def nll(oracle, token_ids):
     """Mean negative log-likelihood per token under `oracle`, in chunks."""
     token_ids = np.asarray(token_ids)
+    # Traced once; runs 2-4 times faster than eager calls on [1000, 20, 5000]
+    # logits, whose buffers graph mode reuses.
+    log_prob = tf.function(
+        oracle.log_prob,
+        input_signature=[tf.TensorSpec([None, token_ids.shape[1]], tf.int32)],
+    )
     log_probs = [
-        oracle.log_prob(token_ids[start : start + CHUNK]).numpy()
+        log_prob(token_ids[start : start + CHUNK]).numpy()
         for start in range(0, len(token_ids), CHUNK)
     ]
     return -float(np.concatenate(log_probs).mean())
@@ -38,20 +45,22 @@ def numpy_oracle_log_probs(params, token_ids):
     def sigmoid(x):
         return 1.0 / (1.0 + np.exp(-x))
 
+    def gate(name, x, h):
+        return x @ p[f"W_{name}"] + h @ p[f"U_{name}"] + p[f"b_{name}"]
+
     p = {key: value.astype("float64") for key, value in params.items()}
     batch_size, length = token_ids.shape
     h = np.zeros((batch_size, p["U_i"].shape[0]))
     c = np.zeros_like(h)
     previous = np.zeros(batch_size, "int64")  # the first input is token 0
     log_probs = np.zeros((batch_size, length))
+
     for t in range(length):
         x = p["embedding"][previous]
-
-        def gate(name):
-            return x @ p[f"W_{name}"] + h @ p[f"U_{name}"] + p[f"b_{name}"]
-
-        i, f, o = sigmoid(gate("i")), sigmoid(gate("f")), sigmoid(gate("o"))
-        c = f * c + i * np.tanh(gate("c"))
+        i = sigmoid(gate("i", x, h))
+        f = sigmoid(gate("f", x, h))
+        o = sigmoid(gate("o", x, h))
+        c = f * c + i * np.tanh(gate("c", x, h))
         h = o * np.tanh(c)
         logits = h @ p["W_out"] + p["b_out"]
         logits -= logits.max(axis=1, keepdims=True)
@@ -143,14 +152,17 @@ def test_random_oracle_is_reproducible_by_seed():
 
     first, again, other = weights(3), weights(3), weights(4)
     assert len(first) == 6
-    for a, b, c in zip(first, again, other):
+    for a, b, c in zip(first, again, other, strict=True):
         np.testing.assert_array_equal(a, b)
         assert np.all(a != c)
 
 
 def test_random_oracle_is_frozen_standard_normal():
     oracle = seqgan_tf.OracleLSTM.random(
-        vocabulary_size=26, sequence_length=12, embedding_dim=4, hidden_dim=4,
+        vocabulary_size=26,
+        sequence_length=12,
+        embedding_dim=4,
+        hidden_dim=4,
         seed=0,
     )
     assert oracle.trainable_weights == []
@@ -166,7 +178,10 @@ def test_random_oracle_is_frozen_standard_normal():
 
 def test_random_oracle_save_and_load_round_trip(tmp_path):
     oracle = seqgan_tf.OracleLSTM.random(
-        vocabulary_size=26, sequence_length=12, embedding_dim=4, hidden_dim=4,
+        vocabulary_size=26,
+        sequence_length=12,
+        embedding_dim=4,
+        hidden_dim=4,
         seed=1,
     )
     path = str(tmp_path / "oracle.keras")

@@ -1,9 +1,11 @@
 """Tests for seqgan_tf.rollout with tiny models (V 26, T 12, hidden 4)."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import seqgan_tf
 from seqgan_tf import rollout
 from seqgan_tf import sampler
 
@@ -36,7 +38,10 @@ def forced_token_policy(make_generator, token):
 
 def test_shape_and_dtype(make_generator):
     rewards = rollout.rollout_rewards(
-        make_generator(), weighted_mean_score, random_token_ids(), (0, 1),
+        make_generator(),
+        weighted_mean_score,
+        random_token_ids(),
+        (0, 1),
         num_rollouts=2,
     )
     assert rewards.shape == (B, T)
@@ -53,8 +58,12 @@ def test_constant_score_gives_constant_rewards(
         return tf.fill(tf.shape(token_ids)[:1], 0.375)
 
     rewards = rollout.rollout_rewards(
-        make_generator(), constant, random_token_ids(), (2, 3),
-        num_rollouts=num_rollouts, chunk_size=chunk_size,
+        make_generator(),
+        constant,
+        random_token_ids(),
+        (2, 3),
+        num_rollouts=num_rollouts,
+        chunk_size=chunk_size,
     )
     assert rewards.shape == (B, T)
     np.testing.assert_array_equal(rewards, np.full((B, T), 0.375, "float32"))
@@ -63,7 +72,10 @@ def test_constant_score_gives_constant_rewards(
 def test_last_reward_is_the_score_of_the_full_sequence(make_generator):
     token_ids = random_token_ids(seed=1)
     rewards = rollout.rollout_rewards(
-        make_generator(stddev=1.0), weighted_mean_score, token_ids, (4, 5),
+        make_generator(stddev=1.0),
+        weighted_mean_score,
+        token_ids,
+        (4, 5),
         num_rollouts=2,
     )
     np.testing.assert_array_equal(
@@ -110,8 +122,12 @@ def test_rewards_with_forced_completions_are_known_exactly(
         )
 
     rewards = rollout.rollout_rewards(
-        policy, leading_non_sevens, token_ids, (0, 0),
-        num_rollouts=4, chunk_size=chunk_size,
+        policy,
+        leading_non_sevens,
+        token_ids,
+        (0, 0),
+        num_rollouts=4,
+        chunk_size=chunk_size,
     )
     expected = np.tile(np.arange(1, T + 1, dtype="float32"), [B, 1])
     np.testing.assert_array_equal(rewards, expected)
@@ -156,8 +172,12 @@ def test_rollout_completions_keep_their_prefixes(make_generator):
 
     for chunk_size in [33, 4096]:
         rewards = rollout.rollout_rewards(
-            make_generator(stddev=1.0), prefix_kept, token_ids, (3, 1),
-            num_rollouts=4, chunk_size=chunk_size,
+            make_generator(stddev=1.0),
+            prefix_kept,
+            token_ids,
+            (3, 1),
+            num_rollouts=4,
+            chunk_size=chunk_size,
         )
         np.testing.assert_array_equal(rewards, np.ones((B, T)))
 
@@ -169,15 +189,24 @@ def test_deterministic_policy_matches_naive_rollout(make_generator):
     policy = make_generator(seed=6, stddev=1.0)
     token_ids = random_token_ids(seed=6)
     naive = rollout.naive_rollout_rewards(
-        policy, weighted_mean_score, token_ids, (0, 0),
-        num_rollouts=2, temperature=1e-5,
+        policy,
+        weighted_mean_score,
+        token_ids,
+        (0, 0),
+        num_rollouts=2,
+        temperature=1e-5,
     )
     # Not trivially equal: rewards differ across positions and rows.
     assert len(np.unique(np.round(naive.numpy(), 6))) > T
     for chunk_size in CHUNK_SIZES:
         vectorised = rollout.rollout_rewards(
-            policy, weighted_mean_score, token_ids, (9, chunk_size),
-            num_rollouts=4, chunk_size=chunk_size, temperature=1e-5,
+            policy,
+            weighted_mean_score,
+            token_ids,
+            (9, chunk_size),
+            num_rollouts=4,
+            chunk_size=chunk_size,
+            temperature=1e-5,
         )
         np.testing.assert_allclose(vectorised, naive, rtol=1e-6)
 
@@ -240,6 +269,36 @@ def test_rewards_agree_in_distribution_with_exact_and_naive(make_generator):
         np.testing.assert_allclose(rewards[:, 2], score(token_ids), rtol=1e-6)
 
 
+@pytest.mark.parametrize("chunk_size", [33, 4096])
+def test_discriminator_scores_with_and_without_prefix_sharing(
+    make_generator, chunk_size
+):
+    # `predict_real` of a Discriminator is scored with the prefix-sharing
+    # `predict_real_of_completions`; the same seed samples the same
+    # completions, so the rewards must agree with plain scoring to rounding.
+    keras.utils.set_random_seed(1)
+    discriminator = seqgan_tf.Discriminator(
+        V, T, embedding_dim=4, filter_sizes=(1, 3, 12), num_filters=(2, 3, 3)
+    )
+    policy = make_generator(seed=8, stddev=1.0)
+    token_ids = random_token_ids(seed=8)
+    rewards = {
+        share: rollout.rollout_rewards(
+            policy,
+            discriminator.predict_real,
+            token_ids,
+            (4, 2),
+            num_rollouts=4,
+            chunk_size=chunk_size,
+            share_prefix=share,
+        ).numpy()
+        for share in [True, False]
+    }
+    np.testing.assert_allclose(rewards[True], rewards[False], atol=1e-6)
+    assert np.all((rewards[True] > 0) & (rewards[True] < 1))
+    assert np.std(rewards[True]) > 0
+
+
 def test_length_one_returns_the_score(make_generator):
     policy = make_generator(sequence_length=1)
     token_ids = random_token_ids(length=1)
@@ -253,6 +312,9 @@ def test_length_one_returns_the_score(make_generator):
 def test_num_rollouts_must_be_positive(make_generator):
     with pytest.raises(ValueError, match="num_rollouts"):
         rollout.rollout_rewards(
-            make_generator(), weighted_mean_score, random_token_ids(), (0, 0),
+            make_generator(),
+            weighted_mean_score,
+            random_token_ids(),
+            (0, 0),
             num_rollouts=0,
         )

@@ -91,7 +91,9 @@ def test_counting_model_inside_tf_function():
 
 @pytest.mark.parametrize("length", [0, 1, 6, 11, 12])
 def test_counting_model_every_prefix_length(length):
-    prefix = np.random.default_rng(length).integers(0, V, (3, T)).astype("int32")
+    prefix = (
+        np.random.default_rng(length).integers(0, V, (3, T)).astype("int32")
+    )
     prefix_length = np.full([3], length, "int32")
     np.testing.assert_array_equal(
         sampler.sample(CountingModel(), prefix, prefix_length, (0, 1)),

@@ -74,9 +74,10 @@ def test_fit_runs_three_phases_and_logs_every_metric(oracle, real, tmp_path):
     logs = history.history
     assert logs["phase"] == [0.0, 0.0, 1.0, 2.0, 2.0]
     assert recorder.epochs == [0, 1, 2, 3, 4]
-    # 4 MLE steps x 2 epochs; D round: (128 + 64) // 32 = 6 steps;
-    # adversarial: 1 PG step + one D round of 6, twice.
-    assert recorder.batches == 8 + 6 + 14
+    # 4 MLE steps x 2 epochs; a D round pairs the 64 negatives with 64 of
+    # the 128 real sequences: (64 + 64) // 32 = 4 steps; adversarial: 1 PG
+    # step + one D round of 4, twice.
+    assert recorder.batches == 8 + 4 + 10
     assert all(math.isfinite(v) for v in logs["g_loss"][:2])
     assert math.isnan(logs["g_loss"][2]) and math.isfinite(logs["d_loss"][2])
     assert all(0.0 <= logs["d_accuracy"][i] <= 1.0 for i in (2, 3, 4))
