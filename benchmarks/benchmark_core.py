@@ -111,6 +111,7 @@ def bench_rewards(generator, discriminator, token_ids, args):
     vectorised, vectorised_all = median_time(
         lambda: rewards(token_ids, seed).numpy(), args.repeats
     )
+
     def naive_rewards(num_rollouts):
         return rollout.naive_rollout_rewards(
             generator, score, token_ids, seed, num_rollouts=num_rollouts
@@ -249,16 +250,17 @@ def schedule_estimate(rows):
     t = {name: seconds for name, (seconds, _) in rows.items()}
     nll = t["sample"] + t["nll_eval"]
     d_round = t["sample"] + D_EPOCHS * t["d_epoch"]
-    pretrain_g = PRETRAIN_EPOCHS * t["g_epoch"] + (
-        PRETRAIN_EPOCHS // NLL_EVERY
-    ) * nll
+    pretrain_g = (
+        PRETRAIN_EPOCHS * t["g_epoch"] + (PRETRAIN_EPOCHS // NLL_EVERY) * nll
+    )
     pretrain_d = D_PRETRAIN_ROUNDS * d_round
     adversarial_round = (
         t["rewards"] + t["pg_step"] + D_STEPS_PER_ROUND * d_round
     )
-    adversarial = ADVERSARIAL_ROUNDS * adversarial_round + (
-        ADVERSARIAL_ROUNDS // NLL_EVERY
-    ) * nll
+    adversarial = (
+        ADVERSARIAL_ROUNDS * adversarial_round
+        + (ADVERSARIAL_ROUNDS // NLL_EVERY) * nll
+    )
     parts = {
         "generator pretraining (120 epochs + NLL every 5)": pretrain_g,
         "discriminator pretraining (50 x (sample + 3 epochs))": pretrain_d,

@@ -18,8 +18,14 @@ METRICS_CSV = "metrics.csv"
 METRICS_JSON = "metrics.json"
 SUMMARY_FILE = "summary.json"
 METRIC_COLUMNS = (
-    "epoch", "phase", "g_loss", "d_loss", "d_accuracy", "mean_reward",
-    "nll_oracle", "seconds",
+    "epoch",
+    "phase",
+    "g_loss",
+    "d_loss",
+    "d_accuracy",
+    "mean_reward",
+    "nll_oracle",
+    "seconds",
 )
 # The SeqGAN authors' published curve (9,984-sample evaluation).
 AUTHORS_REFERENCE = {"pretrained": 9.07, "adversarial": 8.68}
@@ -154,7 +160,9 @@ def build_gan(config, oracle):
     )
     g = config.generator
     gan.compile(
-        g_optimizer=keras.optimizers.Adam(g.learning_rate, global_clipnorm=g.clip_norm),
+        g_optimizer=keras.optimizers.Adam(
+            g.learning_rate, global_clipnorm=g.clip_norm
+        ),
         pg_optimizer=keras.optimizers.Adam(
             g.learning_rate, global_clipnorm=g.clip_norm
         ),
@@ -171,9 +179,13 @@ def load_run_config(run_dir):
     if not pathlib.Path(run_dir).is_dir():
         raise CLIError(f"{run_dir} is not a run directory (it does not exist).")
     if not path.exists():
-        raise CLIError(f"{run_dir} has no {CONFIG_FILE}; is it a seqgan-tf run?")
+        raise CLIError(
+            f"{run_dir} has no {CONFIG_FILE}; is it a seqgan-tf run?"
+        )
     try:
-        return ExperimentConfig.from_dict(json.loads(path.read_text())).validate()
+        return ExperimentConfig.from_dict(
+            json.loads(path.read_text())
+        ).validate()
     except (json.JSONDecodeError, ConfigError) as error:
         raise CLIError(f"{path} is not a valid run config: {error}") from None
 
@@ -267,7 +279,9 @@ def _samples_callback(gan, run_dir, count):
                 samples = gan.generator.generate(
                     count, seed=seed_pair(gan.seed, _EVAL, epoch, 1)
                 )
-                write_token_file(directory / f"epoch_{epoch:04d}.txt", samples.numpy())
+                write_token_file(
+                    directory / f"epoch_{epoch:04d}.txt", samples.numpy()
+                )
 
     return SampleWriter()
 
@@ -304,7 +318,9 @@ def _flatten(values, prefix=""):
         if isinstance(value, dict):
             flat.update(_flatten(value, f"{prefix}{key}."))
         else:
-            flat[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
+            flat[f"{prefix}{key}"] = (
+                list(value) if isinstance(value, tuple) else value
+            )
     return flat
 
 
@@ -349,8 +365,12 @@ def command_train(args):
             real_path, config.vocabulary_size, config.sequence_length
         )
     else:
-        print(f"Sampling {config.data.num_real} real sequences from the oracle...")
-        real = metrics.sample_many(oracle, config.data.num_real, seed=(config.seed, 0))
+        print(
+            f"Sampling {config.data.num_real} real sequences from the oracle..."
+        )
+        real = metrics.sample_many(
+            oracle, config.data.num_real, seed=(config.seed, 0)
+        )
         write_token_file(real_path, real)
     gan = build_gan(config, oracle)
     manager, epoch_variable, restored = restore(gan, run_dir)
@@ -360,7 +380,9 @@ def command_train(args):
     t = config.training
     total = t.generator_epochs + t.discriminator_rounds + t.adversarial_rounds
     if restored:
-        print(f"Resuming {run_dir} from {restored} (epoch {initial_epoch}/{total}).")
+        print(
+            f"Resuming {run_dir} from {restored} (epoch {initial_epoch}/{total})."
+        )
     callbacks = [
         MetricsWriter(run_dir, initial_epoch),
         _samples_callback(gan, run_dir, min(1000, t.eval_samples)),
@@ -381,7 +403,9 @@ def command_train(args):
         initial_epoch=initial_epoch,
     )
     finished = int(epoch_variable.numpy())
-    summary = summarize(run_dir, config, time.perf_counter() - started, finished)
+    summary = summarize(
+        run_dir, config, time.perf_counter() - started, finished
+    )
     print_summary(summary)
     return 0
 
@@ -427,19 +451,25 @@ def print_summary(summary):
 
     reference = summary["preset"] == "paper"
     print()
-    print(f"Run {summary['run_dir']} ({summary['preset']}): "
-          f"{summary['epochs_done']}/{summary['epochs_total']} epochs, "
-          f"{summary['wall_seconds']:.0f} s of training in all.")
+    print(
+        f"Run {summary['run_dir']} ({summary['preset']}): "
+        f"{summary['epochs_done']}/{summary['epochs_total']} epochs, "
+        f"{summary['wall_seconds']:.0f} s of training in all."
+    )
     header = f"{'stage':<24}{'epoch':>8}{'NLL-oracle':>12}"
     if reference:
         header += f"{'authors':>10}"
     print(header)
     print("-" * len(header))
-    for stage, key in [("after MLE pretraining", "pretrained"),
-                       ("after adversarial", "adversarial")]:
+    for stage, key in [
+        ("after MLE pretraining", "pretrained"),
+        ("after adversarial", "adversarial"),
+    ]:
         epoch = summary[f"nll_oracle_{key}_epoch"]
-        line = (f"{stage:<24}{'-' if epoch is None else epoch:>8}"
-                f"{fmt(summary[f'nll_oracle_{key}']):>12}")
+        line = (
+            f"{stage:<24}{'-' if epoch is None else epoch:>8}"
+            f"{fmt(summary[f'nll_oracle_{key}']):>12}"
+        )
         if reference:
             line += f"{AUTHORS_REFERENCE[key]:>10.2f}"
         print(line)
@@ -467,7 +497,9 @@ def command_evaluate(args):
     from seqgan_tf import metrics
 
     if bool(args.checkpoint) == bool(args.tokens):
-        raise CLIError("give exactly one of --checkpoint RUN_DIR or --tokens FILE.")
+        raise CLIError(
+            "give exactly one of --checkpoint RUN_DIR or --tokens FILE."
+        )
     if args.samples < 1:
         raise CLIError(f"--samples must be >= 1, got {args.samples}.")
     if args.checkpoint:
@@ -475,7 +507,11 @@ def command_evaluate(args):
         nll = metrics.nll_oracle(
             gan.generator, gan.oracle, args.samples, seed=(args.seed, 1)
         )
-        result = {"source": args.checkpoint, "epoch": epoch, "samples": args.samples}
+        result = {
+            "source": args.checkpoint,
+            "epoch": epoch,
+            "samples": args.samples,
+        }
     else:
         from seqgan_tf import config as config_lib
 
@@ -502,7 +538,9 @@ def command_generate(args):
 
     _, gan, _ = _restored_gan(args.checkpoint, args.step)
     samples = metrics.sample_many(
-        gan.generator, args.num_samples, seed=(args.seed, 7),
+        gan.generator,
+        args.num_samples,
+        seed=(args.seed, 7),
         temperature=args.temperature,
     )
     if args.output:
@@ -542,31 +580,60 @@ def make_parser():
     train = commands.add_parser(
         "train", help="train a SeqGAN (default: the quick synthetic experiment)"
     )
-    train.add_argument("--preset", default="quick",
-                       help="paper | quick | tiny (default: quick)")
-    train.add_argument("--output", help="run directory (default: runs/PRESET); "
-                       "re-running with the same one resumes it")
+    train.add_argument(
+        "--preset",
+        default="quick",
+        help="paper | quick | tiny (default: quick)",
+    )
+    train.add_argument(
+        "--output",
+        help="run directory (default: runs/PRESET); "
+        "re-running with the same one resumes it",
+    )
     train.add_argument("--seed", type=int, help="root random seed")
-    train.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE",
-                       help="override any config field, e.g. "
-                       "--set training.adversarial_rounds=50 (repeatable)")
-    train.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
-                       help="0 silent, 1 progress bars, 2 one line per epoch")
-    train.add_argument("--stop-after", type=_positive_int, metavar="EPOCHS",
-                       help="stop (with a checkpoint) after this many epochs; "
-                       "run again to continue")
+    train.add_argument(
+        "--set",
+        action="append",
+        metavar="SECTION.FIELD=VALUE",
+        help="override any config field, e.g. "
+        "--set training.adversarial_rounds=50 (repeatable)",
+    )
+    train.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="0 silent, 1 progress bars, 2 one line per epoch",
+    )
+    train.add_argument(
+        "--stop-after",
+        type=_positive_int,
+        metavar="EPOCHS",
+        help="stop (with a checkpoint) after this many epochs; "
+        "run again to continue",
+    )
     train.set_defaults(handler=command_train)
 
     evaluate = commands.add_parser(
         "evaluate", help="NLL-oracle of a checkpoint or of a token file"
     )
     evaluate.add_argument("--checkpoint", metavar="RUN_DIR")
-    evaluate.add_argument("--step", type=int, help="checkpoint epoch (default: latest)")
-    evaluate.add_argument("--tokens", metavar="FILE",
-                          help="sequences of space-separated token ids")
-    evaluate.add_argument("--preset", default="quick",
-                          help="the oracle of --tokens comes from this preset")
-    evaluate.add_argument("--set", action="append", metavar="SECTION.FIELD=VALUE")
+    evaluate.add_argument(
+        "--step", type=int, help="checkpoint epoch (default: latest)"
+    )
+    evaluate.add_argument(
+        "--tokens",
+        metavar="FILE",
+        help="sequences of space-separated token ids",
+    )
+    evaluate.add_argument(
+        "--preset",
+        default="quick",
+        help="the oracle of --tokens comes from this preset",
+    )
+    evaluate.add_argument(
+        "--set", action="append", metavar="SECTION.FIELD=VALUE"
+    )
     evaluate.add_argument("--samples", type=int, default=9984)
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.set_defaults(handler=command_evaluate)
@@ -577,7 +644,9 @@ def make_parser():
     generate.add_argument("-n", "--num-samples", type=int, default=10)
     generate.add_argument("--temperature", type=float, default=1.0)
     generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument("--output", help="write to this file instead of stdout")
+    generate.add_argument(
+        "--output", help="write to this file instead of stdout"
+    )
     generate.set_defaults(handler=command_generate)
     return parser
 
@@ -596,7 +665,10 @@ def main(argv=None):
         print(f"seqgan-tf: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("seqgan-tf: interrupted; the last checkpoint is kept.", file=sys.stderr)
+        print(
+            "seqgan-tf: interrupted; the last checkpoint is kept.",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -174,8 +174,14 @@ class ExperimentConfig:
                 self.training.rollout_policy,
                 ("current", "delayed"),
             ),
-            "training.reward": (self.training.reward, ("discriminator", "constant")),
-            "training.pg_reduction": (self.training.pg_reduction, ("sum", "mean")),
+            "training.reward": (
+                self.training.reward,
+                ("discriminator", "constant"),
+            ),
+            "training.pg_reduction": (
+                self.training.pg_reduction,
+                ("sum", "mean"),
+            ),
         }
         for name, (value, allowed) in choices.items():
             if value not in allowed:
@@ -192,7 +198,10 @@ class ExperimentConfig:
                 f"discriminator.dropout must be in [0, 1), got "
                 f"{self.discriminator.dropout}."
             )
-        sizes, counts = self.discriminator.filter_sizes, self.discriminator.num_filters
+        sizes, counts = (
+            self.discriminator.filter_sizes,
+            self.discriminator.num_filters,
+        )
         if len(sizes) != len(counts) or not sizes:
             raise ConfigError(
                 "discriminator.filter_sizes and discriminator.num_filters must be "
@@ -208,7 +217,9 @@ class ExperimentConfig:
 
     @property
     def vocabulary_size(self):
-        return 5000 if self.data.oracle == "paper" else self.data.vocabulary_size
+        return (
+            5000 if self.data.oracle == "paper" else self.data.vocabulary_size
+        )
 
     @property
     def sequence_length(self):
@@ -230,7 +241,9 @@ class ExperimentConfig:
 
 def _build(cls, values, prefix):
     if not isinstance(values, dict):
-        raise ConfigError(f"{prefix or 'config'} must be a mapping, got {values!r}.")
+        raise ConfigError(
+            f"{prefix or 'config'} must be a mapping, got {values!r}."
+        )
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, value in values.items():
@@ -278,12 +291,16 @@ def with_overrides(config, assignments):
         path = name.strip().split(".")
         target = config
         for part in path[:-1]:
-            if not dataclasses.is_dataclass(target) or not hasattr(target, part):
+            if not dataclasses.is_dataclass(target) or not hasattr(
+                target, part
+            ):
                 raise ConfigError(f"Unknown configuration field {name!r}.")
             target = getattr(target, part)
-        hints = typing.get_type_hints(type(target)) if dataclasses.is_dataclass(
-            target
-        ) else {}
+        hints = (
+            typing.get_type_hints(type(target))
+            if dataclasses.is_dataclass(target)
+            else {}
+        )
         field = path[-1]
         if field not in hints or dataclasses.is_dataclass(hints[field]):
             known = ", ".join(sorted(hints)) or "none"
@@ -326,7 +343,10 @@ PRESETS = {
     "tiny": ExperimentConfig(
         preset="tiny",
         data=DataConfig(
-            oracle="random", vocabulary_size=26, sequence_length=12, num_real=256
+            oracle="random",
+            vocabulary_size=26,
+            sequence_length=12,
+            num_real=256,
         ),
         generator=GeneratorConfig(embedding_dim=8, hidden_dim=8),
         discriminator=DiscriminatorConfig(

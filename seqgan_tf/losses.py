@@ -45,4 +45,7 @@ def policy_gradient_loss(log_probs, rewards, reduction="sum"):
     total = -tf.reduce_sum(tf.cast(log_probs, tf.float32) * rewards)
     if reduction == "mean":
         total = total / tf.cast(tf.shape(log_probs)[0], tf.float32)
-    return total, {"policy_gradient": total, "mean_reward": tf.reduce_mean(rewards)}
+    return total, {
+        "policy_gradient": total,
+        "mean_reward": tf.reduce_mean(rewards),
+    }

@@ -30,7 +30,9 @@ def nll(model, token_ids, batch_size=1000):
     return -total / token_ids.size
 
 
-def nll_oracle(generator, oracle, num_samples=9984, seed=(0, 0), batch_size=1000):
+def nll_oracle(
+    generator, oracle, num_samples=9984, seed=(0, 0), batch_size=1000
+):
     """NLL-oracle: mean per-token NLL under `oracle` of `num_samples`
     sequences sampled from `generator` (lower is better; the SeqGAN authors'
     code uses 9,984 samples, the paper's table 100,000)."""
@@ -45,7 +47,9 @@ def nll_oracle(generator, oracle, num_samples=9984, seed=(0, 0), batch_size=1000
     return -total / (num_samples * generator.sequence_length)
 
 
-def sample_many(generator, num_samples, seed=(0, 0), batch_size=4096, temperature=1.0):
+def sample_many(
+    generator, num_samples, seed=(0, 0), batch_size=4096, temperature=1.0
+):
     """`num_samples` sequences from `generator` as an int32 NumPy array."""
     chunks = []
     for index, start in enumerate(range(0, num_samples, batch_size)):

@@ -149,5 +149,7 @@ def naive_rollout_rewards(
 
 def chunk_count(num_rollouts, sequence_length, batch_size, chunk_size):
     """How many sampler calls `rollout_rewards` makes (for logs and docs)."""
-    per_chunk = rows_per_chunk(num_rollouts, sequence_length, batch_size, chunk_size)
+    per_chunk = rows_per_chunk(
+        num_rollouts, sequence_length, batch_size, chunk_size
+    )
     return math.ceil(num_rollouts / per_chunk)

@@ -34,6 +34,7 @@ def sample(model, prefix, prefix_length, seed, temperature=1.0):
     temperature = tf.cast(temperature, tf.float32)
     num_rows = tf.shape(prefix)[0]
     length = prefix.shape[1]
+
     # Dividing [rows, vocabulary] logits by the temperature is a full extra
     # pass over the largest tensor of the loop (~15% of sampling time at
     # V=5000); at temperature 1 it changes no bit, so it is skipped.

@@ -3,6 +3,7 @@
 A `keras.Model` in the keras-io GAN pattern, driving standard Keras callbacks.
 """
 
+import itertools
 import math
 import time
 
@@ -20,7 +21,9 @@ PHASES = ("generator", "discriminator", "adversarial")
 LOG_KEYS = ("g_loss", "d_loss", "d_accuracy", "mean_reward", "nll_oracle")
 
 # Distinct streams of randomness, so that resuming at any epoch replays it.
-_NEGATIVES, _SHUFFLE, _POLICY, _ROLLOUT, _EVAL, _GENERATOR_ORDER, _POSITIVES = range(7)
+_NEGATIVES, _SHUFFLE, _POLICY, _ROLLOUT, _EVAL, _GENERATOR_ORDER, _POSITIVES = (
+    range(7)
+)
 
 
 def seed_pair(*values):
@@ -155,7 +158,9 @@ class SeqGAN(keras.Model):
         self.seed = int(seed)
         self.rollout_generator = None
         if rollout_policy == "delayed":
-            self.rollout_generator = Generator.from_config(generator.get_config())
+            self.rollout_generator = Generator.from_config(
+                generator.get_config()
+            )
             self.rollout_generator.set_weights(generator.get_weights())
             self.rollout_generator.trainable = False
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -224,7 +229,9 @@ class SeqGAN(keras.Model):
         variables = self.discriminator.trainable_variables
         self.d_optimizer.apply(tape.gradient(loss, variables), variables)
         accuracy = keras.ops.mean(
-            keras.ops.cast(keras.ops.argmax(logits, axis=-1) == labels, "float32")
+            keras.ops.cast(
+                keras.ops.argmax(logits, axis=-1) == labels, "float32"
+            )
         )
         self.d_loss_tracker.update_state(loss)
         self.d_accuracy_tracker.update_state(accuracy)
@@ -237,7 +244,10 @@ class SeqGAN(keras.Model):
         length = self.generator.sequence_length
         zeros = tf.zeros([self.batch_size, length], tf.int32)
         samples = sampler.sample(
-            self.generator, zeros, tf.zeros([self.batch_size], tf.int32), sample_seed
+            self.generator,
+            zeros,
+            tf.zeros([self.batch_size], tf.int32),
+            sample_seed,
         )
         policy = self.rollout_generator or self.generator
         # The bound `predict_real` itself, so that the rollout can recognise
@@ -288,11 +298,18 @@ class SeqGAN(keras.Model):
                 seed_pair(self.seed, _POSITIVES, epoch, index)
             )
             positives = positives[
-                np.sort(rng.choice(len(positives), self.num_negatives, replace=False))
+                np.sort(
+                    rng.choice(
+                        len(positives), self.num_negatives, replace=False
+                    )
+                )
             ]
         token_ids = np.concatenate([positives, negatives])
         labels = np.concatenate(
-            [np.ones(len(positives), np.int32), np.zeros(len(negatives), np.int32)]
+            [
+                np.ones(len(positives), np.int32),
+                np.zeros(len(negatives), np.int32),
+            ]
         )
         step = self._function("discriminator", self._discriminator_step)
         batches = len(token_ids) // self.batch_size
@@ -302,7 +319,9 @@ class SeqGAN(keras.Model):
             )
             order = rng.permutation(len(token_ids))
             for batch in range(batches):
-                rows = order[batch * self.batch_size : (batch + 1) * self.batch_size]
+                rows = order[
+                    batch * self.batch_size : (batch + 1) * self.batch_size
+                ]
                 step(tf.constant(token_ids[rows]), tf.constant(labels[rows]))
                 step_callback()
 
@@ -326,7 +345,9 @@ class SeqGAN(keras.Model):
                     seed_pair(self.seed, _GENERATOR_ORDER, epoch)
                 ).permutation(len(real))
             for batch in range(len(real) // self.batch_size):
-                rows = order[batch * self.batch_size : (batch + 1) * self.batch_size]
+                rows = order[
+                    batch * self.batch_size : (batch + 1) * self.batch_size
+                ]
                 step(tf.constant(real[rows]))
                 step_callback()
         elif phase == "discriminator":
@@ -353,7 +374,9 @@ class SeqGAN(keras.Model):
             seed=seed,
         )
 
-    def schedule(self, generator_epochs, discriminator_rounds, adversarial_rounds):
+    def schedule(
+        self, generator_epochs, discriminator_rounds, adversarial_rounds
+    ):
         """The phase and phase-local index of every global epoch."""
         plan = []
         for phase, count in zip(
@@ -389,7 +412,9 @@ class SeqGAN(keras.Model):
         if not getattr(self, "g_optimizer", None):
             raise RuntimeError("Call `compile()` before `fit()`.")
         real = self._as_token_array(x)
-        plan = self.schedule(generator_epochs, discriminator_rounds, adversarial_rounds)
+        plan = self.schedule(
+            generator_epochs, discriminator_rounds, adversarial_rounds
+        )
         if not 0 <= initial_epoch <= len(plan):
             raise ValueError(
                 f"`initial_epoch` must be in [0, {len(plan)}], got {initial_epoch}."
@@ -421,15 +446,15 @@ class SeqGAN(keras.Model):
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             start = time.perf_counter()
-            step_counter = [0]
-
-            def step_callback():
-                callback_list.on_train_batch_end(
-                    step_counter[0], self._tracker_logs()
-                )
-                step_counter[0] += 1
-
-            self._run_epoch(phase, epoch, real, step_callback)
+            steps = itertools.count()
+            self._run_epoch(
+                phase,
+                epoch,
+                real,
+                lambda steps=steps: callback_list.on_train_batch_end(
+                    next(steps), self._tracker_logs()
+                ),
+            )
             logs = {key: math.nan for key in LOG_KEYS}
             logs.update(self._tracker_logs())
             evaluate = (
@@ -462,19 +487,27 @@ class SeqGAN(keras.Model):
     def _as_token_array(self, x):
         if isinstance(x, tf.data.Dataset):
             x = np.concatenate(
-                [np.reshape(np.asarray(b), (-1, self.generator.sequence_length))
-                 for b in x.as_numpy_iterator()]
+                [
+                    np.reshape(
+                        np.asarray(b), (-1, self.generator.sequence_length)
+                    )
+                    for b in x.as_numpy_iterator()
+                ]
             )
         x = np.asarray(x)
         length = self.generator.sequence_length
-        if x.ndim != 2 or x.shape[1] != length or not np.issubdtype(
-            x.dtype, np.integer
+        if (
+            x.ndim != 2
+            or x.shape[1] != length
+            or not np.issubdtype(x.dtype, np.integer)
         ):
             raise ValueError(
                 f"Real data must be integer token ids of shape [N, {length}], got "
                 f"{x.dtype} {x.shape}."
             )
-        if x.size and (x.min() < 0 or x.max() >= self.generator.vocabulary_size):
+        if x.size and (
+            x.min() < 0 or x.max() >= self.generator.vocabulary_size
+        ):
             raise ValueError(
                 "Real data holds token ids outside [0, "
                 f"{self.generator.vocabulary_size}): min {x.min()}, max {x.max()}."
@@ -489,14 +522,27 @@ class SeqGAN(keras.Model):
     def get_config(self):
         config = {
             "generator": keras.saving.serialize_keras_object(self.generator),
-            "discriminator": keras.saving.serialize_keras_object(self.discriminator),
+            "discriminator": keras.saving.serialize_keras_object(
+                self.discriminator
+            ),
         }
         for name in (
-            "batch_size", "num_negatives", "discriminator_epochs",
-            "generator_steps", "discriminator_steps", "num_rollouts",
-            "rollout_policy", "rollout_update_rate", "rollout_chunk_size",
-            "reward", "constant_reward", "pg_reduction", "generator_shuffle",
-            "eval_every", "eval_samples", "seed",
+            "batch_size",
+            "num_negatives",
+            "discriminator_epochs",
+            "generator_steps",
+            "discriminator_steps",
+            "num_rollouts",
+            "rollout_policy",
+            "rollout_update_rate",
+            "rollout_chunk_size",
+            "reward",
+            "constant_reward",
+            "pg_reduction",
+            "generator_shuffle",
+            "eval_every",
+            "eval_samples",
+            "seed",
         ):
             config[name] = getattr(self, name)
         return config

@@ -22,7 +22,11 @@ def run_cli(args, capsys):
 
 def assert_one_line_error(code, err, message):
     assert code == 2
-    lines = [line for line in err.strip().splitlines() if line.startswith("seqgan-tf")]
+    lines = [
+        line
+        for line in err.strip().splitlines()
+        if line.startswith("seqgan-tf")
+    ]
     assert len(lines) == 1, err
     assert lines[0].startswith("seqgan-tf: error:")
     assert message in lines[0]
@@ -57,19 +61,28 @@ def test_train_writes_a_complete_run_directory(finished_run):
     assert real.shape == (256, 12)
     samples = sorted((run_dir / "samples").glob("epoch_*.txt"))
     assert [p.name for p in samples] == [
-        "epoch_0000.txt", "epoch_0001.txt", "epoch_0003.txt", "epoch_0004.txt"
+        "epoch_0000.txt",
+        "epoch_0001.txt",
+        "epoch_0003.txt",
+        "epoch_0004.txt",
     ]
     assert cli.read_token_file(samples[-1], 26, 12).shape == (256, 12)
 
 
-def test_rerunning_a_finished_run_resumes_and_trains_nothing(finished_run, capsys):
-    code, out, _ = run_cli(["train", *TINY, "--output", str(finished_run)], capsys)
+def test_rerunning_a_finished_run_resumes_and_trains_nothing(
+    finished_run, capsys
+):
+    code, out, _ = run_cli(
+        ["train", *TINY, "--output", str(finished_run)], capsys
+    )
     assert code == 0
     assert "Resuming" in out and "epoch 5/5" in out
     assert metric_epochs(finished_run) == [0, 1, 2, 3, 4]
 
 
-def test_stop_and_resume_matches_an_uninterrupted_run(finished_run, tmp_path, capsys):
+def test_stop_and_resume_matches_an_uninterrupted_run(
+    finished_run, tmp_path, capsys
+):
     run_dir = tmp_path / "resumed"
     args = ["train", *TINY, "--output", str(run_dir)]
     # Stop at the end of MLE pretraining, then at the end of D pretraining.
@@ -86,14 +99,23 @@ def test_stop_and_resume_matches_an_uninterrupted_run(finished_run, tmp_path, ca
     for mine, reference in zip(ours, theirs):
         for key in ("g_loss", "d_loss", "nll_oracle"):
             if reference[key]:
-                assert float(mine[key]) == pytest.approx(float(reference[key]), rel=1e-3)
+                assert float(mine[key]) == pytest.approx(
+                    float(reference[key]), rel=1e-3
+                )
 
 
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     run_dir = tmp_path / "killed"
     command = [
-        sys.executable, "-m", "seqgan_tf.cli", "train", *TINY,
-        "--output", str(run_dir), "--set", "training.discriminator_rounds=3",
+        sys.executable,
+        "-m",
+        "seqgan_tf.cli",
+        "train",
+        *TINY,
+        "--output",
+        str(run_dir),
+        "--set",
+        "training.discriminator_rounds=3",
     ]
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -101,19 +123,33 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     # Kill it hard once the first discriminator round is checkpointed.
     target = run_dir / "checkpoints" / "ckpt-3.index"
     deadline = time.time() + 240
-    while not target.exists() and process.poll() is None and time.time() < deadline:
+    while (
+        not target.exists()
+        and process.poll() is None
+        and time.time() < deadline
+    ):
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert target.exists()
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Resuming" in result.stdout
     assert metric_epochs(run_dir) == list(range(7))
 
 
 def test_generate_is_reproducible_and_in_range(finished_run, capsys):
-    args = ["generate", "--checkpoint", str(finished_run), "-n", "5", "--seed", "3"]
+    args = [
+        "generate",
+        "--checkpoint",
+        str(finished_run),
+        "-n",
+        "5",
+        "--seed",
+        "3",
+    ]
     code, out, _ = run_cli(args, capsys)
     assert code == 0
     rows = [[int(t) for t in line.split()] for line in out.strip().splitlines()]
@@ -125,18 +161,28 @@ def test_generate_is_reproducible_and_in_range(finished_run, capsys):
 
 def test_evaluate_a_checkpoint_and_a_token_file(finished_run, capsys):
     code, out, _ = run_cli(
-        ["evaluate", "--checkpoint", str(finished_run), "--samples", "128"], capsys
+        ["evaluate", "--checkpoint", str(finished_run), "--samples", "128"],
+        capsys,
     )
     assert code == 0
     result = json.loads(out.strip().splitlines()[-1])
     assert result["epoch"] == 5 and np.isfinite(result["nll_oracle"])
     code, out, _ = run_cli(
-        ["evaluate", "--tokens", str(finished_run / "real_data.txt"), "--preset", "tiny"],
+        [
+            "evaluate",
+            "--tokens",
+            str(finished_run / "real_data.txt"),
+            "--preset",
+            "tiny",
+        ],
         capsys,
     )
     assert code == 0
     # The oracle's own samples score below any trained generator's.
-    assert json.loads(out.strip().splitlines()[-1])["nll_oracle"] < result["nll_oracle"]
+    assert (
+        json.loads(out.strip().splitlines()[-1])["nll_oracle"]
+        < result["nll_oracle"]
+    )
 
 
 def test_different_config_in_the_output_directory(finished_run, capsys):
@@ -146,7 +192,9 @@ def test_different_config_in_the_output_directory(finished_run, capsys):
     assert_one_line_error(code, err, "holds a different run (seed: 88 -> 5)")
 
 
-def test_corrupt_checkpoint_is_reported_not_overwritten(finished_run, tmp_path, capsys):
+def test_corrupt_checkpoint_is_reported_not_overwritten(
+    finished_run, tmp_path, capsys
+):
     run_dir = tmp_path / "corrupt"
     run_dir.mkdir()
     for path in finished_run.rglob("*"):
@@ -168,12 +216,21 @@ def test_corrupt_checkpoint_is_reported_not_overwritten(finished_run, tmp_path, 
     "args, message",
     [
         (["train", "--preset", "bogus"], "Unknown preset 'bogus'"),
-        (["train", *TINY, "--set", "training.batch_size=-4"], "batch_size must be >= 1"),
+        (
+            ["train", *TINY, "--set", "training.batch_size=-4"],
+            "batch_size must be >= 1",
+        ),
         (["train", *TINY, "--set", "data.num_real=0"], "num_real must be >= 1"),
-        (["train", *TINY, "--set", "training.rollout_policy=x"], "rollout_policy"),
+        (
+            ["train", *TINY, "--set", "training.rollout_policy=x"],
+            "rollout_policy",
+        ),
         (["evaluate"], "exactly one of --checkpoint"),
         (["evaluate", "--tokens", "/nonexistent/file.txt"], "does not exist"),
-        (["generate", "--checkpoint", "/nonexistent/run"], "is not a run directory"),
+        (
+            ["generate", "--checkpoint", "/nonexistent/run"],
+            "is not a run directory",
+        ),
     ],
 )
 def test_bad_input_is_one_line(args, message, capsys):
@@ -191,12 +248,18 @@ def test_non_empty_directory_without_a_run_is_refused(tmp_path, capsys):
 def test_bad_token_files_name_the_line(tmp_path, capsys):
     bad = tmp_path / "bad.txt"
     bad.write_text("1 2 3 4 5 6 7 8 9 10 11 12\n1 2 x\n")
-    code, _, err = run_cli(["evaluate", "--tokens", str(bad), "--preset", "tiny"], capsys)
+    code, _, err = run_cli(
+        ["evaluate", "--tokens", str(bad), "--preset", "tiny"], capsys
+    )
     assert_one_line_error(code, err, "bad.txt:2")
     bad.write_bytes(b"\xff\xfe\x00")
-    code, _, err = run_cli(["evaluate", "--tokens", str(bad), "--preset", "tiny"], capsys)
+    code, _, err = run_cli(
+        ["evaluate", "--tokens", str(bad), "--preset", "tiny"], capsys
+    )
     assert_one_line_error(code, err, "not UTF-8")
-    code, _, err = run_cli(["evaluate", "--tokens", str(tmp_path), "--preset", "tiny"], capsys)
+    code, _, err = run_cli(
+        ["evaluate", "--tokens", str(tmp_path), "--preset", "tiny"], capsys
+    )
     assert_one_line_error(code, err, "is a directory")
 
 

@@ -19,7 +19,11 @@ def test_paper_preset_is_the_authors_schedule():
         1,
         5,
     )
-    assert (t.num_rollouts, t.rollout_policy, t.pg_reduction) == (16, "current", "sum")
+    assert (t.num_rollouts, t.rollout_policy, t.pg_reduction) == (
+        16,
+        "current",
+        "sum",
+    )
     assert config.generator.learning_rate == 0.01
     assert config.generator.clip_norm == 5.0
     assert config.discriminator.learning_rate == 1e-4
@@ -30,12 +34,17 @@ def test_paper_preset_is_the_authors_schedule():
 @pytest.mark.parametrize("name", sorted(config_lib.PRESETS))
 def test_presets_validate_and_round_trip_through_json(name):
     config = config_lib.get_preset(name).validate()
-    restored = config_lib.ExperimentConfig.from_dict(json.loads(config.to_json()))
+    restored = config_lib.ExperimentConfig.from_dict(
+        json.loads(config.to_json())
+    )
     assert restored == config
 
 
 def test_quick_preset_keeps_the_paper_models():
-    paper, quick = config_lib.get_preset("paper"), config_lib.get_preset("quick")
+    paper, quick = (
+        config_lib.get_preset("paper"),
+        config_lib.get_preset("quick"),
+    )
     assert quick.data == paper.data
     assert quick.generator == paper.generator
     assert quick.discriminator == paper.discriminator
@@ -88,7 +97,9 @@ def test_overrides_parse_types_of_every_kind():
 )
 def test_invalid_values_are_named(assignment, message):
     with pytest.raises(ConfigError, match=message):
-        config_lib.with_overrides(config_lib.get_preset("tiny"), [assignment]).validate()
+        config_lib.with_overrides(
+            config_lib.get_preset("tiny"), [assignment]
+        ).validate()
 
 
 @pytest.mark.parametrize(

@@ -27,9 +27,15 @@ def real(oracle):
 
 def make_gan(oracle, seed=3, **kwargs):
     keras.utils.set_random_seed(seed)
-    generator = seqgan_tf.Generator(VOCABULARY, LENGTH, embedding_dim=8, hidden_dim=8)
+    generator = seqgan_tf.Generator(
+        VOCABULARY, LENGTH, embedding_dim=8, hidden_dim=8
+    )
     discriminator = seqgan_tf.Discriminator(
-        VOCABULARY, LENGTH, embedding_dim=8, filter_sizes=(2, 3), num_filters=(4, 4)
+        VOCABULARY,
+        LENGTH,
+        embedding_dim=8,
+        filter_sizes=(2, 3),
+        num_filters=(4, 4),
     )
     options = dict(
         batch_size=32,
@@ -111,7 +117,9 @@ def test_same_seed_same_weights(oracle, real):
     first.fit(real, 1, 1, 1, verbose=0)
     second = make_gan(oracle)
     second.fit(real, 1, 1, 1, verbose=0)
-    for a, b in zip(first.generator.get_weights(), second.generator.get_weights()):
+    for a, b in zip(
+        first.generator.get_weights(), second.generator.get_weights()
+    ):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
@@ -130,7 +138,11 @@ def test_resume_from_checkpoint_continues_the_same_run(oracle, real, tmp_path):
         checkpoint_for(interrupted, epoch), str(tmp_path), max_to_keep=2
     )
     interrupted.fit(
-        real, 2, 1, 2, callbacks=[CheckpointCallback(manager, epoch), StopAt()],
+        real,
+        2,
+        1,
+        2,
+        callbacks=[CheckpointCallback(manager, epoch), StopAt()],
         verbose=0,
     )
     assert int(epoch.numpy()) == 3
@@ -142,7 +154,9 @@ def test_resume_from_checkpoint_continues_the_same_run(oracle, real, tmp_path):
         real, 2, 1, 2, initial_epoch=int(resumed_epoch.numpy()), verbose=0
     )
     assert history.history["phase"] == [2.0, 2.0]
-    for a, b in zip(reference.generator.get_weights(), resumed.generator.get_weights()):
+    for a, b in zip(
+        reference.generator.get_weights(), resumed.generator.get_weights()
+    ):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
@@ -161,7 +175,9 @@ def test_delayed_rollout_policy_follows_the_generator(oracle, real):
     assert not np.allclose(before[-1], after[-1])
     assert not np.allclose(after[-1], generator[-1])
     # One PG step then one update: copy = 0.5 * copy + 0.5 * generator.
-    np.testing.assert_allclose(after[-1], 0.5 * before[-1] + 0.5 * generator[-1], atol=1e-6)
+    np.testing.assert_allclose(
+        after[-1], 0.5 * before[-1] + 0.5 * generator[-1], atol=1e-6
+    )
 
 
 def test_current_rollout_policy_has_no_copy(oracle):
@@ -185,7 +201,9 @@ def test_bad_real_data_is_named(oracle, data, message):
 def test_fit_needs_compile(oracle, real):
     gan = SeqGAN(
         seqgan_tf.Generator(VOCABULARY, LENGTH, hidden_dim=4),
-        seqgan_tf.Discriminator(VOCABULARY, LENGTH, filter_sizes=(2,), num_filters=(2,)),
+        seqgan_tf.Discriminator(
+            VOCABULARY, LENGTH, filter_sizes=(2,), num_filters=(2,)
+        ),
     )
     with pytest.raises(RuntimeError, match="compile"):
         gan.fit(real, 1, 0, 0)
@@ -195,5 +213,7 @@ def test_mismatched_lengths_are_rejected():
     with pytest.raises(ValueError, match="sequence_length"):
         SeqGAN(
             seqgan_tf.Generator(VOCABULARY, LENGTH, hidden_dim=4),
-            seqgan_tf.Discriminator(VOCABULARY, 10, filter_sizes=(2,), num_filters=(2,)),
+            seqgan_tf.Discriminator(
+                VOCABULARY, 10, filter_sizes=(2,), num_filters=(2,)
+            ),
         )

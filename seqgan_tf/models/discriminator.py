@@ -75,7 +75,9 @@ class Discriminator(keras.Model):
             ("embedding_dim", embedding_dim),
         ]:
             if int(value) < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {value}.")
+                raise ValueError(
+                    f"`{name}` must be a positive integer, got {value}."
+                )
         bad = [w for w in filter_sizes if not 1 <= w <= int(sequence_length)]
         if bad or min(num_filters) < 1:
             raise ValueError(
@@ -105,7 +107,9 @@ class Discriminator(keras.Model):
                 filters,
                 width,
                 activation="relu",
-                kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.1),
+                kernel_initializer=keras.initializers.TruncatedNormal(
+                    stddev=0.1
+                ),
                 bias_initializer=keras.initializers.Constant(0.1),
                 name=f"conv_{width}",
             )

@@ -64,7 +64,9 @@ class Generator(keras.Model):
             ("hidden_dim", hidden_dim),
         ]:
             if int(value) < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {value}.")
+                raise ValueError(
+                    f"`{name}` must be a positive integer, got {value}."
+                )
         if not 0 <= int(start_token) < int(vocabulary_size):
             raise ValueError(
                 f"`start_token` must be in [0, vocabulary_size={vocabulary_size}), "
@@ -78,7 +80,9 @@ class Generator(keras.Model):
         self.initializer_stddev = float(initializer_stddev)
 
         def init():
-            return keras.initializers.RandomNormal(stddev=self.initializer_stddev)
+            return keras.initializers.RandomNormal(
+                stddev=self.initializer_stddev
+            )
 
         self.embedding = keras.layers.Embedding(
             self.vocabulary_size,
@@ -177,7 +181,9 @@ class Generator(keras.Model):
         """
         prefix = tf.convert_to_tensor(prefix, tf.int32)
         if prefix.shape.rank != 2:
-            raise ValueError(f"`prefix` must be [N, P], got shape {prefix.shape}.")
+            raise ValueError(
+                f"`prefix` must be [N, P], got shape {prefix.shape}."
+            )
         width = prefix.shape[1]
         if width is not None and width > self.sequence_length:
             raise ValueError(

@@ -71,7 +71,9 @@ class OracleLSTM(Generator):
             with np.load(path, allow_pickle=False) as archive:
                 params = {key: archive[key] for key in archive.files}
         except (OSError, ValueError) as error:
-            raise ValueError(f"Cannot read oracle parameters from {path}: {error}")
+            raise ValueError(
+                f"Cannot read oracle parameters from {path}: {error}"
+            )
         vocabulary_size, embedding_dim = params["embedding"].shape
         oracle = cls(
             vocabulary_size=vocabulary_size,
