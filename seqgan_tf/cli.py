@@ -1,4 +1,4 @@
-"""The `seqgan-tf` command line: train, evaluate, generate.
+"""The `seqgan-tf` command line: train, evaluate, generate, export.
 
 Errors in user input end in one line on stderr and exit status 2.
 """
@@ -530,25 +530,91 @@ def command_evaluate(args):
 
 
 def command_generate(args):
+    if bool(args.checkpoint) == bool(args.saved_model):
+        raise CLIError(
+            "give exactly one of --checkpoint RUN_DIR or --saved-model DIR."
+        )
     if args.num_samples < 1:
         raise CLIError(f"-n must be >= 1, got {args.num_samples}.")
     if not args.temperature > 0:
         raise CLIError(f"--temperature must be > 0, got {args.temperature}.")
-    from seqgan_tf import metrics
-
-    _, gan, _ = _restored_gan(args.checkpoint, args.step)
-    samples = metrics.sample_many(
-        gan.generator,
-        args.num_samples,
-        seed=(args.seed, 7),
-        temperature=args.temperature,
-    )
-    if args.output:
-        write_token_file(args.output, samples)
-        print(f"Wrote {len(samples)} sequences to {args.output}.")
+    if args.saved_model:
+        if args.step is not None:
+            raise CLIError("--step applies to --checkpoint, not --saved-model.")
+        lines = _generate_from_saved_model(args)
     else:
-        for row in samples:
-            print(" ".join(str(int(t)) for t in row))
+        from seqgan_tf import metrics
+
+        _, gan, _ = _restored_gan(args.checkpoint, args.step)
+        samples = metrics.sample_many(
+            gan.generator,
+            args.num_samples,
+            seed=(args.seed, 7),
+            temperature=args.temperature,
+        )
+        lines = [" ".join(str(int(t)) for t in row) for row in samples]
+    if args.output:
+        path = pathlib.Path(args.output)
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_text("".join(line + "\n" for line in lines))
+        os.replace(temporary, path)
+        print(f"Wrote {len(lines)} sequences to {args.output}.")
+    else:
+        for line in lines:
+            print(line)
+    return 0
+
+
+def _generate_from_saved_model(args):
+    """Serves from an export as a client would: `tf.saved_model.load` and
+    the `serving_default` (generate) signature; returns its text lines."""
+    import tensorflow as tf
+
+    from seqgan_tf.export import ExportError
+    from seqgan_tf.export import resolve_saved_model
+
+    try:
+        directory = resolve_saved_model(args.saved_model)
+    except ExportError as error:
+        raise CLIError(str(error)) from None
+    try:
+        model = tf.saved_model.load(str(directory))
+    except (OSError, ValueError, tf.errors.OpError) as error:
+        reason = str(error).strip().splitlines()[0][:200]
+        raise CLIError(f"cannot load {directory}: {reason}") from None
+    if "serving_default" not in model.signatures:
+        raise CLIError(f"{directory} has no serving_default signature.")
+    try:
+        outputs = model.signatures["serving_default"](
+            num_samples=tf.constant(args.num_samples, tf.int32),
+            temperature=tf.constant(args.temperature, tf.float32),
+            seed=tf.constant([args.seed, 7], tf.int64),
+        )
+    except tf.errors.InvalidArgumentError as error:
+        import re
+
+        found = re.search(r"assertion failed: \[([^\]]*)\]", error.message)
+        reason = found.group(1) if found else error.message.strip()[:300]
+        reason = " ".join(reason.rstrip(". ").split())
+        raise CLIError(f"{directory} rejected the request: {reason}.") from None
+    return [text.decode("utf-8") for text in outputs["text"].numpy()]
+
+
+def command_export(args):
+    from seqgan_tf.export import ExportError
+    from seqgan_tf.export import export_run
+
+    try:
+        target = export_run(
+            args.checkpoint,
+            args.output,
+            args.name,
+            version=args.version,
+            overwrite=args.overwrite,
+        )
+    except ExportError as error:
+        raise CLIError(str(error)) from None
+    print(f"Exported {args.checkpoint} to {target}.")
     return 0
 
 
@@ -638,8 +704,16 @@ def make_parser():
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.set_defaults(handler=command_evaluate)
 
-    generate = commands.add_parser("generate", help="sample from a checkpoint")
-    generate.add_argument("--checkpoint", metavar="RUN_DIR", required=True)
+    generate = commands.add_parser(
+        "generate", help="sample from a checkpoint or an exported SavedModel"
+    )
+    generate.add_argument("--checkpoint", metavar="RUN_DIR")
+    generate.add_argument(
+        "--saved-model",
+        metavar="DIR",
+        help="an export's version folder, or its model folder (the highest "
+        "version is used)",
+    )
     generate.add_argument("--step", type=int)
     generate.add_argument("-n", "--num-samples", type=int, default=10)
     generate.add_argument("--temperature", type=float, default=1.0)
@@ -648,6 +722,30 @@ def make_parser():
         "--output", help="write to this file instead of stdout"
     )
     generate.set_defaults(handler=command_generate)
+
+    export = commands.add_parser(
+        "export", help="export a run's generator as a TF Serving SavedModel"
+    )
+    export.add_argument("--checkpoint", metavar="RUN_DIR", required=True)
+    export.add_argument(
+        "--output",
+        default="export/models",
+        help="base folder of models (default: export/models)",
+    )
+    export.add_argument(
+        "--name", default="seqgan", help="model name (default: seqgan)"
+    )
+    export.add_argument(
+        "--version",
+        type=_positive_int,
+        help="version number (default: the next free one)",
+    )
+    export.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing version",
+    )
+    export.set_defaults(handler=command_export)
     return parser
 
 
