@@ -26,7 +26,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["seqgan_tf", "seqgan_tf.*"]),
-    package_data={"seqgan_tf": ["resources/*/*"]},
+    package_data={"seqgan_tf": ["resources/*", "resources/*/*"]},
     include_package_data=True,
     install_requires=requirements(),
     extras_require={"test": ["pytest>=8", "pytest-timeout>=2.3"]},

@@ -42,3 +42,19 @@ __all__ = [
     "read_corpus",
     "tokenizer_names",
 ]
+
+from seqgan_tf.data.pipeline import EncodeReport  # noqa: E402
+from seqgan_tf.data.pipeline import discriminator_dataset  # noqa: E402
+from seqgan_tf.data.pipeline import encode_corpus  # noqa: E402
+from seqgan_tf.data.pipeline import padding_mask  # noqa: E402
+from seqgan_tf.data.pipeline import real_dataset  # noqa: E402
+from seqgan_tf.data.pipeline import text_file_dataset  # noqa: E402
+
+__all__ += [
+    "EncodeReport",
+    "discriminator_dataset",
+    "encode_corpus",
+    "padding_mask",
+    "real_dataset",
+    "text_file_dataset",
+]
