@@ -543,15 +543,15 @@ def command_generate(args):
             raise CLIError("--step applies to --checkpoint, not --saved-model.")
         lines = _generate_from_saved_model(args)
     else:
-        from seqgan_tf import metrics
-
         _, gan, _ = _restored_gan(args.checkpoint, args.step)
-        samples = metrics.sample_many(
-            gan.generator,
+        # One sampler call with the seed pair as given, exactly what the
+        # exported `generate` signature does: a checkpoint and its export
+        # print the same lines for the same --seed.
+        samples = gan.generator.generate(
             args.num_samples,
             seed=(args.seed, 7),
             temperature=args.temperature,
-        )
+        ).numpy()
         lines = [" ".join(str(int(t)) for t in row) for row in samples]
     if args.output:
         path = pathlib.Path(args.output)

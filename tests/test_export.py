@@ -440,6 +440,14 @@ def test_cli_export_and_generate(tiny_run, tmp_path, capsys):
     assert len(lines) == 4
     assert all(len(line.split()) == SEQUENCE_LENGTH for line in lines)
     assert all(0 <= int(t) < VOCABULARY_SIZE for l in lines for t in l.split())
+    # The checkpoint the export came from prints the same samples.
+    code, out, err = _run(
+        ["generate", "--checkpoint", str(tiny_run), "-n", "4",
+         "--temperature", "0.8", "--seed", "1"],
+        capsys,
+    )
+    assert code == 0, err
+    assert out.strip().splitlines() == lines
 
     code, _, err = _run([*args, "--name", "tiny", "--version", "1"], capsys)
     _assert_one_line_error(code, err, "already exists")
