@@ -77,8 +77,9 @@ class SeqGAN(keras.Model):
         constant_reward: reward of the constant ablation.
         pg_reduction: "sum" (authors) or "mean".
         generator_shuffle: reshuffle real data every MLE epoch.
-        eval_every: NLL-oracle period in epochs (0: only at phase ends... and
-            never if there is no oracle).
+        eval_every: NLL-oracle period in epochs of the MLE and adversarial
+            phases, which are also measured at their last epoch (0: only
+            then). Nothing is measured without an oracle.
         eval_samples: samples per NLL-oracle.
         seed: int, the root of all randomness.
 
