@@ -14,6 +14,21 @@ def token_log_probs(logits, token_ids):
     return tf.gather(log_probs, tf.cast(token_ids, tf.int32), batch_dims=2)
 
 
+def padding_mask(token_ids, eos_id):
+    """True up to and including the first `eos_id` of each row, False after.
+
+    The one implementation of the mask (`seqgan_tf.data.padding_mask` is a
+    thin wrapper with EOS as default). Rows without EOS are all True; with
+    `eos_id=None` the mask is all True. The last axis is time.
+    """
+    token_ids = tf.convert_to_tensor(token_ids)
+    if eos_id is None:
+        return tf.ones_like(token_ids, tf.bool)
+    is_eos = tf.cast(tf.equal(token_ids, eos_id), tf.int32)
+    # EOS seen strictly before this position <=> past the end.
+    return tf.equal(tf.cumsum(is_eos, axis=-1, exclusive=True), 0)
+
+
 def mle_loss(logits, token_ids, padding_mask=None):
     """Mean per-token negative log-likelihood (the pretraining loss)."""
     nll = tf.nn.sparse_softmax_cross_entropy_with_logits(
@@ -25,12 +40,20 @@ def mle_loss(logits, token_ids, padding_mask=None):
     return tf.reduce_sum(nll * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
-def policy_gradient_loss(log_probs, rewards, reduction="sum"):
+def policy_gradient_loss(
+    log_probs, rewards, reduction="sum", padding_mask=None
+):
     """REINFORCE loss `-sum_{b,t} log p(y_t | y_<t) * reward_t`.
 
     `reduction="sum"` is the authors' loss (a sum over batch and time, no
     baseline, no discount); `"mean"` divides by the batch size. Rewards are
     constants of the update: gradients never flow into them.
+
+    `padding_mask` (bool or 0/1 [B, T], optional): positions where it is
+    False (after a sequence's EOS) contribute nothing: both the
+    log-probabilities and the rewards are multiplied by it, so such
+    positions get no gradient. `"mean"` still divides by the batch size,
+    not by the number of unmasked positions.
 
     Returns:
         (loss, parts): the scalar loss and a dict of its named terms for
@@ -42,7 +65,12 @@ def policy_gradient_loss(log_probs, rewards, reduction="sum"):
         )
     rewards = tf.stop_gradient(tf.cast(rewards, tf.float32))
     rewards = tf.debugging.check_numerics(rewards, "policy-gradient rewards")
-    total = -tf.reduce_sum(tf.cast(log_probs, tf.float32) * rewards)
+    log_probs = tf.cast(log_probs, tf.float32)
+    if padding_mask is not None:
+        mask = tf.cast(padding_mask, tf.float32)
+        log_probs = log_probs * mask
+        rewards = rewards * mask
+    total = -tf.reduce_sum(log_probs * rewards)
     if reduction == "mean":
         total = total / tf.cast(tf.shape(log_probs)[0], tf.float32)
     return total, {

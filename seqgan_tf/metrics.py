@@ -6,6 +6,8 @@ NLL scoring runs in bounded chunks; BLEU equals nltk's, from precomputed counts.
 import numpy as np
 import tensorflow as tf
 
+from seqgan_tf import losses
+
 
 def _seed_pair(seed, index):
     return tf.random.experimental.stateless_fold_in(
@@ -16,13 +18,25 @@ def _seed_pair(seed, index):
 def nll(model, token_ids, batch_size=1000):
     """Mean per-token negative log-likelihood of `token_ids` [N, T] under
     `model` (a `Generator` or `OracleLSTM`). NLL-test when `token_ids` is
-    held-out real data."""
+    held-out real data. When `model.eos_id` is not None (variable-length
+    sequences), the mean is over the positions up to and including each
+    row's first EOS only; padding after it is ignored."""
     token_ids = np.asarray(token_ids, dtype=np.int32)
     if token_ids.ndim != 2 or token_ids.shape[0] == 0:
         raise ValueError(
             f"`token_ids` must be a non-empty [N, T] array, got {token_ids.shape}."
         )
     log_prob = model.make_log_prob_function()
+    eos_id = getattr(model, "eos_id", None)
+    if eos_id is not None:
+        total = 0.0
+        count = 0.0
+        for start in range(0, len(token_ids), batch_size):
+            chunk = tf.constant(token_ids[start : start + batch_size])
+            mask = tf.cast(losses.padding_mask(chunk, eos_id), tf.float32)
+            total += float(tf.reduce_sum(log_prob(chunk) * mask))
+            count += float(tf.reduce_sum(mask))
+        return -total / count
     total = 0.0
     for start in range(0, len(token_ids), batch_size):
         chunk = tf.constant(token_ids[start : start + batch_size])

@@ -7,6 +7,7 @@ import math
 
 import tensorflow as tf
 
+from seqgan_tf import losses
 from seqgan_tf import sampler
 from seqgan_tf.models.discriminator import Discriminator
 
@@ -47,6 +48,7 @@ def rollout_rewards(
     chunk_size=4096,
     temperature=1.0,
     share_prefix=True,
+    padding_mask=None,
 ):
     """Per-token rewards of complete sequences, as in the SeqGAN authors' code.
 
@@ -72,11 +74,23 @@ def rollout_rewards(
             `predict_real_of_completions`, which reuses the convolutions of
             the shared prefix (same rewards, less work). False scores every
             completion from scratch.
+        padding_mask: optional bool [B, T]; rewards where it is False are
+            exactly 0. When None and `policy.eos_id` is not None
+            (variable-length sequences), it is the mask of `token_ids`
+            (`seqgan_tf.losses.padding_mask`: False after the first EOS).
+            When None and `eos_id` is None, nothing is masked.
 
     Returns:
         float32 [B, T] rewards.
     """
     token_ids = tf.convert_to_tensor(token_ids, tf.int32)
+    mask = _rollout_mask(policy, token_ids, padding_mask)
+
+    def masked(rewards):
+        if mask is None:
+            return rewards
+        return tf.where(mask, rewards, tf.zeros_like(rewards))
+
     seed = tf.convert_to_tensor(seed, tf.int32)
     length = token_ids.shape[1]
     batch_size = token_ids.shape[0]
@@ -86,7 +100,7 @@ def rollout_rewards(
         raise ValueError(f"`num_rollouts` must be >= 1, got {num_rollouts}.")
     final = tf.cast(score_fn(token_ids), tf.float32)
     if length == 1:
-        return final[:, None]
+        return masked(final[:, None])
     score_completions = completion_scorer(score_fn) if share_prefix else None
     per_chunk = rows_per_chunk(num_rollouts, length, batch_size, chunk_size)
     num_chunks = num_rollouts // per_chunk
@@ -120,7 +134,16 @@ def rollout_rewards(
         maximum_iterations=num_chunks,
     )
     intermediate = tf.transpose(total) / float(num_rollouts)
-    return tf.concat([intermediate, final[:, None]], axis=1)
+    return masked(tf.concat([intermediate, final[:, None]], axis=1))
+
+
+def _rollout_mask(policy, token_ids, padding_mask):
+    if padding_mask is not None:
+        return tf.cast(padding_mask, tf.bool)
+    eos_id = getattr(policy, "eos_id", None)
+    if eos_id is None:
+        return None
+    return losses.padding_mask(token_ids, eos_id)
 
 
 def naive_rollout_rewards(
@@ -144,7 +167,11 @@ def naive_rollout_rewards(
             sums[given - 1] += tf.cast(score_fn(completed), tf.float32)
     rewards = [s / float(num_rollouts) for s in sums]
     rewards.append(tf.cast(score_fn(token_ids), tf.float32))
-    return tf.stack(rewards, axis=1)
+    rewards = tf.stack(rewards, axis=1)
+    mask = _rollout_mask(policy, token_ids, None)
+    if mask is not None:
+        rewards = tf.where(mask, rewards, tf.zeros_like(rewards))
+    return rewards
 
 
 def chunk_count(num_rollouts, sequence_length, batch_size, chunk_size):

@@ -18,6 +18,12 @@ def sample(model, prefix, prefix_length, seed, temperature=1.0):
     prefixes cover lengths 1..T-1 pays for half the draws a masked sampler
     would.
 
+    When `model.eos_id` is not None (variable-length sequences), a row
+    that has produced EOS, or was given it in its prefix, emits
+    `model.pad_id` at every later sampled position; prefix positions are
+    kept as given. The draws themselves (and so every other token) are
+    the same as without it. With `eos_id` None the loop is unchanged.
+
     Args:
         model: a `Generator` (or `OracleLSTM`).
         prefix: int32 [N, T] token ids.
@@ -50,6 +56,50 @@ def sample(model, prefix, prefix_length, seed, temperature=1.0):
     state = model.initial_state(num_rows)
     previous = tf.fill([num_rows], tf.cast(model.start_token, tf.int32))
     tokens = tf.TensorArray(tf.int32, size=length, element_shape=[None])
+
+    eos_id = getattr(model, "eos_id", None)
+    if eos_id is not None:
+        pad_id = tf.cast(model.pad_id, tf.int32)
+
+        def body_eos(position, previous, h, c, tokens, finished):
+            h, c = model.next_state(previous, (h, c))
+            sampling = tf.where(prefix_length <= position)[:, 0]
+            logits = model.logits_from_hidden(tf.gather(h, sampling))
+            logits = scale(tf.cast(logits, tf.float32))
+            step_seed = tf.random.experimental.stateless_fold_in(
+                seed, position
+            )
+            drawn = tf.random.stateless_categorical(
+                logits, 1, seed=step_seed, dtype=tf.int32
+            )[:, 0]
+            drawn = tf.where(tf.gather(finished, sampling), pad_id, drawn)
+            current = tf.tensor_scatter_nd_update(
+                prefix_t[position], sampling[:, None], drawn
+            )
+            finished = tf.logical_or(finished, tf.equal(current, eos_id))
+            return (
+                position + 1,
+                current,
+                h,
+                c,
+                tokens.write(position, current),
+                finished,
+            )
+
+        _, _, _, _, tokens, _ = tf.while_loop(
+            lambda position, *_: position < length,
+            body_eos,
+            (
+                tf.constant(0),
+                previous,
+                state[0],
+                state[1],
+                tokens,
+                tf.zeros([num_rows], tf.bool),
+            ),
+            maximum_iterations=length,
+        )
+        return tf.transpose(tokens.stack())
 
     def body(position, previous, h, c, tokens):
         h, c = model.next_state(previous, (h, c))

@@ -212,7 +212,11 @@ class SeqGAN(keras.Model):
     def _mle_step(self, token_ids):
         with tf.GradientTape() as tape:
             logits = self.generator(token_ids, training=True)
-            loss = losses.mle_loss(logits, token_ids)
+            eos_id = getattr(self.generator, "eos_id", None)
+            mask = None
+            if eos_id is not None:
+                mask = losses.padding_mask(token_ids, eos_id)
+            loss = losses.mle_loss(logits, token_ids, padding_mask=mask)
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(tape.gradient(loss, variables), variables)
         self.g_loss_tracker.update_state(loss)
@@ -266,10 +270,18 @@ class SeqGAN(keras.Model):
             num_rollouts=self.num_rollouts,
             chunk_size=self.rollout_chunk_size,
         )
+        eos_id = getattr(self.generator, "eos_id", None)
+        mask = None
+        if eos_id is not None:
+            # Rewards after EOS are already 0 (the rollout masks them).
+            mask = losses.padding_mask(samples, eos_id)
         with tf.GradientTape() as tape:
             log_probs = self.generator.log_prob(samples, training=True)
             loss, parts = losses.policy_gradient_loss(
-                log_probs, rewards, reduction=self.pg_reduction
+                log_probs,
+                rewards,
+                reduction=self.pg_reduction,
+                padding_mask=mask,
             )
         variables = self.generator.trainable_variables
         self.pg_optimizer.apply(tape.gradient(loss, variables), variables)

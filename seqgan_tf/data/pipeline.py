@@ -9,6 +9,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from seqgan_tf import losses
 from seqgan_tf.data.corpus import read_corpus
 from seqgan_tf.data.vocabulary import EOS_ID
 from seqgan_tf.data.vocabulary import PAD_ID
@@ -190,12 +191,7 @@ def padding_mask(token_ids, eos_id=EOS_ID):
     Returns:
         A bool tensor shaped like `token_ids`.
     """
-    token_ids = tf.convert_to_tensor(token_ids)
-    if eos_id is None:
-        return tf.ones_like(token_ids, tf.bool)
-    is_eos = tf.cast(tf.equal(token_ids, eos_id), tf.int32)
-    # EOS seen strictly before this position <=> past the end.
-    return tf.equal(tf.cumsum(is_eos, axis=-1, exclusive=True), 0)
+    return losses.padding_mask(token_ids, eos_id)
 
 
 def real_dataset(

@@ -37,6 +37,10 @@ class Discriminator(keras.Model):
         dropout: float. Dropout rate before the output layer (the authors'
             keep probability 0.75 is a rate of 0.25); off outside training.
         l2_reg: float. L2 coefficient on the output layer.
+        pad_id: int or None. When set (variable-length sequences), the
+            embeddings of positions holding `pad_id` are zeroed before the
+            convolutions, so padding carries no learned signal. None
+            (default): every position is embedded as is.
 
     Example:
 
@@ -59,6 +63,7 @@ class Discriminator(keras.Model):
         highway_layers=1,
         dropout=0.25,
         l2_reg=0.2,
+        pad_id=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -87,6 +92,11 @@ class Discriminator(keras.Model):
             )
         if not 0.0 <= float(dropout) < 1.0:
             raise ValueError(f"`dropout` must be in [0, 1), got {dropout}.")
+        if pad_id is not None and not 0 <= int(pad_id) < int(vocabulary_size):
+            raise ValueError(
+                f"`pad_id` must be None or in [0, vocabulary_size="
+                f"{vocabulary_size}), got {pad_id}."
+            )
         self.vocabulary_size = int(vocabulary_size)
         self.sequence_length = int(sequence_length)
         self.embedding_dim = int(embedding_dim)
@@ -95,6 +105,7 @@ class Discriminator(keras.Model):
         self.highway_layers = int(highway_layers)
         self.dropout = float(dropout)
         self.l2_reg = float(l2_reg)
+        self.pad_id = None if pad_id is None else int(pad_id)
 
         self.embedding = keras.layers.Embedding(
             self.vocabulary_size,
@@ -152,8 +163,16 @@ class Discriminator(keras.Model):
         self.output_layer.build((None, features))
         self.built = True
 
+    def _embed(self, token_ids):
+        # With `pad_id` set, PAD positions embed to zero vectors.
+        embedded = self.embedding(token_ids)
+        if self.pad_id is None:
+            return embedded
+        keep = ops.cast(ops.not_equal(token_ids, self.pad_id), embedded.dtype)
+        return embedded * keep[..., None]
+
     def call(self, token_ids, training=False):
-        embedded = self.embedding(ops.cast(token_ids, "int32"))
+        embedded = self._embed(ops.cast(token_ids, "int32"))
         pooled = ops.concatenate(
             [ops.max(conv(embedded), axis=1) for conv in self.convolutions],
             axis=-1,
@@ -209,7 +228,7 @@ class Discriminator(keras.Model):
                 "`completions` [R, sequence_length - 1, B, sequence_length]; "
                 f"got {token_ids.shape} and {completions.shape}."
             )
-        embedded = self.embedding(token_ids)
+        embedded = self._embed(token_ids)
         prefix_features = [conv(embedded) for conv in self.convolutions]
         pooled = []
         # Static unroll over the T - 1 prefix lengths (traced once inside the
@@ -217,7 +236,7 @@ class Discriminator(keras.Model):
         # and the slices are what saves the work. No Python runs per step.
         for given in range(1, length):
             rows = ops.reshape(completions[:, given - 1], (-1, length))
-            embedded = self.embedding(rows)
+            embedded = self._embed(rows)
             features = []
             for conv, width, prefix in zip(
                 self.convolutions, self.filter_sizes, prefix_features
@@ -248,6 +267,7 @@ class Discriminator(keras.Model):
                 "highway_layers": self.highway_layers,
                 "dropout": self.dropout,
                 "l2_reg": self.l2_reg,
+                "pad_id": self.pad_id,
             }
         )
         return config

@@ -32,6 +32,14 @@ class Generator(keras.Model):
         start_token: int. Token id fed as the first input.
         initializer_stddev: float. Standard deviation of the normal
             initializer used for every weight and bias.
+        eos_id: int or None. Opt-in variable-length sequences: when set,
+            a sampled row that has produced (or was given in its prefix)
+            this token emits `pad_id` at every later sampled position, and
+            the trainer, rollouts and `metrics.nll` mask the positions
+            after the first EOS. None (default): fixed-length sequences,
+            nothing is masked.
+        pad_id: int. The padding token emitted after EOS (ignored when
+            `eos_id` is None).
 
     Example:
 
@@ -54,6 +62,8 @@ class Generator(keras.Model):
         hidden_dim=32,
         start_token=0,
         initializer_stddev=0.1,
+        eos_id=None,
+        pad_id=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -72,12 +82,28 @@ class Generator(keras.Model):
                 f"`start_token` must be in [0, vocabulary_size={vocabulary_size}), "
                 f"got {start_token}."
             )
+        if not 0 <= int(pad_id) < int(vocabulary_size):
+            raise ValueError(
+                f"`pad_id` must be in [0, vocabulary_size={vocabulary_size}), "
+                f"got {pad_id}."
+            )
+        if eos_id is not None and (
+            not 0 <= int(eos_id) < int(vocabulary_size)
+            or int(eos_id) == int(pad_id)
+        ):
+            raise ValueError(
+                f"`eos_id` must be None or in [0, vocabulary_size="
+                f"{vocabulary_size}) and differ from `pad_id`={pad_id}, "
+                f"got {eos_id}."
+            )
         self.vocabulary_size = int(vocabulary_size)
         self.sequence_length = int(sequence_length)
         self.embedding_dim = int(embedding_dim)
         self.hidden_dim = int(hidden_dim)
         self.start_token = int(start_token)
         self.initializer_stddev = float(initializer_stddev)
+        self.eos_id = None if eos_id is None else int(eos_id)
+        self.pad_id = int(pad_id)
 
         def init():
             return keras.initializers.RandomNormal(
@@ -258,6 +284,8 @@ class Generator(keras.Model):
                 "hidden_dim": self.hidden_dim,
                 "start_token": self.start_token,
                 "initializer_stddev": self.initializer_stddev,
+                "eos_id": self.eos_id,
+                "pad_id": self.pad_id,
             }
         )
         return config
