@@ -57,51 +57,13 @@ def sample(model, prefix, prefix_length, seed, temperature=1.0):
     previous = tf.fill([num_rows], tf.cast(model.start_token, tf.int32))
     tokens = tf.TensorArray(tf.int32, size=length, element_shape=[None])
 
+    # Variable-length sequences: once a row holds EOS (sampled or given),
+    # its later sampled positions are PAD. Decided at trace time, so the
+    # fixed-length loop carries only an unused flag.
     eos_id = getattr(model, "eos_id", None)
-    if eos_id is not None:
-        pad_id = tf.cast(model.pad_id, tf.int32)
+    pad_id = getattr(model, "pad_id", 0)
 
-        def body_eos(position, previous, h, c, tokens, finished):
-            h, c = model.next_state(previous, (h, c))
-            sampling = tf.where(prefix_length <= position)[:, 0]
-            logits = model.logits_from_hidden(tf.gather(h, sampling))
-            logits = scale(tf.cast(logits, tf.float32))
-            step_seed = tf.random.experimental.stateless_fold_in(
-                seed, position
-            )
-            drawn = tf.random.stateless_categorical(
-                logits, 1, seed=step_seed, dtype=tf.int32
-            )[:, 0]
-            drawn = tf.where(tf.gather(finished, sampling), pad_id, drawn)
-            current = tf.tensor_scatter_nd_update(
-                prefix_t[position], sampling[:, None], drawn
-            )
-            finished = tf.logical_or(finished, tf.equal(current, eos_id))
-            return (
-                position + 1,
-                current,
-                h,
-                c,
-                tokens.write(position, current),
-                finished,
-            )
-
-        _, _, _, _, tokens, _ = tf.while_loop(
-            lambda position, *_: position < length,
-            body_eos,
-            (
-                tf.constant(0),
-                previous,
-                state[0],
-                state[1],
-                tokens,
-                tf.zeros([num_rows], tf.bool),
-            ),
-            maximum_iterations=length,
-        )
-        return tf.transpose(tokens.stack())
-
-    def body(position, previous, h, c, tokens):
+    def body(position, previous, h, c, tokens, finished):
         h, c = model.next_state(previous, (h, c))
         sampling = tf.where(prefix_length <= position)[:, 0]
         logits = model.logits_from_hidden(tf.gather(h, sampling))
@@ -110,15 +72,27 @@ def sample(model, prefix, prefix_length, seed, temperature=1.0):
         drawn = tf.random.stateless_categorical(
             logits, 1, seed=step_seed, dtype=tf.int32
         )[:, 0]
+        if eos_id is not None:
+            drawn = tf.where(tf.gather(finished, sampling), pad_id, drawn)
         current = tf.tensor_scatter_nd_update(
             prefix_t[position], sampling[:, None], drawn
         )
-        return position + 1, current, h, c, tokens.write(position, current)
+        if eos_id is not None:
+            finished = tf.logical_or(finished, tf.equal(current, eos_id))
+        tokens = tokens.write(position, current)
+        return position + 1, current, h, c, tokens, finished
 
-    _, _, _, _, tokens = tf.while_loop(
+    _, _, _, _, tokens, _ = tf.while_loop(
         lambda position, *_: position < length,
         body,
-        (tf.constant(0), previous, state[0], state[1], tokens),
+        (
+            tf.constant(0),
+            previous,
+            state[0],
+            state[1],
+            tokens,
+            tf.zeros([num_rows], tf.bool),
+        ),
         maximum_iterations=length,
     )
     return tf.transpose(tokens.stack())
