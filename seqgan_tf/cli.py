@@ -5,6 +5,7 @@ Errors in user input end in one line on stderr and exit status 2.
 
 import argparse
 import csv
+import io
 import json
 import math
 import os
@@ -77,21 +78,28 @@ def read_token_file(path, vocabulary_size=None, sequence_length=None):
     return np.asarray(rows, dtype=np.int32)
 
 
-def write_token_file(path, token_ids):
-    """Writes one sequence a line, atomically (temporary file, then rename)."""
+def write_text_atomically(path, text):
+    """Writes `text` to a temporary file beside `path`, then renames it into
+    place, so a reader never sees half a file."""
     path = pathlib.Path(path)
     temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        for row in token_ids:
-            handle.write(" ".join(str(int(t)) for t in row) + "\n")
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
+
+
+def write_lines(path, lines):
+    write_text_atomically(path, "".join(line + "\n" for line in lines))
+
+
+def write_token_file(path, token_ids):
+    """Writes one sequence of space-separated ids a line, atomically."""
+    write_lines(path, (" ".join(str(int(t)) for t in row) for row in token_ids))
 
 
 def write_json(path, value):
-    path = pathlib.Path(path)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(value, indent=2, sort_keys=True) + "\n")
-    os.replace(temporary, path)
+    write_text_atomically(
+        path, json.dumps(value, indent=2, sort_keys=True) + "\n"
+    )
 
 
 # --- building things from a config ----------------------------------------
@@ -253,12 +261,11 @@ class MetricsWriter:
                 self._flush()
 
             def _flush(self):
-                temporary = self.csv_path.with_name(METRICS_CSV + ".tmp")
-                with open(temporary, "w", newline="") as handle:
-                    writer = csv.DictWriter(handle, METRIC_COLUMNS)
-                    writer.writeheader()
-                    writer.writerows(self.rows)
-                os.replace(temporary, self.csv_path)
+                table = io.StringIO(newline="")
+                writer = csv.DictWriter(table, METRIC_COLUMNS)
+                writer.writeheader()
+                writer.writerows(self.rows)
+                write_text_atomically(self.csv_path, table.getvalue())
                 write_json(self.json_path, self.rows)
 
         return _Writer(*args, **kwargs)
@@ -554,10 +561,7 @@ def command_generate(args):
         ).numpy()
         lines = [" ".join(str(int(t)) for t in row) for row in samples]
     if args.output:
-        path = pathlib.Path(args.output)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_text("".join(line + "\n" for line in lines))
-        os.replace(temporary, path)
+        write_lines(args.output, lines)
         print(f"Wrote {len(lines)} sequences to {args.output}.")
     else:
         for line in lines:
