@@ -18,6 +18,9 @@ REAL_DATA_FILE = "real_data.txt"
 METRICS_CSV = "metrics.csv"
 METRICS_JSON = "metrics.json"
 SUMMARY_FILE = "summary.json"
+VOCABULARY_FILE = "vocabulary.txt"
+EVALUATION_FILE = "evaluation.json"
+PRETRAINED_WEIGHTS = "pretrained_generator.weights.h5"
 METRIC_COLUMNS = (
     "epoch",
     "phase",
@@ -26,8 +29,12 @@ METRIC_COLUMNS = (
     "d_accuracy",
     "mean_reward",
     "nll_oracle",
+    "nll_test",
+    "bleu_4",
     "seconds",
 )
+BLEU_ORDERS = (2, 3, 4, 5)
+SELF_BLEU_ORDERS = (2, 3, 4)
 # The SeqGAN authors' published curve (9,984-sample evaluation).
 AUTHORS_REFERENCE = {"pretrained": 9.07, "adversarial": 8.68}
 
@@ -119,24 +126,36 @@ def build_oracle(config):
     )
 
 
-def build_gan(config, oracle):
+def build_gan(config, oracle=None, vocabulary_size=None):
+    """The compiled `SeqGAN` of `config`. A text task needs
+    `vocabulary_size` (its vocabulary comes from the data) and trains
+    variable-length models: EOS ends a sequence, PAD (0) fills the rest."""
     import keras
 
+    from seqgan_tf.data import EOS_ID
+    from seqgan_tf.data import PAD_ID
     from seqgan_tf.models.discriminator import Discriminator
     from seqgan_tf.models.generator import Generator
     from seqgan_tf.trainer import SeqGAN
 
+    if config.is_text and vocabulary_size is None:
+        raise ValueError("A text task's GAN needs its vocabulary_size.")
+    vocabulary_size = vocabulary_size or config.vocabulary_size
+    variable_length = config.is_text and config.data.add_eos
     keras.utils.set_random_seed(config.seed)
     generator = Generator(
-        vocabulary_size=config.vocabulary_size,
+        vocabulary_size=vocabulary_size,
         sequence_length=config.sequence_length,
         embedding_dim=config.generator.embedding_dim,
         hidden_dim=config.generator.hidden_dim,
+        eos_id=EOS_ID if variable_length else None,
+        pad_id=PAD_ID,
     )
     d = config.discriminator
     discriminator = Discriminator(
-        vocabulary_size=config.vocabulary_size,
+        vocabulary_size=vocabulary_size,
         sequence_length=config.sequence_length,
+        pad_id=PAD_ID if variable_length else None,
         embedding_dim=d.embedding_dim,
         filter_sizes=d.filter_sizes,
         num_filters=d.num_filters,
@@ -196,6 +215,75 @@ def load_run_config(run_dir):
         ).validate()
     except (json.JSONDecodeError, ConfigError) as error:
         raise CLIError(f"{path} is not a valid run config: {error}") from None
+
+
+def load_run_vocabulary(run_dir):
+    """The vocabulary saved with a text run, or None (an oracle run)."""
+    from seqgan_tf.data import Vocabulary
+    from seqgan_tf.data import VocabularyError
+
+    path = pathlib.Path(run_dir) / VOCABULARY_FILE
+    if not path.exists():
+        return None
+    try:
+        return Vocabulary.load(path)
+    except VocabularyError as error:
+        raise CLIError(f"{path}: {error}") from None
+
+
+def load_text(config, vocabulary=None, data_dir=None, verbose=True):
+    """The `TextData` of a text config; `vocabulary` (a run's) must match."""
+    from seqgan_tf.data.text_data import TextDataError
+    from seqgan_tf.data.text_data import load_for_config
+
+    if verbose:
+        print(f"Reading {config.data.dataset}...")
+    try:
+        data = load_for_config(config, vocabulary=vocabulary, data_dir=data_dir)
+    except TextDataError as error:
+        raise CLIError(str(error)) from None
+    if verbose:
+        for message in data.messages:
+            print(f"  {message}")
+    return data
+
+
+def with_sequence_length(config, sequence_length):
+    """`config` with the text task's T fixed (T = 0 means "from the data")."""
+    import dataclasses
+
+    data = dataclasses.replace(config.data, sequence_length=sequence_length)
+    return dataclasses.replace(config, data=data).validate()
+
+
+def evaluate_text(generator, data, num_samples, seed):
+    """BLEU-2..5 against the held-out set, Self-BLEU-2..4 and NLL-test of
+    `num_samples` sequences from `generator`; returns (result, samples)."""
+    from seqgan_tf import metrics
+
+    samples = metrics.sample_many(generator, num_samples, seed=seed)
+    hypotheses = data.tokens(samples)
+    result = {
+        "samples": int(num_samples),
+        "mean_length": float(sum(map(len, hypotheses)) / len(hypotheses)),
+    }
+    for order in BLEU_ORDERS:
+        result[f"bleu_{order}"] = metrics.bleu(
+            hypotheses, data.test_sequences, max_order=order
+        )
+    for order in SELF_BLEU_ORDERS:
+        result[f"self_bleu_{order}"] = metrics.self_bleu(
+            hypotheses, max_order=order
+        )
+    result["nll_test"] = metrics.nll(generator, data.test_ids)
+    return result, samples
+
+
+def save_weights_atomically(model, path):
+    path = pathlib.Path(path)
+    temporary = path.with_name(".tmp-" + path.name)
+    model.save_weights(str(temporary))
+    os.replace(temporary, path)
 
 
 def restore(gan, run_dir, checkpoint=None):
@@ -271,6 +359,75 @@ class MetricsWriter:
         return _Writer(*args, **kwargs)
 
 
+def _phase_end_callback(gan, run_dir, plan, data=None, eval_samples=None):
+    """Saves the generator at the end of MLE pretraining (for comparing it
+    with the adversarial one) and, for a text task, records the full
+    evaluation of both in evaluation.json."""
+    import keras
+
+    from seqgan_tf.trainer import _EVAL
+    from seqgan_tf.trainer import seed_pair
+
+    run_dir = pathlib.Path(run_dir)
+
+    class PhaseEnd(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            phase, index, count = plan[epoch]
+            if phase == "discriminator" or index != count - 1:
+                return
+            stage = "pretrained" if phase == "generator" else "adversarial"
+            if stage == "pretrained":
+                save_weights_atomically(
+                    gan.generator, run_dir / PRETRAINED_WEIGHTS
+                )
+            if data is None:
+                return
+            result, _ = evaluate_text(
+                gan.generator,
+                data,
+                eval_samples,
+                seed=seed_pair(gan.seed, _EVAL, epoch, 2),
+            )
+            result["epoch"] = epoch
+            path = run_dir / EVALUATION_FILE
+            table = json.loads(path.read_text()) if path.exists() else {}
+            table[stage] = result
+            write_json(path, table)
+
+    return PhaseEnd()
+
+
+def _text_samples_callback(gan, data, run_dir, count):
+    """At every evaluation epoch: samples as text in samples/epoch_N.txt and
+    their BLEU-4 against the held-out set, added to the logs as `bleu_4`
+    (so it reaches metrics.csv and TensorBoard; this callback must come
+    before them)."""
+    import keras
+
+    from seqgan_tf import metrics
+    from seqgan_tf.trainer import _EVAL
+    from seqgan_tf.trainer import seed_pair
+
+    directory = pathlib.Path(run_dir) / "samples"
+    directory.mkdir(exist_ok=True)
+
+    class TextSamples(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is None or math.isnan(logs.get("nll_test", math.nan)):
+                return
+            samples = gan.generator.generate(
+                count, seed=seed_pair(gan.seed, _EVAL, epoch, 1)
+            ).numpy()
+            write_lines(
+                directory / f"epoch_{epoch:04d}.txt", data.decode(samples)
+            )
+            logs["bleu_4"] = metrics.bleu(
+                data.tokens(samples), data.test_sequences, max_order=4
+            )
+
+    return TextSamples()
+
+
 def _samples_callback(gan, run_dir, count):
     import keras
 
@@ -335,17 +492,24 @@ def command_train(args):
     from seqgan_tf import config as config_lib
 
     config = config_lib.get_preset(args.preset)
+    if args.dataset:
+        config = config_lib.for_dataset(config, args.dataset)
     overrides = list(args.set or [])
+    if args.text_key:
+        overrides.append(f"data.text_key={args.text_key}")
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
     config = config_lib.with_overrides(config, overrides).validate()
-    run_dir = pathlib.Path(args.output or f"runs/{config.preset}")
+    run_dir = pathlib.Path(args.output or f"runs/{_default_run_name(config)}")
     if run_dir.exists() and not run_dir.is_dir():
         raise CLIError(f"--output {run_dir} exists and is not a directory.")
     config_path = run_dir / CONFIG_FILE
     resuming = config_path.exists()
     if resuming:
         previous = load_run_config(run_dir)
+        if config.is_text and not config.sequence_length:
+            # T "from the data" was fixed when the run started.
+            config = with_sequence_length(config, previous.sequence_length)
         differences = _config_differences(previous, config)
         if differences:
             raise CLIError(
@@ -357,7 +521,6 @@ def command_train(args):
             f"{run_dir} is not empty and holds no {CONFIG_FILE}; refusing to mix "
             "a run into it. Use another --output."
         )
-    run_dir.mkdir(parents=True, exist_ok=True)
 
     import keras
 
@@ -365,34 +528,56 @@ def command_train(args):
     from seqgan_tf.trainer import CheckpointCallback
 
     started = time.perf_counter()
-    oracle = build_oracle(config)
-    real_path = run_dir / REAL_DATA_FILE
-    if real_path.exists():
-        real = read_token_file(
-            real_path, config.vocabulary_size, config.sequence_length
-        )
+    oracle = data = held_out = None
+    vocabulary_size = None
+    if config.is_text:
+        vocabulary = load_run_vocabulary(run_dir) if resuming else None
+        data = load_text(config, vocabulary=vocabulary, data_dir=args.data_dir)
+        config = with_sequence_length(config, data.sequence_length)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if vocabulary is None:
+            data.vocabulary.save(run_dir / VOCABULARY_FILE)
+        real, held_out = data.train_ids, data.test_ids
+        vocabulary_size = len(data.vocabulary)
     else:
-        print(
-            f"Sampling {config.data.num_real} real sequences from the oracle..."
-        )
-        real = metrics.sample_many(
-            oracle, config.data.num_real, seed=(config.seed, 0)
-        )
-        write_token_file(real_path, real)
-    gan = build_gan(config, oracle)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        oracle = build_oracle(config)
+        real_path = run_dir / REAL_DATA_FILE
+        if real_path.exists():
+            real = read_token_file(
+                real_path, config.vocabulary_size, config.sequence_length
+            )
+        else:
+            print(
+                f"Sampling {config.data.num_real} real sequences from the "
+                "oracle..."
+            )
+            real = metrics.sample_many(
+                oracle, config.data.num_real, seed=(config.seed, 0)
+            )
+            write_token_file(real_path, real)
+    gan = build_gan(config, oracle, vocabulary_size=vocabulary_size)
     manager, epoch_variable, restored = restore(gan, run_dir)
     initial_epoch = int(epoch_variable.numpy())
     if not resuming:
         write_json(config_path, config.to_dict())
     t = config.training
-    total = t.generator_epochs + t.discriminator_rounds + t.adversarial_rounds
+    plan = gan.schedule(
+        t.generator_epochs, t.discriminator_rounds, t.adversarial_rounds
+    )
     if restored:
         print(
-            f"Resuming {run_dir} from {restored} (epoch {initial_epoch}/{total})."
+            f"Resuming {run_dir} from {restored} (epoch {initial_epoch}/"
+            f"{len(plan)})."
         )
-    callbacks = [
+    sample_count = min(1000, t.eval_samples)
+    if config.is_text:
+        callbacks = [_text_samples_callback(gan, data, run_dir, sample_count)]
+    else:
+        callbacks = [_samples_callback(gan, run_dir, sample_count)]
+    callbacks += [
+        _phase_end_callback(gan, run_dir, plan, data, t.eval_samples),
         MetricsWriter(run_dir, initial_epoch),
-        _samples_callback(gan, run_dir, min(1000, t.eval_samples)),
         keras.callbacks.TensorBoard(
             str(run_dir / "tensorboard"), write_graph=False, profile_batch=0
         ),
@@ -408,6 +593,7 @@ def command_train(args):
         callbacks=callbacks,
         verbose=args.verbose,
         initial_epoch=initial_epoch,
+        validation_data=held_out,
     )
     finished = int(epoch_variable.numpy())
     summary = summarize(
@@ -415,6 +601,22 @@ def command_train(args):
     )
     print_summary(summary)
     return 0
+
+
+def _default_run_name(config):
+    """runs/quick, runs/quick_coco, runs/quick_my_corpus (from a file)."""
+    import re
+
+    if not config.is_text:
+        return config.preset
+    dataset = config.data.dataset
+    if dataset.startswith("tfds:"):
+        name = dataset[len("tfds:") :]
+    elif os.path.isfile(dataset):
+        name = pathlib.Path(dataset).stem
+    else:
+        name = dataset
+    return f"{config.preset}_{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}"
 
 
 def summarize(run_dir, config, seconds, finished_epochs):
@@ -432,6 +634,12 @@ def summarize(run_dir, config, seconds, finished_epochs):
 
     pre_epoch, pre_nll = last_nll(0)
     adv_epoch, adv_nll = last_nll(2)
+    evaluation_path = pathlib.Path(run_dir) / EVALUATION_FILE
+    evaluation = (
+        json.loads(evaluation_path.read_text())
+        if evaluation_path.exists()
+        else {}
+    )
     previous = {}
     summary_path = pathlib.Path(run_dir) / SUMMARY_FILE
     if summary_path.exists():
@@ -447,7 +655,11 @@ def summarize(run_dir, config, seconds, finished_epochs):
         "nll_oracle_adversarial_epoch": adv_epoch,
         "wall_seconds": previous.get("wall_seconds", 0.0) + seconds,
         "run_dir": str(run_dir),
+        "task": config.data.task,
     }
+    if config.is_text:
+        summary["dataset"] = config.data.dataset
+        summary["evaluation"] = evaluation
     write_json(summary_path, summary)
     return summary
 
@@ -463,6 +675,9 @@ def print_summary(summary):
         f"{summary['epochs_done']}/{summary['epochs_total']} epochs, "
         f"{summary['wall_seconds']:.0f} s of training in all."
     )
+    if summary.get("task") == "text":
+        print_text_table(summary.get("evaluation", {}))
+        return
     header = f"{'stage':<24}{'epoch':>8}{'NLL-oracle':>12}"
     if reference:
         header += f"{'authors':>10}"
@@ -482,58 +697,182 @@ def print_summary(summary):
         print(line)
 
 
+def print_text_table(evaluation):
+    """The BLEU / Self-BLEU / NLL-test table of `evaluation` (stage ->
+    result), one row per stage."""
+    columns = (
+        [f"bleu_{n}" for n in BLEU_ORDERS]
+        + [f"self_bleu_{n}" for n in SELF_BLEU_ORDERS]
+        + ["nll_test", "mean_length"]
+    )
+    titles = (
+        [f"BLEU-{n}" for n in BLEU_ORDERS]
+        + [f"SBLEU-{n}" for n in SELF_BLEU_ORDERS]
+        + ["NLL-test", "length"]
+    )
+    header = f"{'stage':<14}{'epoch':>6}" + "".join(f"{t:>9}" for t in titles)
+    print(header)
+    print("-" * len(header))
+    for stage, title in (
+        ("pretrained", "MLE"),
+        ("adversarial", "adversarial"),
+        ("checkpoint", "checkpoint"),
+    ):
+        if stage not in evaluation:
+            continue
+        row = evaluation[stage]
+        print(
+            f"{title:<14}{row.get('epoch', '-'):>6}"
+            + "".join(f"{row[c]:>9.3f}" for c in columns)
+        )
+    if not evaluation:
+        print("(no generator phase has finished yet)")
+
+
 # --- evaluate / generate -----------------------------------------------------
 
 
 def _restored_gan(run_dir, step):
+    """(config, gan, epoch) of a run's newest (or `step`'s) checkpoint."""
     config = load_run_config(run_dir)
-    oracle = build_oracle(config)
-    gan = build_gan(config, oracle)
+    oracle = vocabulary_size = None
+    if config.is_text:
+        vocabulary = load_run_vocabulary(run_dir)
+        if vocabulary is None:
+            raise CLIError(
+                f"{run_dir} is a text run without its {VOCABULARY_FILE}; "
+                "restore the file (the checkpoint needs it)."
+            )
+        vocabulary_size = len(vocabulary)
+    else:
+        oracle = build_oracle(config)
+    gan = build_gan(config, oracle, vocabulary_size=vocabulary_size)
     checkpoint = None
     if step is not None:
         checkpoint = str(pathlib.Path(run_dir) / "checkpoints" / f"ckpt-{step}")
         if not pathlib.Path(checkpoint + ".index").exists():
             raise CLIError(f"{run_dir} has no checkpoint for epoch {step}.")
-    _, epoch, path = restore(gan, run_dir, checkpoint)
+    try:
+        _, epoch, path = restore(gan, run_dir, checkpoint)
+    except CLIError as error:
+        if vocabulary_size is None:
+            raise
+        raise CLIError(
+            f"{error} Check that {VOCABULARY_FILE} ({vocabulary_size:,} ids) "
+            "is the run's own vocabulary."
+        ) from None
     if path is None:
         raise CLIError(f"{run_dir} has no checkpoint yet; train first.")
     return config, gan, int(epoch.numpy())
 
 
+def _load_pretrained(gan, run_dir):
+    path = pathlib.Path(run_dir) / PRETRAINED_WEIGHTS
+    if not path.exists():
+        raise CLIError(
+            f"{run_dir} has no {PRETRAINED_WEIGHTS}: MLE pretraining has "
+            "not finished in this run."
+        )
+    gan.generator.load_weights(str(path))
+
+
 def command_evaluate(args):
     from seqgan_tf import metrics
 
-    if bool(args.checkpoint) == bool(args.tokens):
+    sources = [bool(args.checkpoint), bool(args.tokens), bool(args.text)]
+    if sum(sources) != 1:
         raise CLIError(
-            "give exactly one of --checkpoint RUN_DIR or --tokens FILE."
+            "give exactly one of --checkpoint RUN_DIR, --tokens FILE "
+            "(oracle task) or --text FILE (with --dataset)."
         )
     if args.samples < 1:
         raise CLIError(f"--samples must be >= 1, got {args.samples}.")
+    if args.pretrained and not args.checkpoint:
+        raise CLIError("--pretrained applies to --checkpoint.")
     if args.checkpoint:
         config, gan, epoch = _restored_gan(args.checkpoint, args.step)
-        nll = metrics.nll_oracle(
-            gan.generator, gan.oracle, args.samples, seed=(args.seed, 1)
-        )
+        if args.pretrained:
+            _load_pretrained(gan, args.checkpoint)
         result = {
             "source": args.checkpoint,
-            "epoch": epoch,
-            "samples": args.samples,
+            "generator": "pretrained" if args.pretrained else "checkpoint",
+            "epoch": None if args.pretrained else epoch,
         }
+        if config.is_text:
+            data = load_text(
+                config,
+                vocabulary=load_run_vocabulary(args.checkpoint),
+                data_dir=args.data_dir,
+                verbose=False,
+            )
+            scores, _ = evaluate_text(
+                gan.generator, data, args.samples, seed=(args.seed, 1)
+            )
+            result.update(scores)
+        else:
+            result["samples"] = args.samples
+            result["nll_oracle"] = metrics.nll_oracle(
+                gan.generator, gan.oracle, args.samples, seed=(args.seed, 1)
+            )
+    elif args.text:
+        result = _evaluate_text_file(args)
     else:
         from seqgan_tf import config as config_lib
 
         config = config_lib.with_overrides(
             config_lib.get_preset(args.preset), args.set or []
         ).validate()
+        if config.is_text:
+            raise CLIError("--tokens is for the oracle task; use --text.")
         oracle = build_oracle(config)
         tokens = read_token_file(
             args.tokens, config.vocabulary_size, config.sequence_length
         )
-        nll = metrics.nll(oracle, tokens)
-        result = {"source": args.tokens, "samples": int(len(tokens))}
-    result["nll_oracle"] = nll
+        result = {
+            "source": args.tokens,
+            "samples": int(len(tokens)),
+            "nll_oracle": metrics.nll(oracle, tokens),
+        }
     print(json.dumps(result))
     return 0
+
+
+def _evaluate_text_file(args):
+    """BLEU-2..5 against a dataset's held-out set and Self-BLEU-2..4 of the
+    sentences of a text file (e.g. another implementation's samples),
+    tokenised as the dataset is."""
+    from seqgan_tf import config as config_lib
+    from seqgan_tf import metrics
+    from seqgan_tf.data import CorpusError
+    from seqgan_tf.data import get_tokenizer
+    from seqgan_tf.data import read_corpus
+
+    if not args.dataset:
+        raise CLIError(
+            "--text needs --dataset (its held-out set is the BLEU reference)."
+        )
+    config = config_lib.for_dataset(
+        config_lib.get_preset(args.preset), args.dataset
+    )
+    config = config_lib.with_overrides(config, args.set or []).validate()
+    data = load_text(config, data_dir=args.data_dir, verbose=False)
+    tokenizer = get_tokenizer(
+        config.data.tokenizer, **config.tokenizer_options()
+    )
+    try:
+        hypotheses = read_corpus(args.text, tokenizer).sequences
+    except CorpusError as error:
+        raise CLIError(str(error)) from None
+    result = {"source": args.text, "samples": len(hypotheses)}
+    for order in BLEU_ORDERS:
+        result[f"bleu_{order}"] = metrics.bleu(
+            hypotheses, data.test_sequences, max_order=order
+        )
+    for order in SELF_BLEU_ORDERS:
+        result[f"self_bleu_{order}"] = metrics.self_bleu(
+            hypotheses, max_order=order
+        )
+    return result
 
 
 def command_generate(args):
@@ -550,7 +889,7 @@ def command_generate(args):
             raise CLIError("--step applies to --checkpoint, not --saved-model.")
         lines = _generate_from_saved_model(args)
     else:
-        _, gan, _ = _restored_gan(args.checkpoint, args.step)
+        config, gan, _ = _restored_gan(args.checkpoint, args.step)
         # One sampler call with the seed pair as given, exactly what the
         # exported `generate` signature does: a checkpoint and its export
         # print the same lines for the same --seed.
@@ -559,7 +898,10 @@ def command_generate(args):
             seed=(args.seed, 7),
             temperature=args.temperature,
         ).numpy()
-        lines = [" ".join(str(int(t)) for t in row) for row in samples]
+        if config.is_text:
+            lines = _decode_lines(config, args.checkpoint, samples)
+        else:
+            lines = [" ".join(str(int(t)) for t in row) for row in samples]
     if args.output:
         write_lines(args.output, lines)
         print(f"Wrote {len(lines)} sequences to {args.output}.")
@@ -567,6 +909,16 @@ def command_generate(args):
         for line in lines:
             print(line)
     return 0
+
+
+def _decode_lines(config, run_dir, samples):
+    from seqgan_tf.data import get_tokenizer
+
+    vocabulary = load_run_vocabulary(run_dir)
+    tokenizer = get_tokenizer(
+        config.data.tokenizer, **config.tokenizer_options()
+    )
+    return [tokenizer.detokenize(vocabulary.decode(row)) for row in samples]
 
 
 def _generate_from_saved_model(args):
@@ -660,6 +1012,21 @@ def make_parser():
         help="run directory (default: runs/PRESET); "
         "re-running with the same one resumes it",
     )
+    train.add_argument(
+        "--dataset",
+        help="train on text: coco | chinese_quatrains | folk_tunes (their "
+        "/small configs too) | a text file, one sequence a line | tfds:NAME "
+        "(a TFDS dataset prepared on this machine); default: the preset's "
+        "synthetic oracle",
+    )
+    train.add_argument(
+        "--text-key",
+        help="the text feature of a tfds:NAME dataset (default: text)",
+    )
+    train.add_argument(
+        "--data-dir",
+        help="TFDS data directory (default: TFDS's, ~/tensorflow_datasets)",
+    )
     train.add_argument("--seed", type=int, help="root random seed")
     train.add_argument(
         "--set",
@@ -685,9 +1052,24 @@ def make_parser():
     train.set_defaults(handler=command_train)
 
     evaluate = commands.add_parser(
-        "evaluate", help="NLL-oracle of a checkpoint or of a token file"
+        "evaluate",
+        help="NLL-oracle (oracle task) or BLEU-2..5, Self-BLEU-2..4 and "
+        "NLL-test (text) of a checkpoint; or score a file of samples",
     )
     evaluate.add_argument("--checkpoint", metavar="RUN_DIR")
+    evaluate.add_argument(
+        "--pretrained",
+        action="store_true",
+        help="evaluate the run's generator as it was after MLE pretraining",
+    )
+    evaluate.add_argument(
+        "--text",
+        metavar="FILE",
+        help="sentences to score with BLEU / Self-BLEU against --dataset's "
+        "held-out set",
+    )
+    evaluate.add_argument("--dataset", help="the dataset of --text")
+    evaluate.add_argument("--data-dir", help="TFDS data directory")
     evaluate.add_argument(
         "--step", type=int, help="checkpoint epoch (default: latest)"
     )

@@ -15,18 +15,52 @@ class ConfigError(ValueError):
     """A configuration value is invalid; the message names it and the fix."""
 
 
+TASKS = ("oracle", "text")
+TOKENIZERS = ("whitespace", "word", "character", "tagged")
+
+
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
     """The data to imitate.
 
     Attributes:
-        task: "oracle", the paper's synthetic experiment.
+        task: "oracle" (the paper's synthetic experiment) or "text" (real
+            sequences from `dataset`: variable length, EOS then PAD).
         oracle: "paper" (the authors' parameters: vocabulary 5000, length 20)
             or "random" (an N(0, 1) LSTM of any size, drawn by `oracle_seed`).
         vocabulary_size: vocabulary of a "random" oracle.
-        sequence_length: length of a "random" oracle's sequences.
+        sequence_length: length of a "random" oracle's sequences; for
+            "text", T, the padded length (EOS counted), or 0 for the longest
+            training sequence plus EOS.
         num_real: number of oracle samples used as the real data.
         oracle_seed: seed of a "random" oracle.
+        dataset: for "text": a dataset of this package ("coco",
+            "chinese_quatrains", "folk_tunes", optionally "/small"), a text
+            file (one sequence a line), or "tfds:NAME" (a TFDS dataset
+            already prepared on this machine).
+        test_dataset: a text file of held-out sequences; "" takes the
+            dataset's test split, or holds out `test_fraction` of a file.
+        text_key: the text feature of a "tfds:" dataset.
+        train_split, test_split: the splits of a TFDS dataset ("" for a
+            dataset with no test split: `test_fraction` is held out).
+        test_fraction: the share of a file (or of a TFDS dataset without a
+            test split) held out, evenly spread and fixed: sequence i is
+            held out when floor((i + 1) * f) > floor(i * f).
+        tokenizer: "whitespace", "word" (nltk Treebank), "character" or
+            "tagged".
+        lowercase: lowercase words ("word" tokenizer).
+        tag_mode: "words", "tags" or "pairs" ("tagged" tokenizer).
+        min_frequency: training-set count a token needs to enter the
+            vocabulary (rarer tokens become UNK).
+        max_vocabulary: the most ids, the four special ones counted; 0
+            for no limit.
+        max_sequences: use only the first this many training sequences; 0
+            for all.
+        overflow: a sequence longer than `sequence_length` (EOS counted) is
+            "drop"ped or "truncate"d (kept as its first T-1 tokens + EOS).
+        add_eos: end every sequence with EOS, pad with PAD and train the
+            models to stop (variable length). False: fixed-length data
+            (every sequence exactly T tokens; shorter ones are dropped).
     """
 
     task: str = "oracle"
@@ -35,6 +69,20 @@ class DataConfig:
     sequence_length: int = 20
     num_real: int = 9984
     oracle_seed: int = 0
+    dataset: str = ""
+    test_dataset: str = ""
+    text_key: str = "text"
+    train_split: str = "train"
+    test_split: str = "test"
+    test_fraction: float = 0.1
+    tokenizer: str = "whitespace"
+    lowercase: bool = False
+    tag_mode: str = "words"
+    min_frequency: int = 1
+    max_vocabulary: int = 0
+    max_sequences: int = 0
+    overflow: str = "drop"
+    add_eos: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +203,31 @@ class ExperimentConfig:
             "training.discriminator_steps": self.training.discriminator_steps,
             "training.eval_every": self.training.eval_every,
         }
+        if self.data.task == "text":
+            # The oracle's size fields do not apply; T may be 0 (auto).
+            for name in ("data.num_real", "data.vocabulary_size"):
+                positive.pop(name)
+            positive.pop("data.sequence_length")
+            non_negative["data.sequence_length"] = self.data.sequence_length
+            non_negative["data.max_vocabulary"] = self.data.max_vocabulary
+            non_negative["data.max_sequences"] = self.data.max_sequences
+            positive["data.min_frequency"] = self.data.min_frequency
+            if not self.data.dataset.strip():
+                raise ConfigError(
+                    "data.dataset is empty; the text task needs a dataset "
+                    "(coco, chinese_quatrains, folk_tunes, a file, or "
+                    "tfds:NAME): seqgan-tf train --dataset NAME."
+                )
+            if not 0.0 <= self.data.test_fraction < 1.0:
+                raise ConfigError(
+                    "data.test_fraction must be in [0, 1), got "
+                    f"{self.data.test_fraction}."
+                )
+            if 0 < self.data.max_vocabulary <= 4:
+                raise ConfigError(
+                    "data.max_vocabulary counts the 4 special tokens; it must "
+                    f"be 0 (no limit) or > 4, got {self.data.max_vocabulary}."
+                )
         for name, value in positive.items():
             if value < 1:
                 raise ConfigError(f"{name} must be >= 1, got {value}.")
@@ -168,8 +241,11 @@ class ExperimentConfig:
             if not value > 0:
                 raise ConfigError(f"{name} must be > 0, got {value}.")
         choices = {
-            "data.task": (self.data.task, ("oracle",)),
+            "data.task": (self.data.task, TASKS),
             "data.oracle": (self.data.oracle, ("paper", "random")),
+            "data.tokenizer": (self.data.tokenizer, TOKENIZERS),
+            "data.tag_mode": (self.data.tag_mode, ("words", "tags", "pairs")),
+            "data.overflow": (self.data.overflow, ("drop", "truncate")),
             "training.rollout_policy": (
                 self.training.rollout_policy,
                 ("current", "delayed"),
@@ -208,6 +284,8 @@ class ExperimentConfig:
                 f"non-empty and of equal length; got {len(sizes)} and {len(counts)}."
             )
         length = self.sequence_length
+        if not length:  # "text" with T from the data: checked once known.
+            length = max(sizes)
         if max(sizes) > length or min(sizes) < 1 or min(counts) < 1:
             raise ConfigError(
                 f"discriminator.filter_sizes must lie in [1, {length}] (the "
@@ -216,14 +294,32 @@ class ExperimentConfig:
         return self
 
     @property
+    def is_text(self):
+        return self.data.task == "text"
+
+    @property
     def vocabulary_size(self):
+        """The oracle task's vocabulary size; None for "text" (the
+        vocabulary is built from the data and saved with the run)."""
+        if self.is_text:
+            return None
         return (
             5000 if self.data.oracle == "paper" else self.data.vocabulary_size
         )
 
     @property
     def sequence_length(self):
+        if self.is_text:
+            return self.data.sequence_length
         return 20 if self.data.oracle == "paper" else self.data.sequence_length
+
+    def tokenizer_options(self):
+        """`get_tokenizer` keyword arguments of `data.tokenizer`."""
+        if self.data.tokenizer == "word":
+            return {"lowercase": self.data.lowercase}
+        if self.data.tokenizer == "tagged":
+            return {"mode": self.data.tag_mode}
+        return {}
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -366,6 +462,46 @@ PRESETS = {
         ),
     ),
 }
+
+
+# The data section of `--dataset NAME` for the datasets of this package:
+# tokenizer and T chosen so that (almost) every sequence fits with its EOS.
+DATASET_DEFAULTS = {
+    # COCO captions, Treebank words: 99.97% of training captions have at
+    # most 31 tokens (3 of 10,000 are dropped).
+    "coco": {"tokenizer": "word", "lowercase": True, "sequence_length": 32},
+    # Five-character quatrains, one token a character or punctuation
+    # mark: every poem has 24.
+    "chinese_quatrains": {"tokenizer": "whitespace", "sequence_length": 25},
+    # The paper's music task: exactly 32 pitch tokens a tune, fixed length
+    # as in the paper (no EOS, no padding).
+    "folk_tunes": {
+        "tokenizer": "whitespace",
+        "sequence_length": 32,
+        "add_eos": False,
+    },
+}
+
+
+def for_dataset(config, dataset):
+    """`config` with its data section set to train on `dataset`.
+
+    `dataset` is a dataset of this package (optionally "NAME/CONFIG"), a
+    text file, or "tfds:NAME". A package dataset gets its tokenizer and
+    sequence length from `DATASET_DEFAULTS`; a file or TFDS dataset the
+    whitespace tokenizer and T = its longest sequence + EOS. Training,
+    model and seed settings are kept: `--preset quick --dataset coco`.
+    """
+    base = dataset.partition("/")[0] if not dataset.startswith("tfds:") else ""
+    values = {
+        "task": "text",
+        "dataset": dataset,
+        "tokenizer": "whitespace",
+        "sequence_length": 0,
+    }
+    values.update(DATASET_DEFAULTS.get(base, {}))
+    data = dataclasses.replace(DataConfig(), **values)
+    return dataclasses.replace(config, data=data)
 
 
 def get_preset(name):

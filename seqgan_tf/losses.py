@@ -57,7 +57,8 @@ def policy_gradient_loss(
 
     Returns:
         (loss, parts): the scalar loss and a dict of its named terms for
-        logging (`policy_gradient`, `mean_reward`).
+        logging (`policy_gradient`, and `mean_reward`: the mean reward over
+        the unmasked positions).
     """
     if reduction not in REDUCTIONS:
         raise ValueError(
@@ -73,7 +74,10 @@ def policy_gradient_loss(
     total = -tf.reduce_sum(log_probs * rewards)
     if reduction == "mean":
         total = total / tf.cast(tf.shape(log_probs)[0], tf.float32)
-    return total, {
-        "policy_gradient": total,
-        "mean_reward": tf.reduce_mean(rewards),
-    }
+    if padding_mask is None:
+        mean_reward = tf.reduce_mean(rewards)
+    else:  # over the sequences' own positions, not their padding.
+        mean_reward = tf.reduce_sum(rewards) / tf.maximum(
+            tf.reduce_sum(mask), 1.0
+        )
+    return total, {"policy_gradient": total, "mean_reward": mean_reward}

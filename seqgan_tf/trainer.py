@@ -18,7 +18,14 @@ from seqgan_tf import sampler
 from seqgan_tf.models.generator import Generator
 
 PHASES = ("generator", "discriminator", "adversarial")
-LOG_KEYS = ("g_loss", "d_loss", "d_accuracy", "mean_reward", "nll_oracle")
+LOG_KEYS = (
+    "g_loss",
+    "d_loss",
+    "d_accuracy",
+    "mean_reward",
+    "nll_oracle",
+    "nll_test",
+)
 
 # Distinct streams of randomness, so that resuming at any epoch replays it.
 _NEGATIVES, _SHUFFLE, _POLICY, _ROLLOUT, _EVAL, _GENERATOR_ORDER, _POSITIVES = (
@@ -126,6 +133,22 @@ class SeqGAN(keras.Model):
             raise ValueError(
                 "Generator and discriminator disagree on sequence_length: "
                 f"{generator.sequence_length} vs {discriminator.sequence_length}."
+            )
+        if generator.vocabulary_size != discriminator.vocabulary_size:
+            raise ValueError(
+                "Generator and discriminator disagree on vocabulary_size: "
+                f"{generator.vocabulary_size} vs "
+                f"{discriminator.vocabulary_size}."
+            )
+        eos_id = getattr(generator, "eos_id", None)
+        d_pad_id = getattr(discriminator, "pad_id", None)
+        if eos_id is not None and d_pad_id != generator.pad_id:
+            # The generator pads after EOS with its pad_id; a discriminator
+            # that does not know it would judge the padding as tokens.
+            raise ValueError(
+                "A variable-length generator (eos_id="
+                f"{eos_id}, pad_id={generator.pad_id}) needs a discriminator "
+                f"with the same pad_id; got pad_id={d_pad_id}."
             )
         if rollout_policy not in ("current", "delayed"):
             raise ValueError(
@@ -409,6 +432,7 @@ class SeqGAN(keras.Model):
         callbacks=None,
         verbose="auto",
         initial_epoch=0,
+        validation_data=None,
     ):
         """Runs the three phases; returns a `keras.callbacks.History`.
 
@@ -421,10 +445,18 @@ class SeqGAN(keras.Model):
                 round or adversarial round.
             verbose: 0 (silent), 1 (progress bar), 2 (a line per epoch).
             initial_epoch: global epoch to start at (resume).
+            validation_data: held-out real token ids [N, T] (like `x`);
+                their per-token NLL under the generator is logged as
+                `nll_test` at the same epochs as NLL-oracle.
         """
         if not getattr(self, "g_optimizer", None):
             raise RuntimeError("Call `compile()` before `fit()`.")
         real = self._as_token_array(x)
+        held_out = None
+        if validation_data is not None:
+            held_out = self._as_token_array(
+                validation_data, name="Validation data", min_rows=1
+            )
         plan = self.schedule(
             generator_epochs, discriminator_rounds, adversarial_rounds
         )
@@ -470,18 +502,16 @@ class SeqGAN(keras.Model):
             )
             logs = {key: math.nan for key in LOG_KEYS}
             logs.update(self._tracker_logs())
-            evaluate = (
-                self.oracle is not None
-                and phase != "discriminator"
-                and (
-                    (self.eval_every and index % self.eval_every == 0)
-                    or index == count - 1
-                )
+            evaluate = phase != "discriminator" and (
+                (self.eval_every and index % self.eval_every == 0)
+                or index == count - 1
             )
-            if evaluate:
+            if evaluate and self.oracle is not None:
                 logs["nll_oracle"] = self.evaluate_nll_oracle(
                     seed=seed_pair(self.seed, _EVAL, epoch)
                 )
+            if evaluate and held_out is not None:
+                logs["nll_test"] = metrics.nll(self.generator, held_out)
             logs["phase"] = float(PHASES.index(phase))
             logs["seconds"] = time.perf_counter() - start
             callback_list.on_epoch_end(epoch, logs)
@@ -497,7 +527,7 @@ class SeqGAN(keras.Model):
                 logs[tracker.name] = float(tracker.result())
         return logs
 
-    def _as_token_array(self, x):
+    def _as_token_array(self, x, name="Real data", min_rows=None):
         if isinstance(x, tf.data.Dataset):
             x = np.concatenate(
                 [
@@ -515,20 +545,25 @@ class SeqGAN(keras.Model):
             or not np.issubdtype(x.dtype, np.integer)
         ):
             raise ValueError(
-                f"Real data must be integer token ids of shape [N, {length}], got "
-                f"{x.dtype} {x.shape}."
+                f"{name} must be integer token ids of shape [N, {length}], "
+                f"got {x.dtype} {x.shape}."
             )
         if x.size and (
             x.min() < 0 or x.max() >= self.generator.vocabulary_size
         ):
             raise ValueError(
-                "Real data holds token ids outside [0, "
+                f"{name} holds token ids outside [0, "
                 f"{self.generator.vocabulary_size}): min {x.min()}, max {x.max()}."
             )
-        if len(x) < self.batch_size:
+        min_rows = self.batch_size if min_rows is None else min_rows
+        if len(x) < min_rows:
             raise ValueError(
-                f"Real data has {len(x)} sequences, fewer than one batch "
-                f"({self.batch_size})."
+                f"{name} has {len(x)} sequences, fewer than "
+                + (
+                    f"one batch ({self.batch_size})."
+                    if min_rows == self.batch_size
+                    else f"{min_rows}."
+                )
             )
         return x.astype(np.int32)
 

@@ -11,7 +11,8 @@ import warnings
 
 import numpy as np
 import pytest
-from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
+from nltk.translate.bleu_score import SmoothingFunction
+from nltk.translate.bleu_score import sentence_bleu
 
 from seqgan_tf import metrics
 

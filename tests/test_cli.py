@@ -282,3 +282,175 @@ def test_console_script_is_installed():
     )
     assert result.returncode == 0
     assert "train" in result.stdout and "generate" in result.stdout
+
+
+# --- the text task ------------------------------------------------------------
+
+TEXT_LINES = [
+    "a cat sat on the mat .",
+    "a dog sat on the log .",
+    "the cat saw a dog .",
+    "a bird flew over the mat .",
+    "the dog ran to the cat .",
+    "a cat and a dog sat .",
+    "the bird sat on the dog .",
+    "a mat on the log .",
+] * 12
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("text")
+    corpus = directory / "corpus.txt"
+    corpus.write_text("\n".join(TEXT_LINES) + "\n", encoding="utf-8")
+    run_dir = directory / "run"
+    args = ["--dataset", str(corpus), "--output", str(run_dir)]
+    assert cli.main(["train", *TINY, *args]) == 0
+    return run_dir, corpus, args
+
+
+def test_text_training_writes_vocabulary_text_samples_and_scores(text_run):
+    run_dir, _, _ = text_run
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["data"]["task"] == "text"
+    # T came from the data: 7 tokens + EOS.
+    assert config["data"]["sequence_length"] == 8
+    vocabulary = (run_dir / "vocabulary.txt").read_text().split("\n")
+    assert vocabulary[:4] == ["<pad>", "<bos>", "<eos>", "<unk>"]
+    words = set(vocabulary[4:]) - {""}
+    assert words == set(" ".join(TEXT_LINES).split())
+    samples = (run_dir / "samples" / "epoch_0004.txt").read_text().splitlines()
+    assert len(samples) == 256
+    assert all(set(line.split()) <= words | {"<unk>"} for line in samples)
+    assert all(len(line.split()) <= 8 for line in samples)
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    assert set(evaluation) == {"pretrained", "adversarial"}
+    for stage in evaluation.values():
+        for key in (
+            "bleu_2",
+            "bleu_3",
+            "bleu_4",
+            "bleu_5",
+            "self_bleu_2",
+            "self_bleu_3",
+            "self_bleu_4",
+        ):
+            assert 0.0 <= stage[key] <= 1.0
+        assert 0.0 < stage["nll_test"] < 20.0
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["evaluation"] == evaluation
+    assert (run_dir / "pretrained_generator.weights.h5").exists()
+    with open(run_dir / "metrics.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    # nll_test and bleu_4 at the evaluation epochs, not in the D round.
+    assert [bool(r["nll_test"]) for r in rows] == [1, 1, 0, 1, 1]
+    assert [bool(r["bleu_4"]) for r in rows] == [1, 1, 0, 1, 1]
+    assert all(r["nll_oracle"] == "" for r in rows)
+
+
+def test_text_evaluate_matches_the_recorded_scores(text_run, capsys):
+    run_dir, _, _ = text_run
+    evaluation = json.loads((run_dir / "evaluation.json").read_text())
+    code, out, _ = run_cli(
+        ["evaluate", "--checkpoint", str(run_dir), "--samples", "64"], capsys
+    )
+    assert code == 0
+    result = json.loads(out.strip().splitlines()[-1])
+    # NLL-test is over the same held-out set: exactly the recorded value.
+    assert result["nll_test"] == pytest.approx(
+        evaluation["adversarial"]["nll_test"], rel=1e-9
+    )
+    assert result["samples"] == 64 and 0.0 <= result["bleu_4"] <= 1.0
+    code, out, _ = run_cli(
+        ["evaluate", "--checkpoint", str(run_dir), "--pretrained"], capsys
+    )
+    pretrained = json.loads(out.strip().splitlines()[-1])
+    assert pretrained["generator"] == "pretrained"
+    assert pretrained["nll_test"] == pytest.approx(
+        evaluation["pretrained"]["nll_test"], rel=1e-9
+    )
+    assert pretrained["nll_test"] != result["nll_test"]
+
+
+def test_text_generate_prints_sentences(text_run, capsys):
+    run_dir, _, _ = text_run
+    code, out, _ = run_cli(
+        ["generate", "--checkpoint", str(run_dir), "-n", "5"], capsys
+    )
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 5
+    vocabulary = set((run_dir / "vocabulary.txt").read_text().split())
+    assert all(set(line.split()) <= vocabulary for line in lines)
+
+
+def test_evaluate_a_text_file_against_a_dataset(text_run, tmp_path, capsys):
+    _, corpus, _ = text_run
+    hypotheses = tmp_path / "hypotheses.txt"
+    hypotheses.write_text("a cat sat on the log .\nzebra zebra\n")
+    code, out, _ = run_cli(
+        [
+            "evaluate",
+            "--text",
+            str(hypotheses),
+            "--dataset",
+            str(corpus),
+            "--preset",
+            "tiny",
+        ],
+        capsys,
+    )
+    assert code == 0
+    result = json.loads(out.strip().splitlines()[-1])
+    from seqgan_tf import metrics
+
+    references = [line.split() for line in TEXT_LINES[9::10]]
+    expected = metrics.bleu(
+        [["a", "cat", "sat", "on", "the", "log", "."], ["zebra", "zebra"]],
+        references,
+        max_order=4,
+    )
+    assert result["samples"] == 2
+    assert result["bleu_4"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_changed_vocabulary_file_is_a_clear_error(text_run, capsys):
+    run_dir, _, args = text_run
+    path = run_dir / "vocabulary.txt"
+    original = path.read_text()
+    try:
+        path.write_text(original.replace("\ncat\n", "\nkitten\n"))
+        code, _, err = run_cli(["train", *TINY, *args], capsys)
+        assert_one_line_error(code, err, "does not match the vocabulary")
+        path.write_text("".join(original.splitlines(True)[:-1]))
+        code, _, err = run_cli(
+            ["generate", "--checkpoint", str(run_dir)], capsys
+        )
+        assert_one_line_error(code, err, "vocabulary.txt")
+    finally:
+        path.write_text(original)
+
+
+@pytest.mark.parametrize(
+    "dataset, message",
+    [
+        ("missing.txt", "does not exist"),
+        (".", "is a directory"),
+        ("tfds:surely_not_a_dataset_xyz", "never downloads"),
+    ],
+)
+def test_bad_datasets_are_one_line_errors(tmp_path, capsys, dataset, message):
+    code, _, err = run_cli(
+        [
+            "train",
+            *TINY,
+            "--dataset",
+            dataset,
+            "--output",
+            str(tmp_path / "run"),
+            "--data-dir",
+            str(tmp_path / "tfds"),
+        ],
+        capsys,
+    )
+    assert_one_line_error(code, err, message)

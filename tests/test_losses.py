@@ -174,3 +174,12 @@ def test_policy_gradient_loss_check_numerics_catches_bad_rewards(bad):
     rewards[1, 2] = bad
     with pytest.raises(tf.errors.InvalidArgumentError, match="rewards"):
         losses.policy_gradient_loss(ZERO_LOG_PROBS, rewards)
+
+
+def test_mean_reward_averages_only_unmasked_positions():
+    mask = np.array([[True, True, False], [True, False, False]])
+    _, parts = losses.policy_gradient_loss(
+        ZERO_LOG_PROBS, REWARDS, padding_mask=mask
+    )
+    # (1 + 2 + 0.5) / 3 unmasked positions, not / 6.
+    np.testing.assert_allclose(parts["mean_reward"], 3.5 / 3, rtol=1e-6)

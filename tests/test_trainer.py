@@ -217,3 +217,39 @@ def test_mismatched_lengths_are_rejected():
                 VOCABULARY, 10, filter_sizes=(2,), num_filters=(2,)
             ),
         )
+
+
+def test_mismatched_vocabularies_and_padding_are_rejected():
+    with pytest.raises(ValueError, match="vocabulary_size"):
+        SeqGAN(
+            seqgan_tf.Generator(VOCABULARY, LENGTH, hidden_dim=4),
+            seqgan_tf.Discriminator(
+                VOCABULARY + 1, LENGTH, filter_sizes=(2,), num_filters=(2,)
+            ),
+        )
+    # A variable-length generator pads after EOS; its discriminator must
+    # know the padding id.
+    with pytest.raises(ValueError, match="same pad_id"):
+        SeqGAN(
+            seqgan_tf.Generator(VOCABULARY, LENGTH, hidden_dim=4, eos_id=2),
+            seqgan_tf.Discriminator(
+                VOCABULARY, LENGTH, filter_sizes=(2,), num_filters=(2,)
+            ),
+        )
+
+
+def test_validation_data_logs_nll_test_at_the_evaluation_epochs(
+    oracle, real
+):
+    held_out = oracle.generate(40, seed=(5, 5)).numpy()
+    gan = make_gan(oracle, eval_every=2)
+    history = gan.fit(real, 3, 1, 1, verbose=0, validation_data=held_out)
+    nll_test = history.history["nll_test"]
+    # MLE epochs 0 and 2 (every 2nd and the last), no D round, the last
+    # adversarial round.
+    evaluated = [not math.isnan(v) for v in nll_test]
+    assert evaluated == [True, False, True, False, True]
+    expected = seqgan_tf.metrics.nll(gan.generator, held_out)
+    assert nll_test[-1] == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match="Validation data"):
+        gan.fit(real, 1, 0, 0, verbose=0, validation_data=held_out[:, :5])

@@ -117,86 +117,148 @@ def read_corpus(
     _check_arguments(max_length, overflow, encoding, errors)
     _check_file(path)
 
-    sequences = []
-    counts = dict(
-        num_lines=0,
-        skipped_empty=0,
-        dropped_too_long=0,
-        truncated=0,
-        replaced_lines=0,
-        first_replaced_line=None,
-        longest=0,
-    )
+    collector = _Collector(path, tokenizer, max_length, overflow)
     offset = 0  # byte offset of the current line's start.
     try:
         with open(path, "rb") as f:
             for number, raw in enumerate(f, start=1):
-                counts["num_lines"] = number
                 line = _decode(raw, path, number, offset, encoding, errors)
                 if line is None:
                     line = raw.decode(encoding, errors="replace")
-                    counts["replaced_lines"] += 1
-                    if counts["first_replaced_line"] is None:
-                        counts["first_replaced_line"] = number
+                    collector.count_replaced(number)
                 offset += len(raw)
                 if number == 1:
                     line = line.lstrip("\ufeff")
-                line = line.strip()
-                if not line:
-                    counts["skipped_empty"] += 1
-                    continue
-                try:
-                    tokens = tokenizer.tokenize(line)
-                except TokenizerError as error:
-                    raise CorpusError(
-                        f"{path}, line {number}: {error}"
-                    ) from None
-                if not tokens:
-                    counts["skipped_empty"] += 1
-                    continue
-                counts["longest"] = max(counts["longest"], len(tokens))
-                if max_length is not None and len(tokens) > max_length:
-                    if overflow == "error":
-                        raise CorpusError(
-                            f"{path}, line {number}: {len(tokens)} tokens, "
-                            f"more than max_length={max_length}; raise "
-                            "max_length or pass overflow='drop' or "
-                            "'truncate'."
-                        )
-                    if overflow == "drop":
-                        counts["dropped_too_long"] += 1
-                        continue
-                    tokens = tokens[:max_length]
-                    counts["truncated"] += 1
-                sequences.append(tokens)
+                collector.add(number, line)
     except OSError as error:
         raise CorpusError(
             f"{path} cannot be read: {error.strerror or error}."
         ) from None
+    return collector.report()
 
-    if counts["num_lines"] == 0:
+
+def tokenize_lines(
+    lines, tokenizer, max_length=None, overflow="drop", source="<lines>"
+):
+    """`read_corpus` for text already in memory (e.g. a TFDS split).
+
+    Each string is one sequence; blank strings are skipped and counted, and
+    `max_length`/`overflow` work as in `read_corpus`. `source` names the
+    lines in the report and in errors (e.g. "tfds:coco/test").
+
+    Returns:
+        A `CorpusReport` whose `path` is `source`.
+
+    Raises:
+        CorpusError: no lines, no sequences left, a line the tokenizer
+            rejects, a line over `max_length` with `overflow="error"`, or an
+            invalid argument.
+    """
+    tokenizer = _get_tokenizer(tokenizer)
+    _check_arguments(max_length, overflow, "utf-8", "strict")
+    if isinstance(lines, (str, bytes)):
         raise CorpusError(
-            f"{path} is empty; expected a text file with one sequence a line."
+            f"{source}: lines must be an iterable of strings, got one string."
         )
-    if not sequences:
-        reasons = [f"{counts['skipped_empty']:,} blank"]
-        if counts["dropped_too_long"]:
-            reasons.append(
-                f"{counts['dropped_too_long']:,} longer than "
-                f"max_length={max_length}"
+    collector = _Collector(source, tokenizer, max_length, overflow)
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise CorpusError(
+                    f"{source}, line {number}: not valid UTF-8 ({error.reason})."
+                ) from None
+        if not isinstance(line, str):
+            raise CorpusError(
+                f"{source}, line {number}: expected a string, got "
+                f"{type(line).__name__}."
             )
-        raise CorpusError(
-            f"{path} holds no sequences: of its {counts['num_lines']:,} "
-            f"lines, {' and '.join(reasons)}."
-            + (
-                " Raise max_length or pass overflow='truncate'."
-                if counts["dropped_too_long"]
-                else ""
-            )
+        collector.add(number, line)
+    return collector.report()
+
+
+class _Collector:
+    """Tokenises lines one at a time, keeping `CorpusReport`'s counts."""
+
+    def __init__(self, path, tokenizer, max_length, overflow):
+        self.path = path
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.overflow = overflow
+        self.sequences = []
+        self.counts = dict(
+            num_lines=0,
+            skipped_empty=0,
+            dropped_too_long=0,
+            truncated=0,
+            replaced_lines=0,
+            first_replaced_line=None,
+            longest=0,
         )
-    return CorpusReport(
-        path=path, sequences=sequences, max_length=max_length, **counts
-    )
+
+    def count_replaced(self, number):
+        self.counts["replaced_lines"] += 1
+        if self.counts["first_replaced_line"] is None:
+            self.counts["first_replaced_line"] = number
+
+    def add(self, number, line):
+        counts, path, max_length = self.counts, self.path, self.max_length
+        counts["num_lines"] = number
+        line = line.strip()
+        if not line:
+            counts["skipped_empty"] += 1
+            return
+        try:
+            tokens = self.tokenizer.tokenize(line)
+        except TokenizerError as error:
+            raise CorpusError(f"{path}, line {number}: {error}") from None
+        if not tokens:
+            counts["skipped_empty"] += 1
+            return
+        counts["longest"] = max(counts["longest"], len(tokens))
+        if max_length is not None and len(tokens) > max_length:
+            if self.overflow == "error":
+                raise CorpusError(
+                    f"{path}, line {number}: {len(tokens)} tokens, more "
+                    f"than max_length={max_length}; raise max_length or "
+                    "pass overflow='drop' or 'truncate'."
+                )
+            if self.overflow == "drop":
+                counts["dropped_too_long"] += 1
+                return
+            tokens = tokens[:max_length]
+            counts["truncated"] += 1
+        self.sequences.append(tokens)
+
+    def report(self):
+        counts, path = self.counts, self.path
+        if counts["num_lines"] == 0:
+            raise CorpusError(
+                f"{path} is empty; expected a text file with one sequence a line."
+            )
+        if not self.sequences:
+            reasons = [f"{counts['skipped_empty']:,} blank"]
+            if counts["dropped_too_long"]:
+                reasons.append(
+                    f"{counts['dropped_too_long']:,} longer than "
+                    f"max_length={self.max_length}"
+                )
+            raise CorpusError(
+                f"{path} holds no sequences: of its {counts['num_lines']:,} "
+                f"lines, {' and '.join(reasons)}."
+                + (
+                    " Raise max_length or pass overflow='truncate'."
+                    if counts["dropped_too_long"]
+                    else ""
+                )
+            )
+        return CorpusReport(
+            path=path,
+            sequences=self.sequences,
+            max_length=self.max_length,
+            **counts,
+        )
 
 
 def _get_tokenizer(tokenizer):
@@ -217,8 +279,7 @@ def _check_arguments(max_length, overflow, encoding, errors):
         )
     if overflow not in OVERFLOW_MODES:
         raise CorpusError(
-            f"overflow must be one of {', '.join(OVERFLOW_MODES)}, got "
-            f"{overflow!r}."
+            f"overflow must be one of {', '.join(OVERFLOW_MODES)}, got {overflow!r}."
         )
     if errors not in DECODE_ERRORS:
         raise CorpusError(
@@ -252,8 +313,7 @@ def _check_file(path):
         )
     if not os.path.exists(path):
         raise CorpusError(
-            f"{path} does not exist; expected a text file with one sequence "
-            "a line."
+            f"{path} does not exist; expected a text file with one sequence a line."
         )
 
 
