@@ -29,7 +29,10 @@ setup(
     package_data={"seqgan_tf": ["resources/*", "resources/*/*"]},
     include_package_data=True,
     install_requires=requirements(),
-    extras_require={"test": ["pytest>=8", "pytest-timeout>=2.3"]},
+    extras_require={
+        "music": ["music21==10.5.1"],
+        "test": ["pytest>=8", "pytest-timeout>=2.3", "music21==10.5.1"],
+    },
     entry_points={"console_scripts": ["seqgan-tf=seqgan_tf.cli:main"]},
     license="Apache-2.0",
     classifiers=[

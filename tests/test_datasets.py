@@ -71,6 +71,7 @@ def test_short_names_map_to_prefixed_builders():
         "coco": "seqgan_coco_captions",
         "chinese_quatrains": "seqgan_chinese_quatrains",
         "oracle": "seqgan_oracle_sequences",
+        "folk_tunes": "seqgan_folk_tunes",
     }
     # TFDS's own coco_captions is untouched; ours are registered beside it.
     assert tfds.builder_cls("coco_captions") is not datasets.SeqganCocoCaptions

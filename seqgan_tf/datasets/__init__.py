@@ -8,9 +8,12 @@ own `coco_captions`):
 | coco | seqgan_coco_captions | full, small | train, test |
 | chinese_quatrains | seqgan_chinese_quatrains | full, small | train, test |
 | oracle | seqgan_oracle_sequences | paper, tiny | train |
+| folk_tunes | seqgan_folk_tunes | full, small | train, test |
 
 See `seqgan_tf.datasets.builders` for the features, sizes and the fixed
-quatrain split. The folk-tune corpus (music21) is not built.
+quatrain split, and `seqgan_tf.datasets.folk_tunes` for the folk tunes
+(parsed from music21's corpus at build time: building them needs the
+optional `pip install "seqgan-tf[music]"`).
 
 `load(name, split)` builds one of these if it is not prepared yet (never
 downloading anything) and returns a `tf.data.Dataset`; it also reads any
@@ -36,17 +39,21 @@ from seqgan_tf.datasets.builders import SeqganCocoCaptions
 from seqgan_tf.datasets.builders import SeqganOracleSequences
 from seqgan_tf.datasets.builders import TextConfig
 from seqgan_tf.datasets.builders import quatrain_split
+from seqgan_tf.datasets.folk_tunes import SeqganFolkTunes
+from seqgan_tf.datasets.folk_tunes import folk_tune_split
 
 # User-facing short name -> registered TFDS name.
 DATASETS = {
     "coco": SeqganCocoCaptions.name,
     "chinese_quatrains": SeqganChineseQuatrains.name,
     "oracle": SeqganOracleSequences.name,
+    "folk_tunes": SeqganFolkTunes.name,
 }
 BUILDERS = {
     SeqganCocoCaptions.name: SeqganCocoCaptions,
     SeqganChineseQuatrains.name: SeqganChineseQuatrains,
     SeqganOracleSequences.name: SeqganOracleSequences,
+    SeqganFolkTunes.name: SeqganFolkTunes,
 }
 
 
@@ -165,9 +172,10 @@ def load(name, split, data_dir=None, shuffle_files=False):
     """`split` of dataset `name` as a `tf.data.Dataset` of feature dicts.
 
     Args:
-        name: a short name ("coco", "chinese_quatrains", "oracle"), a TFDS
-            name of ours, either optionally with "/CONFIG" ("coco/small"),
-            or any other TFDS dataset already prepared in `data_dir`.
+        name: a short name ("coco", "chinese_quatrains", "oracle",
+            "folk_tunes"), a TFDS name of ours, either optionally with
+            "/CONFIG" ("coco/small"), or any other TFDS dataset already
+            prepared in `data_dir`.
         split: a split name or TFDS slice ("train", "test[:10%]").
         data_dir: the TFDS data directory (None: TFDS's default).
         shuffle_files: passed to `as_dataset`.
@@ -220,9 +228,11 @@ __all__ = [
     "OracleConfig",
     "SeqganChineseQuatrains",
     "SeqganCocoCaptions",
+    "SeqganFolkTunes",
     "SeqganOracleSequences",
     "TextConfig",
     "builder",
+    "folk_tune_split",
     "get_prepared_builder",
     "is_seqgan_dataset",
     "load",
