@@ -3,9 +3,11 @@
     python export/grpc_client.py --host localhost --port 8500 --model seqgan \
         --num-samples 3 --temperature 0.8 --seed 1 2
     python export/grpc_client.py --prefix "5 17"   # `complete` instead
+    python export/grpc_client.py --prefix-text "a man riding"  # `prefix_text`
 
-Calls the `generate` signature (or `complete`, with `--prefix`) of an export
-written by `seqgan-tf export` and prints one generated text a line, with
+Calls the `generate` signature (or `complete`, with `--prefix`, or
+`prefix_text` of a text model, with `--prefix-text`) of an export written by
+`seqgan-tf export` and prints one generated text a line, with
 `--verbose` also each sequence's token ids and log-probability.
 
 Needs `tensorflow` and `tensorflow-serving-api` (pip install
@@ -27,9 +29,19 @@ from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: E402
 
 
 def build_request(
-    model, num_samples, temperature, seed, prefix=None, version=None
+    model,
+    num_samples,
+    temperature,
+    seed,
+    prefix=None,
+    version=None,
+    prefix_text=None,
 ):
-    """The PredictRequest for `generate` (or `complete` given a prefix)."""
+    """The PredictRequest for `generate` (or `complete` given a prefix of
+    token ids, or `prefix_text` given a text prefix: `num_samples`
+    completions of it)."""
+    if prefix is not None and prefix_text is not None:
+        raise ValueError("give a prefix or a prefix_text, not both")
     request = predict_pb2.PredictRequest()
     request.model_spec.name = model
     if version is not None:
@@ -40,7 +52,11 @@ def build_request(
     request.inputs["seed"].CopyFrom(
         tf.make_tensor_proto(np.asarray(seed, dtype=np.int64))
     )
-    if prefix is None:
+    if prefix_text is not None:
+        request.model_spec.signature_name = "prefix_text"
+        texts = np.array([str(prefix_text)] * int(num_samples), dtype=object)
+        request.inputs["prefix_text"].CopyFrom(tf.make_tensor_proto(texts))
+    elif prefix is None:
         request.model_spec.signature_name = "generate"
         request.inputs["num_samples"].CopyFrom(
             tf.make_tensor_proto(np.int32(num_samples))
@@ -57,9 +73,7 @@ def predict(host, port, request, timeout=30.0):
     with grpc.insecure_channel(f"{host}:{port}") as channel:
         stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
         response = stub.Predict(request, timeout=timeout)
-    return {
-        key: tf.make_ndarray(value) for key, value in response.outputs.items()
-    }
+    return {key: tf.make_ndarray(value) for key, value in response.outputs.items()}
 
 
 def parse_args(argv=None):
@@ -84,6 +98,11 @@ def parse_args(argv=None):
         "--prefix",
         help="space-separated token ids to complete (calls `complete`)",
     )
+    parser.add_argument(
+        "--prefix-text",
+        help="whitespace-tokenised text to complete (calls `prefix_text`; "
+        "text models only)",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds")
     parser.add_argument(
         "--verbose", action="store_true", help="also print ids and log_prob"
@@ -96,6 +115,9 @@ def main(argv=None):
     prefix = None
     if args.prefix is not None:
         prefix = [int(token) for token in args.prefix.split()]
+    if prefix is not None and args.prefix_text is not None:
+        print("give --prefix or --prefix-text, not both", file=sys.stderr)
+        return 2
     request = build_request(
         args.model,
         args.num_samples,
@@ -103,6 +125,7 @@ def main(argv=None):
         args.seed,
         prefix=prefix,
         version=args.version,
+        prefix_text=args.prefix_text,
     )
     try:
         outputs = predict(args.host, args.port, request, args.timeout)

@@ -3,11 +3,13 @@
     python export/rest_client.py --host localhost --port 8501 --model seqgan \
         --num-samples 3 --temperature 0.8 --seed 1 2
     python export/rest_client.py --prefix "5 17"   # `complete` instead
+    python export/rest_client.py --prefix-text "a man riding"  # `prefix_text`
     python export/rest_client.py --metadata        # the signatures
 
 Posts to `/v1/models/<model>[/versions/<n>]:predict` with the columnar
 ("inputs") request format, calling the `generate` signature (or `complete`,
-with `--prefix`) of an export written by `seqgan-tf export`, and prints one
+with `--prefix`, or `prefix_text` of a text model, with `--prefix-text`) of
+an export written by `seqgan-tf export`, and prints one
 generated text a line, with `--verbose` also each sequence's token ids and
 log-probability. No TensorFlow needed; see export/README.md for the server.
 """
@@ -26,10 +28,17 @@ def model_url(host, port, model, version=None):
     return url
 
 
-def build_body(num_samples, temperature, seed, prefix=None):
-    """The JSON request for `generate` (or `complete` given a prefix)."""
+def build_body(num_samples, temperature, seed, prefix=None, prefix_text=None):
+    """The JSON request for `generate` (or `complete` given a prefix of
+    token ids, or `prefix_text` given a text prefix: `num_samples`
+    completions of it)."""
     inputs = {"temperature": float(temperature), "seed": [int(s) for s in seed]}
-    if prefix is None:
+    if prefix is not None and prefix_text is not None:
+        raise ValueError("give a prefix or a prefix_text, not both")
+    if prefix_text is not None:
+        signature = "prefix_text"
+        inputs["prefix_text"] = [str(prefix_text)] * int(num_samples)
+    elif prefix is None:
         signature = "generate"
         inputs["num_samples"] = int(num_samples)
     else:
@@ -102,6 +111,11 @@ def parse_args(argv=None):
         help="space-separated token ids to complete (calls `complete`)",
     )
     parser.add_argument(
+        "--prefix-text",
+        help="whitespace-tokenised text to complete (calls `prefix_text`; "
+        "text models only)",
+    )
+    parser.add_argument(
         "--metadata", action="store_true", help="print the model's metadata"
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds")
@@ -121,7 +135,16 @@ def main(argv=None):
         prefix = None
         if args.prefix is not None:
             prefix = args.prefix.split()
-        body = build_body(args.num_samples, args.temperature, args.seed, prefix)
+        if prefix is not None and args.prefix_text is not None:
+            print("give --prefix or --prefix-text, not both", file=sys.stderr)
+            return 2
+        body = build_body(
+            args.num_samples,
+            args.temperature,
+            args.seed,
+            prefix,
+            prefix_text=args.prefix_text,
+        )
         outputs = predict(url, body, args.timeout)
     except ServingError as error:
         # 400 for invalid input: the message names the offending input.

@@ -10,10 +10,24 @@ with `keras.export.ExportArchive` and three explicit signatures:
   -> the same outputs; each row keeps its P prefix tokens.
 - `log_prob`: `tokens` int32 [N, T]
   -> `log_prob` float32 [N] and `token_log_probs` float32 [N, T].
+- `prefix_text` (text models only, i.e. exported with a
+  `seqgan_tf.data.Vocabulary`): `prefix_text` string [N] (each at most T - 1
+  whitespace-separated tokens), `temperature`, `seed` -> the outputs of
+  `generate`; each row starts with its prefix's ids.
 
 `log_prob` outputs are always under the model itself (temperature 1), also
 for sequences sampled at another temperature: they score a sequence, they do
-not describe how it was drawn.
+not describe how it was drawn. For a variable-length generator (`eos_id`
+set) they count only the positions up to and including the first EOS
+(`seqgan_tf.losses.padding_mask`); `token_log_probs` is 0 after it.
+
+`text` is the ids as decimal strings for the oracle task (no vocabulary).
+With a `seqgan_tf.data.Vocabulary` it is, computed in the graph, what
+`separator.join(vocabulary.decode(row))` gives: the tokens before the first
+EOS, PAD and BOS left out. `prefix_text` tokenises by whitespace splitting
+only (`tf.strings.split`), then maps each token with a
+`tf.lookup.StaticHashTable` (unknown -> UNK, id 3): clients send text
+tokenised as the training corpus was.
 
 Sampling reuses `seqgan_tf.sampler.sample`. The int64 `seed` pair is mapped
 to the sampler's int32 pair by `seed mod (2**31 - 1)` element-wise (always
@@ -21,15 +35,17 @@ non-negative), so seeds in `[0, 2**31 - 2]` map to themselves and an export
 gives the same tokens as `Generator.generate(n, seed=(a, b))` for them.
 
 Invalid requests (`num_samples` < 1 or above `max_samples`, `temperature` <= 0
-or NaN, token ids outside the vocabulary, a prefix longer than T, `tokens` not
-of length T) fail inside the graph with `InvalidArgumentError` naming the
-input; the server keeps running.
+or NaN, token ids outside the vocabulary, a prefix longer than T (T - 1
+tokens for `prefix_text`), `tokens` not of length T) fail inside the graph
+with `InvalidArgumentError` naming the input; the server keeps running.
 
 Beside the graph, the version folder holds `assets/seqgan_tf_metadata.json`
 (vocabulary size, sequence length, preset, git revision, package version,
-signatures) and `assets.extra/tf_serving_warmup_requests`: a TFRecord of
-`PredictionLog` protos, one small valid request per signature, which TF
-Serving replays before it marks the version as available.
+signatures; for text models the vocabulary's facts), for text models
+`assets/vocabulary.txt` (the format of `Vocabulary.save`), and
+`assets.extra/tf_serving_warmup_requests`: a TFRecord of `PredictionLog`
+protos, one small valid request per signature, which TF Serving replays
+before it marks the version as available.
 
 The write is atomic: everything goes to a temporary folder beside the
 version (`.<version>.tmp-<pid>`, a name TF Serving ignores), renamed into
@@ -48,7 +64,14 @@ import tensorflow as tf
 DEFAULT_MAX_SAMPLES = 10000
 METADATA_FILE = "seqgan_tf_metadata.json"
 WARMUP_FILE = "tf_serving_warmup_requests"
+VOCABULARY_FILE = "vocabulary.txt"
+# The signatures of every export; text exports (a data vocabulary) add
+# TEXT_SIGNATURE.
 SIGNATURES = ("generate", "complete", "log_prob")
+TEXT_SIGNATURE = "prefix_text"
+# The ids of `seqgan_tf.data.Vocabulary` (repeated here so the module does
+# not import the data package at import time; checked by the tests).
+PAD_ID, BOS_ID, EOS_ID, UNK_ID, NUM_SPECIAL = 0, 1, 2, 3, 4
 # The sampler takes an int32 seed pair; requests carry int64 seeds.
 SEED_MODULUS = 2**31 - 1
 
@@ -64,46 +87,90 @@ def seed_to_int32(seed):
     return tf.cast(tf.math.floormod(seed, SEED_MODULUS), tf.int32)
 
 
-class Vocabulary:
+class GraphVocabulary:
     """Token strings held in the graph as a constant.
 
-    `detokenize` is a gather plus a join, so TF Serving returns text. The
-    reverse direction for word vocabularies (text -> ids with a
-    `tf.lookup.StaticHashTable`, created here and tracked by the archive so
-    it is saved as a resource) belongs to the `prefix_text` signature of a
-    later release; `make_lookup_table` is where it goes.
+    `detokenize` is a gather plus a join, so TF Serving returns text. With
+    `eos_id` set it also stops each row at its first EOS and leaves out the
+    ids in `skip_ids` (PAD and BOS for a data vocabulary), the in-graph twin
+    of `seqgan_tf.data.Vocabulary.decode(strip_special=True)`. The reverse
+    direction (text -> ids, for the `prefix_text` signature) is
+    `make_lookup_table`.
+
+    Args:
+        tokens: the token of each id, in id order.
+        separator: joins the tokens of a row (" " for words, "" for
+            characters).
+        eos_id: None (every position is text, the oracle's default) or the
+            id at which a row's text ends (the EOS itself is left out).
+        skip_ids: ids left out of the text (only used with `eos_id`).
+        unknown_id: the id of a token not in `tokens` (for
+            `make_lookup_table`); None when text cannot be mapped back.
     """
 
-    def __init__(self, tokens, separator=" "):
+    def __init__(
+        self, tokens, separator=" ", eos_id=None, skip_ids=(), unknown_id=None
+    ):
         self.tokens = [str(token) for token in tokens]
-        self.separator = separator
+        self.separator = str(separator)
+        self.eos_id = None if eos_id is None else int(eos_id)
+        self.skip_ids = tuple(int(i) for i in skip_ids)
+        self.unknown_id = None if unknown_id is None else int(unknown_id)
 
     @classmethod
     def ids(cls, vocabulary_size):
         """The oracle task's vocabulary: each id as its decimal string."""
         return cls(str(i) for i in range(int(vocabulary_size)))
 
+    @classmethod
+    def from_data_vocabulary(cls, vocabulary, separator=" "):
+        """The graph twin of a `seqgan_tf.data.Vocabulary`: text stops at
+        EOS and leaves out PAD and BOS; unknown words map to UNK."""
+        from seqgan_tf.data import vocabulary as data_vocabulary
+
+        return cls(
+            vocabulary.tokens,
+            separator=separator,
+            eos_id=data_vocabulary.EOS_ID,
+            skip_ids=(data_vocabulary.PAD_ID, data_vocabulary.BOS_ID),
+            unknown_id=data_vocabulary.UNK_ID,
+        )
+
     def __len__(self):
         return len(self.tokens)
 
     def detokenize(self, token_ids):
-        """int [N, T] ids -> string [N]; one graph constant, no Python."""
+        """int [N, T] ids -> string [N]; graph ops only, no Python."""
         table = tf.constant(self.tokens, dtype=tf.string)
         words = tf.gather(table, token_ids)
-        return tf.strings.reduce_join(
-            words, axis=-1, separator=self.separator
-        )
+        if self.eos_id is None:
+            return tf.strings.reduce_join(words, axis=-1, separator=self.separator)
+        # Strictly before the first EOS, and not a skipped id.
+        is_eos = tf.cast(tf.equal(token_ids, self.eos_id), tf.int32)
+        keep = tf.equal(tf.cumsum(is_eos, axis=-1), 0)
+        for skip_id in self.skip_ids:
+            keep = tf.logical_and(keep, tf.not_equal(token_ids, skip_id))
+        kept = tf.ragged.boolean_mask(words, keep)
+        return tf.strings.reduce_join(kept, axis=-1, separator=self.separator)
 
-    def make_lookup_table(self, unknown_id):
-        """A text -> id table (for the word-vocabulary `prefix_text`
-        signature); the caller must `archive.track()` it."""
+    def make_lookup_table(self, unknown_id=None):
+        """A text -> int32 id table (for the `prefix_text` signature); the
+        caller must `archive.track()` it so it is saved as a resource."""
+        if unknown_id is None:
+            unknown_id = self.unknown_id
+        if unknown_id is None:
+            raise ExportError("this vocabulary has no unknown-token id.")
         return tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
-                tf.constant(self.tokens),
+                tf.constant(self.tokens, tf.string),
                 tf.range(len(self.tokens), dtype=tf.int32),
             ),
-            default_value=unknown_id,
+            default_value=tf.constant(int(unknown_id), tf.int32),
         )
+
+
+# The name of earlier releases.
+Vocabulary = GraphVocabulary
 
 
 def git_revision():
@@ -111,6 +178,7 @@ def git_revision():
     try:
         result = subprocess.run(
             ["git", "rev-parse", "HEAD"],
+            check=False,
             cwd=pathlib.Path(__file__).resolve().parent,
             capture_output=True,
             text=True,
@@ -138,14 +206,11 @@ def _package_version():
 
 def _check_rows(rows, max_samples, name):
     return [
-        tf.debugging.assert_greater_equal(
-            rows, 1, message=f"`{name}` must be >= 1"
-        ),
+        tf.debugging.assert_greater_equal(rows, 1, message=f"`{name}` must be >= 1"),
         tf.debugging.assert_less_equal(
             rows,
             max_samples,
-            message=f"`{name}` must be <= {max_samples} "
-            "(the cap of this export)",
+            message=f"`{name}` must be <= {max_samples} (the cap of this export)",
         ),
     ]
 
@@ -153,9 +218,7 @@ def _check_rows(rows, max_samples, name):
 def _check_temperature(temperature):
     # NaN fails `> 0` too.
     return [
-        tf.debugging.assert_positive(
-            temperature, message="`temperature` must be > 0"
-        )
+        tf.debugging.assert_positive(temperature, message="`temperature` must be > 0")
     ]
 
 
@@ -173,19 +236,37 @@ def _check_ids(token_ids, vocabulary_size, name):
     ]
 
 
-def make_serving_functions(generator, vocabulary, max_samples):
-    """The three endpoint functions and their input signatures."""
+def make_serving_functions(generator, vocabulary, max_samples, lookup_table=None):
+    """The endpoint functions and their input signatures.
+
+    `generate`, `complete` and `log_prob` always; `prefix_text` when a
+    text -> id `lookup_table` (from `GraphVocabulary.make_lookup_table`) is
+    given.
+    """
+    from seqgan_tf import losses
     from seqgan_tf import sampler
 
     length = generator.sequence_length
     vocabulary_size = generator.vocabulary_size
+    eos_id = generator.eos_id
+
+    def scored(tokens):
+        """Per-token log-probabilities, zero after each row's first EOS
+        (variable-length generators only), and their sum."""
+        token_log_probs = tf.cast(generator.log_prob(tokens), tf.float32)
+        if eos_id is not None:
+            mask = losses.padding_mask(tokens, eos_id)
+            token_log_probs = tf.where(
+                mask, token_log_probs, tf.zeros_like(token_log_probs)
+            )
+        return token_log_probs, tf.reduce_sum(token_log_probs, axis=1)
 
     def outputs(tokens):
-        token_log_probs = tf.cast(generator.log_prob(tokens), tf.float32)
+        _, total = scored(tokens)
         return {
             "tokens": tokens,
             "text": vocabulary.detokenize(tokens),
-            "log_prob": tf.reduce_sum(token_log_probs, axis=1),
+            "log_prob": total,
         }
 
     def run_sampler(prefix, prefix_length, temperature, seed):
@@ -214,8 +295,7 @@ def make_serving_functions(generator, vocabulary, max_samples):
             tf.debugging.assert_less_equal(
                 shape[1],
                 length,
-                message=f"`prefix_tokens` is longer than the sequence "
-                f"length {length}",
+                message=f"`prefix_tokens` is longer than the sequence length {length}",
             )
         )
         checks += _check_ids(prefix_tokens, vocabulary_size, "prefix_tokens")
@@ -235,22 +315,41 @@ def make_serving_functions(generator, vocabulary, max_samples):
             tf.debugging.assert_equal(
                 shape[1],
                 length,
-                message=f"`tokens` must have length {length} "
-                "(the sequence length)",
+                message=f"`tokens` must have length {length} (the sequence length)",
             )
         )
         checks += _check_ids(tokens, vocabulary_size, "tokens")
         with tf.control_dependencies(checks):
             tokens = tf.ensure_shape(tf.identity(tokens), [None, length])
-        token_log_probs = tf.cast(generator.log_prob(tokens), tf.float32)
-        return {
-            "log_prob": tf.reduce_sum(token_log_probs, axis=1),
-            "token_log_probs": token_log_probs,
-        }
+        token_log_probs, total = scored(tokens)
+        return {"log_prob": total, "token_log_probs": token_log_probs}
+
+    def prefix_text(prefix_text, temperature, seed):
+        # Whitespace splitting is the whole in-graph tokenisation: clients
+        # send text tokenised the way the training data was.
+        words = tf.strings.split(prefix_text)
+        ids = tf.cast(lookup_table.lookup(words), tf.int32)
+        lengths = tf.cast(ids.row_lengths(), tf.int32)
+        checks = _check_rows(tf.size(prefix_text), max_samples, "prefix_text")
+        checks.append(
+            tf.debugging.assert_less_equal(
+                tf.reduce_max(tf.concat([lengths, [0]], axis=0)),
+                length - 1,
+                message=f"`prefix_text` holds a prefix of more than "
+                f"{length - 1} tokens (the sequence length {length} minus "
+                "one)",
+            )
+        )
+        checks += _check_temperature(temperature)
+        with tf.control_dependencies(checks):
+            lengths = tf.identity(lengths)
+            prefix = tf.identity(ids.to_tensor(default_value=0, shape=[None, length]))
+        prefix = tf.ensure_shape(prefix, [None, length])
+        return run_sampler(prefix, lengths, temperature, seed)
 
     scalar_temperature = tf.TensorSpec([], tf.float32, name="temperature")
     seed_spec = tf.TensorSpec([2], tf.int64, name="seed")
-    return {
+    functions = {
         "generate": (
             generate,
             [
@@ -272,17 +371,31 @@ def make_serving_functions(generator, vocabulary, max_samples):
             [tf.TensorSpec([None, None], tf.int32, name="tokens")],
         ),
     }
+    if lookup_table is not None:
+        functions["prefix_text"] = (
+            prefix_text,
+            [
+                tf.TensorSpec([None], tf.string, name="prefix_text"),
+                scalar_temperature,
+                seed_spec,
+            ],
+        )
+    return functions
 
 
 # --- warmup requests ---------------------------------------------------------
 
 
-def warmup_inputs(sequence_length):
-    """One small valid request per signature: {signature: {key: array}}."""
+def warmup_inputs(sequence_length, prefix_word=None):
+    """One small valid request per signature: {signature: {key: array}}.
+
+    With `prefix_word` (a token of a text vocabulary) there is also a
+    `prefix_text` request: an empty prefix and a one-word one.
+    """
     import numpy as np
 
     prefix = np.zeros((2, min(2, sequence_length)), np.int32)
-    return {
+    inputs = {
         "generate": {
             "num_samples": np.int32(2),
             "temperature": np.float32(1.0),
@@ -297,9 +410,17 @@ def warmup_inputs(sequence_length):
             "tokens": np.zeros((2, sequence_length), np.int32),
         },
     }
+    if prefix_word is not None:
+        word = str(prefix_word) if sequence_length > 1 else ""
+        inputs["prefix_text"] = {
+            "prefix_text": np.array(["", word], object),
+            "temperature": np.float32(1.0),
+            "seed": np.array([0, 0], np.int64),
+        }
+    return inputs
 
 
-def write_warmup_file(path, model_name, sequence_length):
+def write_warmup_file(path, model_name, sequence_length, prefix_word=None):
     """Writes TF Serving's `assets.extra/tf_serving_warmup_requests`."""
     try:
         from tensorflow_serving.apis import model_pb2
@@ -314,7 +435,8 @@ def write_warmup_file(path, model_name, sequence_length):
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tf.io.TFRecordWriter(str(path)) as writer:
-        for signature, inputs in warmup_inputs(sequence_length).items():
+        requests = warmup_inputs(sequence_length, prefix_word)
+        for signature, inputs in requests.items():
             request = predict_pb2.PredictRequest(
                 model_spec=model_pb2.ModelSpec(
                     name=model_name, signature_name=signature
@@ -337,9 +459,7 @@ def existing_versions(model_dir):
     if not model_dir.is_dir():
         return []
     return sorted(
-        int(p.name)
-        for p in model_dir.iterdir()
-        if p.is_dir() and p.name.isdigit()
+        int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()
     )
 
 
@@ -368,6 +488,7 @@ def export_generator(
     metadata=None,
     max_samples=DEFAULT_MAX_SAMPLES,
     vocabulary=None,
+    separator=None,
 ):
     """Exports `generator` to `<output>/<name>/<version>/`.
 
@@ -383,7 +504,15 @@ def export_generator(
             (e.g. `{"preset": "paper"}`).
         max_samples: the largest `num_samples` (or batch) a request may ask
             for; larger requests fail with `InvalidArgumentError`.
-        vocabulary: a `Vocabulary`; default: ids as decimal strings.
+        vocabulary: None (the oracle task: `text` is the ids as decimal
+            strings), a `seqgan_tf.data.Vocabulary` (a text model: `text`
+            stops at the first EOS and leaves out PAD and BOS, the
+            vocabulary is written to `assets/vocabulary.txt`, and the
+            `prefix_text` signature is added), or a `GraphVocabulary`.
+        separator: joins the tokens of `text`; default " " (words). Pass ""
+            for a character-level vocabulary.
+            A `"tokenizer"` entry of `metadata` is also recorded with the
+            vocabulary's facts in the metadata file.
 
     Returns:
         `pathlib.Path` of the version folder.
@@ -394,13 +523,37 @@ def export_generator(
     max_samples = int(max_samples)
     if max_samples < 1:
         raise ExportError(f"max_samples must be >= 1, got {max_samples}.")
-    if vocabulary is None:
-        vocabulary = Vocabulary.ids(generator.vocabulary_size)
+    data_vocabulary = None
+    if _is_data_vocabulary(vocabulary):
+        data_vocabulary = vocabulary
+        _check_text_generator(generator)
+        vocabulary = GraphVocabulary.from_data_vocabulary(
+            data_vocabulary, " " if separator is None else separator
+        )
+    elif vocabulary is None:
+        vocabulary = GraphVocabulary.ids(generator.vocabulary_size)
+        if separator is not None:
+            vocabulary.separator = str(separator)
+    elif isinstance(vocabulary, GraphVocabulary):
+        if separator is not None:
+            vocabulary = GraphVocabulary(
+                vocabulary.tokens,
+                separator,
+                vocabulary.eos_id,
+                vocabulary.skip_ids,
+                vocabulary.unknown_id,
+            )
+    else:
+        raise ExportError(
+            "vocabulary must be None, a seqgan_tf.data.Vocabulary or an "
+            f"export.GraphVocabulary, got {type(vocabulary).__name__}."
+        )
     if len(vocabulary) != generator.vocabulary_size:
         raise ExportError(
             f"the vocabulary has {len(vocabulary)} tokens but the generator "
             f"{generator.vocabulary_size}."
         )
+    signatures = SIGNATURES + ((TEXT_SIGNATURE,) if data_vocabulary is not None else ())
     model_dir = pathlib.Path(output) / name
     if version is None:
         versions = existing_versions(model_dir)
@@ -411,15 +564,11 @@ def export_generator(
         except (TypeError, ValueError):
             valid = False
         if not valid or int(version) < 1:
-            raise ExportError(
-                f"version must be a positive integer, got {version!r}."
-            )
+            raise ExportError(f"version must be a positive integer, got {version!r}.")
     version = int(version)
     target = model_dir / str(version)
     if target.exists() and not overwrite:
-        raise ExportError(
-            f"{target} already exists; use another version or overwrite."
-        )
+        raise ExportError(f"{target} already exists; use another version or overwrite.")
 
     info = {
         "vocabulary_size": generator.vocabulary_size,
@@ -432,7 +581,7 @@ def export_generator(
         "seqgan_tf_version": _package_version(),
         "tensorflow_version": tf.__version__,
         "keras_version": keras.__version__,
-        "signatures": ["serving_default", *SIGNATURES],
+        "signatures": ["serving_default", *signatures],
         "serving_default": "generate",
         "max_samples": max_samples,
         "seed_mapping": "int32 seed = int64 seed mod (2**31 - 1)",
@@ -440,6 +589,22 @@ def export_generator(
         "version": version,
     }
     info.update(metadata or {})
+    if data_vocabulary is not None:
+        info["vocabulary"] = {
+            "file": VOCABULARY_FILE,
+            "size": len(data_vocabulary),
+            "separator": vocabulary.separator,
+            "pad_id": PAD_ID,
+            "bos_id": BOS_ID,
+            "eos_id": EOS_ID,
+            "unk_id": UNK_ID,
+            "generator_eos_id": generator.eos_id,
+            "generator_pad_id": generator.pad_id,
+            "tokenizer": (metadata or {}).get("tokenizer"),
+            "prefix_text_tokenization": "whitespace split (tf.strings.split)",
+            "text": "tokens before the first EOS, without PAD and BOS, "
+            "joined by the separator",
+        }
 
     model_dir.mkdir(parents=True, exist_ok=True)
     temporary = model_dir / f".{version}.tmp-{os.getpid()}"
@@ -448,8 +613,14 @@ def export_generator(
     try:
         archive = keras.export.ExportArchive()
         archive.track(generator)
-        functions = make_serving_functions(generator, vocabulary, max_samples)
-        for signature in SIGNATURES:  # the first one is serving_default
+        lookup_table = None
+        if data_vocabulary is not None:
+            lookup_table = vocabulary.make_lookup_table()
+            archive.track(lookup_table)  # saved as a resource of the graph
+        functions = make_serving_functions(
+            generator, vocabulary, max_samples, lookup_table
+        )
+        for signature in signatures:  # the first one is serving_default
             fn, input_signature = functions[signature]
             archive.add_endpoint(signature, fn, input_signature=input_signature)
         archive.write_out(str(temporary), verbose=False)
@@ -458,16 +629,57 @@ def export_generator(
         (assets / METADATA_FILE).write_text(
             json.dumps(info, indent=2, sort_keys=True) + "\n"
         )
+        if data_vocabulary is not None:
+            _write_vocabulary_file(assets / VOCABULARY_FILE, data_vocabulary)
         write_warmup_file(
             temporary / "assets.extra" / WARMUP_FILE,
             name,
             generator.sequence_length,
+            _warmup_word(data_vocabulary),
         )
         _move_into_place(temporary, target, overwrite)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     return target
+
+
+def _is_data_vocabulary(vocabulary):
+    from seqgan_tf.data import vocabulary as data_vocabulary
+
+    return isinstance(vocabulary, data_vocabulary.Vocabulary)
+
+
+def _check_text_generator(generator):
+    """A text model's generator must use the data vocabulary's EOS/PAD ids
+    (or be fixed-length, eos_id None)."""
+    if generator.eos_id is None:
+        return
+    if generator.eos_id != EOS_ID or generator.pad_id != PAD_ID:
+        raise ExportError(
+            f"the generator has eos_id={generator.eos_id}, "
+            f"pad_id={generator.pad_id} but a seqgan_tf.data.Vocabulary has "
+            f"EOS {EOS_ID} and PAD {PAD_ID}; build it with "
+            f"Generator(..., eos_id={EOS_ID}, pad_id={PAD_ID})."
+        )
+
+
+def _write_vocabulary_file(path, vocabulary):
+    """The format of `Vocabulary.save` (one token a line, UTF-8), without
+    changing the vocabulary's own `path`."""
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.writelines(token + "\n" for token in vocabulary.tokens)
+
+
+def _warmup_word(data_vocabulary):
+    """A token for the `prefix_text` warmup request (None: no request)."""
+    if data_vocabulary is None:
+        return None
+    tokens = data_vocabulary.tokens
+    for token in tokens[NUM_SPECIAL:] + [tokens[UNK_ID]]:
+        if token.split() == [token]:  # survives whitespace splitting
+            return token
+    return ""
 
 
 def _move_into_place(temporary, target, overwrite):
@@ -489,7 +701,13 @@ def _move_into_place(temporary, target, overwrite):
 
 
 def export_run(run_dir, output, name, version=None, overwrite=False):
-    """Exports the generator of the newest checkpoint of a training run."""
+    """Exports the generator of the newest checkpoint of a training run.
+
+    A text run (one with `RUN_DIR/vocabulary.txt`) is exported with that
+    vocabulary: `text` outputs words (characters, joined by "", when the
+    run's `data.tokenizer` is "character") and the `prefix_text`
+    signature is added.
+    """
     from seqgan_tf import cli
 
     config, gan, epoch = cli._restored_gan(run_dir, None)
@@ -499,6 +717,25 @@ def export_run(run_dir, output, name, version=None, overwrite=False):
         "checkpoint_epoch": epoch,
         "run_dir": str(pathlib.Path(run_dir).resolve()),
     }
+    vocabulary, separator = None, None
+    vocabulary_path = pathlib.Path(run_dir) / VOCABULARY_FILE
+    if vocabulary_path.exists():
+        from seqgan_tf.data import vocabulary as data_vocabulary
+
+        try:
+            vocabulary = data_vocabulary.Vocabulary.load(vocabulary_path)
+        except data_vocabulary.VocabularyError as error:
+            raise ExportError(str(error)) from None
+        size = gan.generator.vocabulary_size
+        if len(vocabulary) != size:
+            raise ExportError(
+                f"{vocabulary_path} has {len(vocabulary)} tokens but the "
+                f"checkpoint's generator has a vocabulary of {size}; was the "
+                "run's vocabulary file replaced?"
+            )
+        tokenizer = _run_tokenizer(run_dir)
+        separator = "" if tokenizer == "character" else " "
+        metadata["tokenizer"] = tokenizer
     return export_generator(
         gan.generator,
         output,
@@ -506,7 +743,20 @@ def export_run(run_dir, output, name, version=None, overwrite=False):
         version=version,
         overwrite=overwrite,
         metadata=metadata,
+        vocabulary=vocabulary,
+        separator=separator,
     )
+
+
+def _run_tokenizer(run_dir):
+    """`data.tokenizer` of the run's config.json, or None."""
+    try:
+        config = json.loads((pathlib.Path(run_dir) / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    data = config.get("data") if isinstance(config, dict) else None
+    tokenizer = data.get("tokenizer") if isinstance(data, dict) else None
+    return tokenizer if isinstance(tokenizer, str) else None
 
 
 # --- loading (for `seqgan-tf generate --saved-model`) -------------------------

@@ -55,9 +55,7 @@ def test_layout_and_metadata(exported):
     assert exported.name == "1" and exported.parent.name == NAME
     assert (exported / "saved_model.pb").exists()
     assert (exported / "variables").is_dir()
-    metadata = json.loads(
-        (exported / "assets" / export.METADATA_FILE).read_text()
-    )
+    metadata = json.loads((exported / "assets" / export.METADATA_FILE).read_text())
     assert metadata["vocabulary_size"] == VOCABULARY_SIZE
     assert metadata["sequence_length"] == SEQUENCE_LENGTH
     assert metadata["preset"] == "test"
@@ -68,9 +66,7 @@ def test_layout_and_metadata(exported):
 
 
 def _signature_call(loaded, name, **inputs):
-    return {
-        k: v.numpy() for k, v in loaded.signatures[name](**inputs).items()
-    }
+    return {k: v.numpy() for k, v in loaded.signatures[name](**inputs).items()}
 
 
 def test_signatures_match_the_in_process_generator(generator, loaded):
@@ -127,32 +123,32 @@ def test_seed_mapping():
 @pytest.mark.parametrize(
     "signature, inputs, named",
     [
-        ("generate", dict(num_samples=0), "num_samples"),
-        ("generate", dict(num_samples=51), "num_samples"),
-        ("generate", dict(temperature=0.0), "temperature"),
-        ("generate", dict(temperature=float("nan")), "temperature"),
-        ("complete", dict(prefix_tokens=[[1] * 13]), "prefix_tokens"),
-        ("complete", dict(prefix_tokens=[[1, 26]]), "prefix_tokens"),
-        ("complete", dict(prefix_tokens=[[-1, 2]]), "prefix_tokens"),
-        ("complete", dict(temperature=-1.0), "temperature"),
-        ("log_prob", dict(tokens=[[1] * 11]), "tokens"),
-        ("log_prob", dict(tokens=[[26] * 12]), "tokens"),
+        ("generate", {"num_samples": 0}, "num_samples"),
+        ("generate", {"num_samples": 51}, "num_samples"),
+        ("generate", {"temperature": 0.0}, "temperature"),
+        ("generate", {"temperature": float("nan")}, "temperature"),
+        ("complete", {"prefix_tokens": [[1] * 13]}, "prefix_tokens"),
+        ("complete", {"prefix_tokens": [[1, 26]]}, "prefix_tokens"),
+        ("complete", {"prefix_tokens": [[-1, 2]]}, "prefix_tokens"),
+        ("complete", {"temperature": -1.0}, "temperature"),
+        ("log_prob", {"tokens": [[1] * 11]}, "tokens"),
+        ("log_prob", {"tokens": [[26] * 12]}, "tokens"),
     ],
 )
 def test_invalid_inputs_name_the_input(loaded, signature, inputs, named):
     defaults = {
-        "generate": dict(num_samples=2, temperature=1.0, seed=[0, 0]),
-        "complete": dict(prefix_tokens=[[1, 2]], temperature=1.0, seed=[0, 0]),
-        "log_prob": dict(tokens=[[1] * 12]),
+        "generate": {"num_samples": 2, "temperature": 1.0, "seed": [0, 0]},
+        "complete": {"prefix_tokens": [[1, 2]], "temperature": 1.0, "seed": [0, 0]},
+        "log_prob": {"tokens": [[1] * 12]},
     }[signature]
     values = {**defaults, **inputs}
-    dtypes = dict(
-        num_samples=tf.int32,
-        temperature=tf.float32,
-        seed=tf.int64,
-        prefix_tokens=tf.int32,
-        tokens=tf.int32,
-    )
+    dtypes = {
+        "num_samples": tf.int32,
+        "temperature": tf.float32,
+        "seed": tf.int64,
+        "prefix_tokens": tf.int32,
+        "tokens": tf.int32,
+    }
     with pytest.raises(tf.errors.InvalidArgumentError) as info:
         loaded.signatures[signature](
             **{k: tf.constant(v, dtypes[k]) for k, v in values.items()}
@@ -187,7 +183,8 @@ def test_graph_has_no_python_ops(exported):
     assert "StatelessMultinomial" in ops or any("Stateless" in o for o in ops)
 
 
-def test_warmup_file_matches_the_signatures(exported, loaded):
+def _replay_warmup_file(exported, loaded, name):
+    """Replays every warmup request; returns the signatures they call."""
     from tensorflow_serving.apis import prediction_log_pb2
 
     path = exported / "assets.extra" / export.WARMUP_FILE
@@ -199,11 +196,10 @@ def test_warmup_file_matches_the_signatures(exported, loaded):
     by_signature = {
         log.predict_log.request.model_spec.signature_name: log for log in logs
     }
-    assert set(by_signature) == set(export.SIGNATURES)
-    for name, log in by_signature.items():
+    for signature_name, log in by_signature.items():
         request = log.predict_log.request
-        assert request.model_spec.name == NAME
-        signature = loaded.signatures[name]
+        assert request.model_spec.name == name
+        signature = loaded.signatures[signature_name]
         expected_keys = set(signature.structured_input_signature[1])
         assert set(request.inputs) == expected_keys
         # The request is valid: replay it.
@@ -213,6 +209,11 @@ def test_warmup_file_matches_the_signatures(exported, loaded):
                 for key, proto in request.inputs.items()
             }
         )
+    return set(by_signature)
+
+
+def test_warmup_file_matches_the_signatures(exported, loaded):
+    assert _replay_warmup_file(exported, loaded, NAME) == set(export.SIGNATURES)
 
 
 LOADERS_SCRIPT = textwrap.dedent(
@@ -300,14 +301,13 @@ LOADERS_SCRIPT = textwrap.dedent(
 )
 
 
-def test_loads_without_this_package_tf1_loader_and_saved_model_cli(
-    generator, exported
-):
+def test_loads_without_this_package_tf1_loader_and_saved_model_cli(generator, exported):
     cli_path = pathlib.Path(sys.executable).with_name("saved_model_cli")
     assert cli_path.exists()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     process = subprocess.run(
         [sys.executable, "-c", LOADERS_SCRIPT, str(exported), str(cli_path)],
+        check=False,
         capture_output=True,
         text=True,
         cwd=exported.parent,
@@ -340,9 +340,7 @@ def test_versions_increment_and_are_not_overwritten(generator, tmp_path):
     with pytest.raises(export.ExportError, match="already exists"):
         export.export_generator(generator, tmp_path, "m", version=1)
     assert (first / "saved_model.pb").stat().st_mtime_ns == before
-    again = export.export_generator(
-        generator, tmp_path, "m", version=1, overwrite=True
-    )
+    again = export.export_generator(generator, tmp_path, "m", version=1, overwrite=True)
     assert again == first and (first / "saved_model.pb").exists()
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["1", "2"]
     assert export.resolve_saved_model(tmp_path / "m") == second
@@ -374,6 +372,412 @@ def test_interrupted_export_leaves_nothing(generator, tmp_path, monkeypatch):
         export.export_generator(generator, tmp_path, "m", 1, overwrite=True)
     assert [p.name for p in (tmp_path / "m").iterdir()] == ["1"]
     assert (kept / "saved_model.pb").exists()
+
+
+# --- text (data vocabulary) exports -------------------------------------
+
+TEXT_WORDS = [
+    "a",
+    "cat",
+    "dog",
+    "sat",
+    "on",
+    "the",
+    "mat",
+    "ran",
+    "big",
+    "small",
+    "red",
+    "blue",
+    "green",
+    "tree",
+    "house",
+    "sky",
+]
+TEXT_LENGTH = 8
+TEXT_NAME = "text"
+
+
+@pytest.fixture(scope="module")
+def text_vocabulary():
+    from seqgan_tf.data import Vocabulary
+
+    return Vocabulary(TEXT_WORDS)  # 4 special tokens + 16 words = 20
+
+
+@pytest.fixture(scope="module")
+def text_generator(text_vocabulary):
+    import seqgan_tf
+
+    model = seqgan_tf.Generator(
+        len(text_vocabulary),
+        TEXT_LENGTH,
+        embedding_dim=4,
+        hidden_dim=4,
+        eos_id=2,
+        pad_id=0,
+    )
+    rng = np.random.default_rng(5)
+    weights = [
+        (0.5 * rng.standard_normal(w.shape)).astype("float32")
+        for w in model.get_weights()
+    ]
+    # Make EOS (and PAD, BOS before it) likely, so rows end at varied places.
+    weights[-1][[0, 1, 2]] += np.float32(1.5)
+    model.set_weights(weights)
+    return model
+
+
+@pytest.fixture(scope="module")
+def text_exported(text_generator, text_vocabulary, tmp_path_factory):
+    base = tmp_path_factory.mktemp("text_export")
+    return export.export_generator(
+        text_generator,
+        base,
+        TEXT_NAME,
+        metadata={"preset": "test", "tokenizer": "whitespace"},
+        max_samples=50,
+        vocabulary=text_vocabulary,
+    )
+
+
+@pytest.fixture(scope="module")
+def text_loaded(text_exported):
+    return tf.saved_model.load(str(text_exported))
+
+
+def _masked_log_prob(generator, tokens):
+    from seqgan_tf import losses
+
+    token_log_probs = generator.log_prob(tokens).numpy()
+    mask = losses.padding_mask(tokens, generator.eos_id).numpy()
+    token_log_probs = np.where(mask, token_log_probs, 0.0)
+    return token_log_probs, token_log_probs.sum(1)
+
+
+def test_special_ids_match_the_data_vocabulary():
+    from seqgan_tf.data import vocabulary
+
+    assert (export.PAD_ID, export.BOS_ID, export.EOS_ID, export.UNK_ID) == (
+        vocabulary.PAD_ID,
+        vocabulary.BOS_ID,
+        vocabulary.EOS_ID,
+        vocabulary.UNK_ID,
+    )
+    assert export.NUM_SPECIAL == vocabulary.NUM_SPECIAL
+
+
+@pytest.mark.parametrize("separator", [" ", ""])
+def test_graph_detokenize_equals_decode(text_vocabulary, separator):
+    graph = export.GraphVocabulary.from_data_vocabulary(text_vocabulary, separator)
+    rows = np.array(
+        [
+            [4, 5, 2, 6, 0, 0],  # stops at EOS
+            [1, 4, 0, 3, 5, 6],  # BOS and PAD left out, UNK kept
+            [2, 4, 5, 6, 7, 8],  # EOS first: empty text
+            [4, 5, 6, 7, 8, 9],  # no EOS
+        ],
+        np.int32,
+    )
+    texts = [t.decode() for t in graph.detokenize(tf.constant(rows)).numpy()]
+    assert texts == [
+        separator.join(text_vocabulary.decode(row.tolist())) for row in rows
+    ]
+    assert texts[2] == ""
+
+
+def test_text_export_layout_and_metadata(text_exported, text_vocabulary):
+    from seqgan_tf.data import Vocabulary
+
+    assets = text_exported / "assets"
+    assert Vocabulary.load(assets / "vocabulary.txt") == text_vocabulary
+    assert (assets / "vocabulary.txt").read_text() == "".join(
+        token + "\n" for token in text_vocabulary.tokens
+    )
+    metadata = json.loads((assets / export.METADATA_FILE).read_text())
+    assert metadata["signatures"] == [
+        "serving_default",
+        "generate",
+        "complete",
+        "log_prob",
+        "prefix_text",
+    ]
+    vocabulary = metadata["vocabulary"]
+    assert vocabulary["size"] == len(text_vocabulary) == 20
+    assert vocabulary["separator"] == " "
+    assert (vocabulary["eos_id"], vocabulary["pad_id"]) == (2, 0)
+    assert vocabulary["tokenizer"] == "whitespace"
+    assert vocabulary["file"] == "vocabulary.txt"
+    # The export did not change where the caller's vocabulary lives.
+    assert text_vocabulary.path is None
+
+
+def test_text_export_warmup_and_ops(text_exported, text_loaded):
+    replayed = _replay_warmup_file(text_exported, text_loaded, TEXT_NAME)
+    assert replayed == {*export.SIGNATURES, "prefix_text"}
+    ops = _op_types(text_exported)
+    assert not ops & {"PyFunc", "EagerPyFunc", "PyFuncStateless"}
+    assert "LookupTableFindV2" in ops
+
+
+def test_text_export_rejects_mismatches(text_vocabulary, tmp_path):
+    import seqgan_tf
+
+    small = seqgan_tf.Generator(19, 4, embedding_dim=2, hidden_dim=2)
+    with pytest.raises(export.ExportError, match="20 tokens.*19"):
+        export.export_generator(small, tmp_path, "m", vocabulary=text_vocabulary)
+    other_eos = seqgan_tf.Generator(
+        20, 4, embedding_dim=2, hidden_dim=2, eos_id=5, pad_id=0
+    )
+    with pytest.raises(export.ExportError, match="eos_id=5"):
+        export.export_generator(other_eos, tmp_path, "m", vocabulary=text_vocabulary)
+    assert not (tmp_path / "m").exists() or not list((tmp_path / "m").iterdir())
+
+
+TEXT_SCRIPT = textwrap.dedent(
+    """
+    import importlib.abc, importlib.machinery
+    import json, sys
+
+    class NoKeras(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+        def find_spec(self, name, path, target=None):
+            if name.split(".")[0] in ("keras", "tf_keras"):
+                return importlib.machinery.ModuleSpec(name, self)
+            return None
+
+        def create_module(self, spec):
+            return None
+
+        def exec_module(self, module):
+            raise ImportError("keras is blocked in this process")
+
+    sys.meta_path.insert(0, NoKeras())
+
+    import numpy as np
+    import tensorflow as tf
+
+    directory = sys.argv[1]
+    prefixes = json.loads(sys.argv[2])
+    too_long = sys.argv[3]
+    result = {}
+
+    def run(signature, **inputs):
+        out = model.signatures[signature](**inputs)
+        return {
+            k: [t.decode() for t in v.numpy()] if v.dtype == tf.string
+            else v.numpy().tolist()
+            for k, v in out.items()
+        }
+
+    model = tf.saved_model.load(directory)
+    seed = tf.constant([1, 2], tf.int64)
+    result["generate"] = run(
+        "generate", num_samples=tf.constant(16),
+        temperature=tf.constant(1.0), seed=seed,
+    )
+    result["log_prob"] = run(
+        "log_prob",
+        tokens=tf.constant(result["generate"]["tokens"], tf.int32),
+    )
+    result["prefix_text"] = run(
+        "prefix_text", prefix_text=tf.constant(prefixes),
+        temperature=tf.constant(1.0), seed=seed,
+    )
+    try:
+        run(
+            "prefix_text", prefix_text=tf.constant([prefixes[0], too_long]),
+            temperature=tf.constant(1.0), seed=seed,
+        )
+        result["too_long"] = None
+    except tf.errors.InvalidArgumentError as error:
+        result["too_long"] = error.message
+
+    # TF1 session loader (TF Serving's code path): the lookup table is
+    # initialised by the SavedModel's init op.
+    graph = tf.Graph()
+    with graph.as_default(), tf.compat.v1.Session(graph=graph) as session:
+        meta = tf.compat.v1.saved_model.loader.load(
+            session, ["serve"], directory
+        )
+        signature = meta.signature_def["prefix_text"]
+        values = session.run(
+            {k: v.name for k, v in signature.outputs.items()},
+            {
+                signature.inputs["prefix_text"].name: np.array(
+                    prefixes, object
+                ),
+                signature.inputs["temperature"].name: 1.0,
+                signature.inputs["seed"].name: np.array([1, 2], np.int64),
+            },
+        )
+        result["tf1_prefix_tokens"] = values["tokens"].tolist()
+
+    result["keras_imported"] = "keras" in sys.modules
+    result["seqgan_tf_imported"] = "seqgan_tf" in sys.modules
+    print("RESULT " + json.dumps(result))
+    """
+)
+
+
+def test_text_export_without_this_package(
+    text_generator, text_vocabulary, text_exported
+):
+    prefixes = ["a cat", "the zebra sat", "", "  big \t red  "]
+    too_long = " ".join(["dog"] * TEXT_LENGTH)  # T tokens > T - 1
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            TEXT_SCRIPT,
+            str(text_exported),
+            json.dumps(prefixes),
+            too_long,
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=text_exported.parent,
+        env=env,
+        timeout=120,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    line = [l for l in process.stdout.splitlines() if l.startswith("RESULT ")]
+    result = json.loads(line[-1][len("RESULT ") :])
+    assert not result["keras_imported"]
+    assert not result["seqgan_tf_imported"]
+
+    # generate: the in-process sampler's tokens, text = decode + join.
+    generated = result["generate"]
+    tokens = np.array(generated["tokens"], np.int32)
+    np.testing.assert_array_equal(
+        tokens, text_generator.generate(16, seed=(1, 2)).numpy()
+    )
+    ends = [row.tolist().index(2) for row in tokens if 2 in row]
+    assert len(set(ends)) > 1, "the test needs rows ending at varied places"
+    assert generated["text"] == [
+        " ".join(text_vocabulary.decode(row.tolist())) for row in tokens
+    ]
+    token_log_probs, totals = _masked_log_prob(text_generator, tokens)
+    np.testing.assert_allclose(generated["log_prob"], totals, rtol=1e-5)
+    # Positions after EOS are zero and do not count.
+    scored = result["log_prob"]
+    np.testing.assert_allclose(
+        scored["token_log_probs"], token_log_probs, rtol=1e-5, atol=1e-7
+    )
+    np.testing.assert_allclose(scored["log_prob"], totals, rtol=1e-5)
+    unmasked = text_generator.log_prob(tokens).numpy().sum(1)
+    assert not np.allclose(totals, unmasked)
+
+    # prefix_text: whitespace split, unknown word -> UNK, then `complete`.
+    completed = result["prefix_text"]
+    ids = [text_vocabulary.encode(text.split(), add_eos=False) for text in prefixes]
+    assert ids[1][1] == 3  # "zebra" is unknown
+    rows = np.array(completed["tokens"], np.int32)
+    assert rows.shape == (len(prefixes), TEXT_LENGTH)
+    for row, prefix in zip(rows, ids):
+        assert row[: len(prefix)].tolist() == prefix
+    np.testing.assert_array_equal(result["tf1_prefix_tokens"], rows)
+    prefix = np.zeros((len(ids), TEXT_LENGTH), np.int32)
+    for i, row in enumerate(ids):
+        prefix[i, : len(row)] = row
+    expected = text_generator.complete(
+        prefix, [len(row) for row in ids], seed=(1, 2)
+    ).numpy()
+    np.testing.assert_array_equal(rows, expected)
+    assert completed["text"] == [
+        " ".join(text_vocabulary.decode(row.tolist())) for row in rows
+    ]
+    np.testing.assert_allclose(
+        completed["log_prob"],
+        _masked_log_prob(text_generator, rows)[1],
+        rtol=1e-5,
+    )
+    assert result["too_long"] is not None
+    assert "`prefix_text`" in result["too_long"]
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        {"prefix_text": []},
+        {"prefix_text": ["a"] * 51},
+        {"prefix_text": ["a b c d e f g h"]},
+        {"temperature": 0.0},
+    ],
+)
+def test_prefix_text_invalid_inputs(text_loaded, inputs):
+    values = {
+        "prefix_text": ["a cat"],
+        "temperature": 1.0,
+        "seed": [0, 0],
+        **inputs,
+    }
+    dtypes = {"prefix_text": tf.string, "temperature": tf.float32, "seed": tf.int64}
+    named = "temperature" if "temperature" in inputs else "prefix_text"
+    with pytest.raises(tf.errors.InvalidArgumentError) as info:
+        text_loaded.signatures["prefix_text"](
+            **{k: tf.constant(v, dtypes[k]) for k, v in values.items()}
+        )
+    assert f"`{named}`" in info.value.message
+
+
+def _fake_run(tmp_path, monkeypatch, generator, vocabulary, tokenizer):
+    """A run folder for `export_run` with `cli._restored_gan` stubbed (the
+    checkpoint itself is the CLI's business, tested with real runs below)."""
+    import types
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(
+        json.dumps({"preset": "test", "data": {"tokenizer": tokenizer}})
+    )
+    if vocabulary is not None:
+        vocabulary.save(run_dir / "vocabulary.txt")
+    config = types.SimpleNamespace(
+        preset="test", data=types.SimpleNamespace(task="text")
+    )
+    gan = types.SimpleNamespace(generator=generator)
+    monkeypatch.setattr(cli, "_restored_gan", lambda *_: (config, gan, 3))
+    return run_dir
+
+
+def test_export_run_uses_the_run_vocabulary(text_generator, tmp_path, monkeypatch):
+    from seqgan_tf.data import Vocabulary
+
+    # Single characters; "" joins them.
+    vocabulary = Vocabulary(list("abcdefghijklmnop"))
+    run_dir = _fake_run(tmp_path, monkeypatch, text_generator, vocabulary, "character")
+    target = export.export_run(run_dir, tmp_path / "models", "chars")
+    metadata = json.loads((target / "assets" / export.METADATA_FILE).read_text())
+    assert metadata["vocabulary"]["separator"] == ""
+    assert metadata["vocabulary"]["tokenizer"] == "character"
+    assert metadata["checkpoint_epoch"] == 3
+    assert "prefix_text" in metadata["signatures"]
+    assert Vocabulary.load(target / "assets" / "vocabulary.txt") == vocabulary
+    loaded = tf.saved_model.load(str(target))
+    out = loaded.signatures["generate"](
+        num_samples=tf.constant(4),
+        temperature=tf.constant(1.0),
+        seed=tf.constant([0, 0], tf.int64),
+    )
+    assert [t.decode() for t in out["text"].numpy()] == [
+        "".join(vocabulary.decode(row)) for row in out["tokens"].numpy()
+    ]
+
+
+def test_export_run_vocabulary_size_mismatch(text_generator, tmp_path, monkeypatch):
+    from seqgan_tf.data import Vocabulary
+
+    run_dir = _fake_run(
+        tmp_path, monkeypatch, text_generator, Vocabulary(["x", "y"]), None
+    )
+    with pytest.raises(export.ExportError) as info:
+        export.export_run(run_dir, tmp_path / "models", "m")
+    assert "6 tokens" in str(info.value) and "20" in str(info.value)
+    assert not (tmp_path / "models" / "m").exists() or not list(
+        (tmp_path / "models" / "m").iterdir()
+    )
 
 
 # --- CLI -----------------------------------------------------------------
@@ -431,8 +835,17 @@ def test_cli_export_and_generate(tiny_run, tmp_path, capsys):
     assert metadata["preset"] == "tiny"
 
     code, out, err = _run(
-        ["generate", "--saved-model", str(output / "tiny"), "-n", "4",
-         "--temperature", "0.8", "--seed", "1"],
+        [
+            "generate",
+            "--saved-model",
+            str(output / "tiny"),
+            "-n",
+            "4",
+            "--temperature",
+            "0.8",
+            "--seed",
+            "1",
+        ],
         capsys,
     )
     assert code == 0, err
@@ -442,8 +855,17 @@ def test_cli_export_and_generate(tiny_run, tmp_path, capsys):
     assert all(0 <= int(t) < VOCABULARY_SIZE for l in lines for t in l.split())
     # The checkpoint the export came from prints the same samples.
     code, out, err = _run(
-        ["generate", "--checkpoint", str(tiny_run), "-n", "4",
-         "--temperature", "0.8", "--seed", "1"],
+        [
+            "generate",
+            "--checkpoint",
+            str(tiny_run),
+            "-n",
+            "4",
+            "--temperature",
+            "0.8",
+            "--seed",
+            "1",
+        ],
         capsys,
     )
     assert code == 0, err
@@ -452,22 +874,17 @@ def test_cli_export_and_generate(tiny_run, tmp_path, capsys):
     code, _, err = _run([*args, "--name", "tiny", "--version", "1"], capsys)
     _assert_one_line_error(code, err, "already exists")
     code, _, err = _run(
-        ["export", "--checkpoint", str(tmp_path / "nope"), "--output",
-         str(output)],
+        ["export", "--checkpoint", str(tmp_path / "nope"), "--output", str(output)],
         capsys,
     )
     _assert_one_line_error(code, err, "nope")
-    code, _, err = _run(
-        ["generate", "--saved-model", str(version), "-n", "0"], capsys
-    )
+    code, _, err = _run(["generate", "--saved-model", str(version), "-n", "0"], capsys)
     _assert_one_line_error(code, err, "-n must be >= 1")
     code, _, err = _run(
         ["generate", "--saved-model", str(version), "-n", "20000"], capsys
     )
     _assert_one_line_error(code, err, "num_samples")
-    code, _, err = _run(
-        ["generate", "--saved-model", str(tmp_path / "nope")], capsys
-    )
+    code, _, err = _run(["generate", "--saved-model", str(tmp_path / "nope")], capsys)
     _assert_one_line_error(code, err, "nope")
     code, _, err = _run(["generate"], capsys)
     _assert_one_line_error(code, err, "exactly one of")
