@@ -256,9 +256,15 @@ def with_sequence_length(config, sequence_length):
     return dataclasses.replace(config, data=data).validate()
 
 
-def evaluate_text(generator, data, num_samples, seed):
+def is_music(config):
+    """True for the folk-tune task (scored with the music MSE too)."""
+    return config.data.dataset.partition("/")[0] == "folk_tunes"
+
+
+def evaluate_text(generator, data, num_samples, seed, music=False):
     """BLEU-2..5 against the held-out set, Self-BLEU-2..4 and NLL-test of
-    `num_samples` sequences from `generator`; returns (result, samples)."""
+    `num_samples` sequences from `generator` (and, for `music`, the pitch
+    MSE of `seqgan_tf.music.pitch_mse`); returns (result, samples)."""
     from seqgan_tf import metrics
 
     samples = metrics.sample_many(generator, num_samples, seed=seed)
@@ -268,15 +274,33 @@ def evaluate_text(generator, data, num_samples, seed):
         "mean_length": float(sum(map(len, hypotheses)) / len(hypotheses)),
     }
     for order in BLEU_ORDERS:
-        result[f"bleu_{order}"] = metrics.bleu(
-            hypotheses, data.test_sequences, max_order=order
-        )
+        result[f"bleu_{order}"] = data.bleu_scorer.bleu(hypotheses, order)
     for order in SELF_BLEU_ORDERS:
         result[f"self_bleu_{order}"] = metrics.self_bleu(
             hypotheses, max_order=order
         )
     result["nll_test"] = metrics.nll(generator, data.test_ids)
+    if music:
+        result.update(music_mse(hypotheses, data))
     return result, samples
+
+
+def music_mse(hypotheses, data):
+    """The pitch MSE of the sequences that are all pitches (a sampled
+    special token, e.g. <eos>, makes a sequence unscorable: counted)."""
+    from seqgan_tf import music
+
+    length = data.sequence_length
+    valid = [
+        h
+        for h in hypotheses
+        if len(h) == length and all(t.isdigit() for t in h)
+    ]
+    references = [r for r in data.test_sequences if len(r) == length]
+    return {
+        "mse": music.pitch_mse(valid, references) if valid else math.nan,
+        "mse_unscorable": len(hypotheses) - len(valid),
+    }
 
 
 def save_weights_atomically(model, path):
@@ -359,7 +383,9 @@ class MetricsWriter:
         return _Writer(*args, **kwargs)
 
 
-def _phase_end_callback(gan, run_dir, plan, data=None, eval_samples=None):
+def _phase_end_callback(
+    gan, run_dir, plan, data=None, eval_samples=None, music=False
+):
     """Saves the generator at the end of MLE pretraining (for comparing it
     with the adversarial one) and, for a text task, records the full
     evaluation of both in evaluation.json."""
@@ -387,6 +413,7 @@ def _phase_end_callback(gan, run_dir, plan, data=None, eval_samples=None):
                 data,
                 eval_samples,
                 seed=seed_pair(gan.seed, _EVAL, epoch, 2),
+                music=music,
             )
             result["epoch"] = epoch
             path = run_dir / EVALUATION_FILE
@@ -404,7 +431,6 @@ def _text_samples_callback(gan, data, run_dir, count):
     before them)."""
     import keras
 
-    from seqgan_tf import metrics
     from seqgan_tf.trainer import _EVAL
     from seqgan_tf.trainer import seed_pair
 
@@ -421,9 +447,7 @@ def _text_samples_callback(gan, data, run_dir, count):
             write_lines(
                 directory / f"epoch_{epoch:04d}.txt", data.decode(samples)
             )
-            logs["bleu_4"] = metrics.bleu(
-                data.tokens(samples), data.test_sequences, max_order=4
-            )
+            logs["bleu_4"] = data.bleu_scorer.bleu(data.tokens(samples), 4)
 
     return TextSamples()
 
@@ -576,7 +600,9 @@ def command_train(args):
     else:
         callbacks = [_samples_callback(gan, run_dir, sample_count)]
     callbacks += [
-        _phase_end_callback(gan, run_dir, plan, data, t.eval_samples),
+        _phase_end_callback(
+            gan, run_dir, plan, data, t.eval_samples, music=is_music(config)
+        ),
         MetricsWriter(run_dir, initial_epoch),
         keras.callbacks.TensorBoard(
             str(run_dir / "tensorboard"), write_graph=False, profile_batch=0
@@ -806,7 +832,11 @@ def command_evaluate(args):
                 verbose=False,
             )
             scores, _ = evaluate_text(
-                gan.generator, data, args.samples, seed=(args.seed, 1)
+                gan.generator,
+                data,
+                args.samples,
+                seed=(args.seed, 1),
+                music=is_music(config),
             )
             result.update(scores)
         else:

@@ -115,7 +115,9 @@ def _check_order(max_order):
 def _as_sentences(sentences, name):
     """Lists of hashable tokens; rejects a bare string (untokenised text)."""
     if isinstance(sentences, (str, bytes)):
-        raise TypeError(f"`{name}` must be a list of token lists, not a string.")
+        raise TypeError(
+            f"`{name}` must be a list of token lists, not a string."
+        )
     result = []
     for index, sentence in enumerate(sentences):
         if isinstance(sentence, (str, bytes)):
@@ -148,7 +150,9 @@ def _score_from_counts(numerators, denominators, hyp_len, ref_len, weights):
     else:
         bp = _math.exp(1 - ref_len / hyp_len)
     log_terms = []
-    for weight, numerator, denominator in zip(weights, numerators, denominators):
+    for weight, numerator, denominator in zip(
+        weights, numerators, denominators
+    ):
         if numerator == 0:
             p = (numerator + _BLEU_EPSILON) / denominator
         else:
@@ -173,6 +177,74 @@ def _closest_length(sorted_lengths, hyp_len):
     return below if hyp_len - below <= above - hyp_len else above
 
 
+class BleuScorer:
+    """BLEU against one fixed reference set, indexed once.
+
+    Building the clipping tables (the highest count of every n-gram over
+    the references) is the expensive part of corpus-scale sentence BLEU; a
+    scorer builds them once for orders 1..`max_order` and then scores any
+    number of hypothesis batches at any order up to it, e.g. BLEU-2..5 of
+    the samples of every evaluation epoch against the same test set.
+
+    Example:
+
+    >>> scorer = BleuScorer(test_sentences, max_order=5)
+    >>> [scorer.bleu(samples, order) for order in (2, 3, 4, 5)]
+    """
+
+    def __init__(self, references, max_order=5):
+        self.max_order = _check_order(max_order)
+        references = _as_sentences(references, "references")
+        self.num_references = len(references)
+        self._max_counts = []
+        for n in range(1, self.max_order + 1):
+            table = {}
+            get = table.get
+            for reference in references:
+                for ngram, count in _ngram_counts(reference, n).items():
+                    if count > get(ngram, 0):
+                        table[ngram] = count
+            self._max_counts.append(table)
+        self._sorted_lengths = sorted({len(r) for r in references})
+
+    def scores(self, hypotheses, max_order=4):
+        """Per-hypothesis BLEU-`max_order` (see `bleu_scores`)."""
+        max_order = _check_order(max_order)
+        if max_order > self.max_order:
+            raise ValueError(
+                f"this scorer indexed n-grams up to {self.max_order}; "
+                f"build it with max_order >= {max_order}."
+            )
+        hypotheses = _as_sentences(hypotheses, "hypotheses")
+        weights = (1 / max_order,) * max_order
+        tables = self._max_counts[:max_order]
+        scores = []
+        for hypothesis in hypotheses:
+            hyp_len = len(hypothesis)
+            numerators, denominators = [], []
+            for n, table in enumerate(tables, start=1):
+                get = table.get
+                numerators.append(
+                    sum(
+                        min(count, get(ngram, 0))
+                        for ngram, count in _ngram_counts(hypothesis, n).items()
+                    )
+                )
+                denominators.append(max(1, hyp_len - n + 1))
+            ref_len = _closest_length(self._sorted_lengths, hyp_len)
+            scores.append(
+                _score_from_counts(
+                    numerators, denominators, hyp_len, ref_len, weights
+                )
+            )
+        return scores
+
+    def bleu(self, hypotheses, max_order=4):
+        """Mean sentence BLEU-`max_order` (see `bleu`)."""
+        scores = self.scores(hypotheses, max_order)
+        return _math.fsum(scores) / len(scores)
+
+
 def bleu_scores(hypotheses, references, max_order=4):
     """Per-hypothesis BLEU-`max_order` scores (list of floats), each
     hypothesis scored against the whole `references` set.
@@ -180,43 +252,12 @@ def bleu_scores(hypotheses, references, max_order=4):
     Equal (to floating-point rounding; in practice bit-for-bit) to NLTK's
     `sentence_bleu(references, hyp, weights=(1/n,)*n,
     smoothing_function=SmoothingFunction().method1)` with n = `max_order`.
-    Tokens may be any hashable values (str, int, ...).
+    Tokens may be any hashable values (str, int, ...). To score several
+    batches against the same references, build a `BleuScorer` once.
     """
     max_order = _check_order(max_order)
     hypotheses = _as_sentences(hypotheses, "hypotheses")
-    references = _as_sentences(references, "references")
-    weights = (1 / max_order,) * max_order
-
-    # Clipping counts: per order, the max count of each n-gram over refs.
-    max_counts = []
-    for n in range(1, max_order + 1):
-        table = {}
-        get = table.get
-        for reference in references:
-            for ngram, count in _ngram_counts(reference, n).items():
-                if count > get(ngram, 0):
-                    table[ngram] = count
-        max_counts.append(table)
-    sorted_lengths = sorted({len(reference) for reference in references})
-
-    scores = []
-    for hypothesis in hypotheses:
-        hyp_len = len(hypothesis)
-        numerators, denominators = [], []
-        for n, table in enumerate(max_counts, start=1):
-            get = table.get
-            numerators.append(
-                sum(
-                    min(count, get(ngram, 0))
-                    for ngram, count in _ngram_counts(hypothesis, n).items()
-                )
-            )
-            denominators.append(max(1, hyp_len - n + 1))
-        ref_len = _closest_length(sorted_lengths, hyp_len)
-        scores.append(
-            _score_from_counts(numerators, denominators, hyp_len, ref_len, weights)
-        )
-    return scores
+    return BleuScorer(references, max_order).scores(hypotheses, max_order)
 
 
 def bleu(hypotheses, references, max_order=4):
@@ -296,7 +337,9 @@ def self_bleu_scores(hypotheses, max_order=4):
             index = _bisect.bisect_left(sorted_lengths, hyp_len)
             ref_len = _closest_excluding(sorted_lengths, index, hyp_len)
         scores.append(
-            _score_from_counts(numerators, denominators, hyp_len, ref_len, weights)
+            _score_from_counts(
+                numerators, denominators, hyp_len, ref_len, weights
+            )
         )
     return scores
 
@@ -304,7 +347,9 @@ def self_bleu_scores(hypotheses, max_order=4):
 def _closest_excluding(sorted_lengths, index, hyp_len):
     """Closest length to `hyp_len` == sorted_lengths[index], ignoring it."""
     below = sorted_lengths[index - 1] if index > 0 else None
-    above = sorted_lengths[index + 1] if index + 1 < len(sorted_lengths) else None
+    above = (
+        sorted_lengths[index + 1] if index + 1 < len(sorted_lengths) else None
+    )
     if below is None:
         return above
     if above is None:

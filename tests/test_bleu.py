@@ -238,3 +238,25 @@ def test_bad_inputs_raise_clear_errors():
         metrics.bleu(["a raw sentence"], [["a", "raw"]])
     with pytest.raises(TypeError, match="token lists"):
         metrics.bleu([["a"]], "a raw reference")
+
+
+def test_a_scorer_indexes_once_and_scores_every_order_like_bleu():
+    rng = random.Random(7)
+    references = [
+        [rng.choice("abcdef") for _ in range(rng.randint(1, 9))]
+        for _ in range(30)
+    ]
+    hypotheses = [
+        [rng.choice("abcdefg") for _ in range(rng.randint(0, 9))]
+        for _ in range(12)
+    ]
+    scorer = metrics.BleuScorer(references, max_order=5)
+    for order in (1, 2, 3, 4, 5):
+        assert scorer.scores(hypotheses, order) == metrics.bleu_scores(
+            hypotheses, references, order
+        )
+        assert scorer.bleu(hypotheses, order) == metrics.bleu(
+            hypotheses, references, order
+        )
+    with pytest.raises(ValueError, match="max_order >= 5"):
+        metrics.BleuScorer(references, max_order=4).bleu(hypotheses, 5)

@@ -454,3 +454,79 @@ def test_bad_datasets_are_one_line_errors(tmp_path, capsys, dataset, message):
         capsys,
     )
     assert_one_line_error(code, err, message)
+
+
+def _external_tfds_builder():
+    """A TFDS dataset that is not this package's: prepared locally, read
+    through `--dataset tfds:NAME --text-key sentence`."""
+    import tensorflow_datasets as tfds
+
+    class SeqganTestExternalText(tfds.core.GeneratorBasedBuilder):
+        VERSION = tfds.core.Version("1.0.0")
+
+        def _info(self):
+            return tfds.core.DatasetInfo(
+                builder=self,
+                features=tfds.features.FeaturesDict(
+                    {"sentence": tfds.features.Text(), "label": np.int64}
+                ),
+            )
+
+        def _split_generators(self, dl_manager):
+            return {"train": self._generate_examples(96)}
+
+        def _generate_examples(self, count):
+            for i in range(count):
+                yield i, {"sentence": TEXT_LINES[i], "label": i % 2}
+
+    return SeqganTestExternalText
+
+
+def test_a_prepared_tfds_dataset_trains_with_its_text_key(tmp_path, capsys):
+    builder_class = _external_tfds_builder()
+    data_dir = str(tmp_path / "tfds")
+    builder_class(data_dir=data_dir).download_and_prepare()
+    base = [
+        "train",
+        *TINY,
+        "--dataset",
+        f"tfds:{builder_class.name}",
+        "--data-dir",
+        data_dir,
+    ]
+    code, _, err = run_cli([*base, "--output", str(tmp_path / "a")], capsys)
+    assert_one_line_error(code, err, "has no feature 'text'")
+    code, out, _ = run_cli(
+        [*base, "--text-key", "sentence", "--output", str(tmp_path / "b")],
+        capsys,
+    )
+    assert code == 0
+    # No test split: every 10th sentence is held out.
+    assert "87 train, 9 test" in out
+    config = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert config["data"]["text_key"] == "sentence"
+    vocabulary = set((tmp_path / "b" / "vocabulary.txt").read_text().split())
+    assert set(" ".join(TEXT_LINES).split()) <= vocabulary
+
+
+def test_text_export_serves_the_same_sentences(text_run, tmp_path, capsys):
+    run_dir, _, _ = text_run
+    models = tmp_path / "models"
+    code, _, _ = run_cli(
+        ["export", "--checkpoint", str(run_dir), "--output", str(models)],
+        capsys,
+    )
+    assert code == 0
+    version = models / "seqgan" / "1"
+    assert (version / "assets" / "vocabulary.txt").read_text() == (
+        run_dir / "vocabulary.txt"
+    ).read_text()
+    args = ["-n", "6", "--seed", "3"]
+    _, from_checkpoint, _ = run_cli(
+        ["generate", "--checkpoint", str(run_dir), *args], capsys
+    )
+    _, from_export, _ = run_cli(
+        ["generate", "--saved-model", str(version), *args], capsys
+    )
+    assert from_export == from_checkpoint
+    assert len(from_export.splitlines()) == 6  # an empty line: EOS first

@@ -7,6 +7,7 @@ problem is one `TextDataError` naming the source and the fix.
 """
 
 import dataclasses
+import functools
 import math
 import os
 
@@ -56,9 +57,22 @@ class TextData:
     add_eos: bool
     messages: tuple
 
+    @functools.cached_property
+    def bleu_scorer(self):
+        """A `metrics.BleuScorer` of the held-out sequences (orders 1..5),
+        built on first use."""
+        from seqgan_tf import metrics
+
+        return metrics.BleuScorer(self.test_sequences, max_order=5)
+
     def tokens(self, token_ids):
-        """Token lists of id rows, cut at EOS with PAD dropped (for BLEU)."""
-        return [self.vocabulary.decode(row) for row in np.asarray(token_ids)]
+        """Token lists of id rows (for BLEU): cut at EOS with PAD dropped;
+        for fixed-length data (no EOS) every id, specials included, so
+        every row keeps its T tokens."""
+        return [
+            self.vocabulary.decode(row, strip_special=self.add_eos)
+            for row in np.asarray(token_ids)
+        ]
 
     def decode(self, token_ids):
         """Text lines of id rows (the tokenizer's `detokenize`)."""
