@@ -1,5 +1,7 @@
 """Shared pytest setup: the `large` marker and tiny, seeded models."""
 
+import socket
+
 import numpy as np
 import pytest
 
@@ -44,3 +46,15 @@ def make_generator():
         return _seeded_weights(seqgan_tf.Generator(**kwargs), seed, stddev)
 
     return make
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Fails the test if it opens a network connection (use with
+    `pytest.mark.usefixtures("no_network")`)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("test tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
