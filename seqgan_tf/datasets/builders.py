@@ -20,8 +20,8 @@ num_sequences=100_000))`;
 the config name becomes part of the prepared data's directory, so give every
 size its own name.
 
-Not built: the folk-tune corpus (music21) of the SeqGAN paper's music
-experiment.
+The folk-tune corpus of the paper's music task is built by
+`seqgan_tf.datasets.folk_tunes` (it needs music21: the `[music]` extra).
 """
 
 import dataclasses
