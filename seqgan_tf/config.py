@@ -108,6 +108,10 @@ class DiscriminatorConfig:
     learning_rate: float = 1e-4
 
 
+MIXED_PRECISION_POLICIES = ("", "mixed_bfloat16", "mixed_float16")
+STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
     """The three-phase schedule, rollouts, rewards and evaluation.
@@ -143,6 +147,13 @@ class TrainingConfig:
         eval_samples: samples per NLL-oracle (9,984 as the authors' code,
             100,000 as the paper's table).
         checkpoint_every: save a checkpoint every this many epochs/rounds.
+        mixed_precision: "" (float32), "mixed_bfloat16" or "mixed_float16":
+            the `keras.mixed_precision` policy the models are built under
+            (logits, losses and rewards stay float32; float16 adds loss
+            scaling).
+        strategy: the `tf.distribute` strategy: "default" (one device),
+            "mirrored" (the devices of one host), "multiworker" (hosts
+            described by TF_CONFIG) or "tpu"; see `seqgan_tf.distribute`.
     """
 
     batch_size: int = 64
@@ -164,6 +175,8 @@ class TrainingConfig:
     eval_every: int = 5
     eval_samples: int = 9984
     checkpoint_every: int = 1
+    mixed_precision: str = ""
+    strategy: str = "default"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,12 +271,19 @@ class ExperimentConfig:
                 self.training.pg_reduction,
                 ("sum", "mean"),
             ),
+            "training.strategy": (self.training.strategy, STRATEGIES),
         }
         for name, (value, allowed) in choices.items():
             if value not in allowed:
                 raise ConfigError(
                     f"{name} must be one of {', '.join(allowed)}; got {value!r}."
                 )
+        if self.training.mixed_precision not in MIXED_PRECISION_POLICIES:
+            raise ConfigError(
+                "training.mixed_precision must be '' (float32), "
+                "'mixed_bfloat16' or 'mixed_float16'; got "
+                f"{self.training.mixed_precision!r}."
+            )
         if not 0.0 <= self.training.rollout_update_rate <= 1.0:
             raise ConfigError(
                 "training.rollout_update_rate must be in [0, 1], got "

@@ -40,8 +40,27 @@ def mle_loss(logits, token_ids, padding_mask=None):
     return tf.reduce_sum(nll * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
+def mle_loss_terms(logits, token_ids, padding_mask=None):
+    """(sum of the per-token NLL over the unmasked positions, their count).
+
+    `mle_loss` is `sum / max(count, 1)` (to rounding); a replica of a
+    distributed step divides its own sum by the count of the global batch.
+    """
+    nll = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(token_ids, tf.int32), logits=tf.cast(logits, tf.float32)
+    )
+    if padding_mask is None:
+        return tf.reduce_sum(nll), tf.cast(tf.size(nll), tf.float32)
+    mask = tf.cast(padding_mask, tf.float32)
+    return tf.reduce_sum(nll * mask), tf.reduce_sum(mask)
+
+
 def policy_gradient_loss(
-    log_probs, rewards, reduction="sum", padding_mask=None
+    log_probs,
+    rewards,
+    reduction="sum",
+    padding_mask=None,
+    global_batch_size=None,
 ):
     """REINFORCE loss `-sum_{b,t} log p(y_t | y_<t) * reward_t`.
 
@@ -54,6 +73,9 @@ def policy_gradient_loss(
     log-probabilities and the rewards are multiplied by it, so such
     positions get no gradient. `"mean"` still divides by the batch size,
     not by the number of unmasked positions.
+
+    `global_batch_size` (optional): the batch size `"mean"` divides by, for
+    one replica's slice of a global batch (default: the rows given).
 
     Returns:
         (loss, parts): the scalar loss and a dict of its named terms for
@@ -73,7 +95,12 @@ def policy_gradient_loss(
         rewards = rewards * mask
     total = -tf.reduce_sum(log_probs * rewards)
     if reduction == "mean":
-        total = total / tf.cast(tf.shape(log_probs)[0], tf.float32)
+        batch = (
+            tf.shape(log_probs)[0]
+            if global_batch_size is None
+            else global_batch_size
+        )
+        total = total / tf.cast(batch, tf.float32)
     if padding_mask is None:
         mean_reward = tf.reduce_mean(rewards)
     else:  # over the sequences' own positions, not their padding.

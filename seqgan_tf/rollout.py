@@ -49,6 +49,8 @@ def rollout_rewards(
     temperature=1.0,
     share_prefix=True,
     padding_mask=None,
+    batch_row_offset=0,
+    global_batch_size=None,
 ):
     """Per-token rewards of complete sequences, as in the SeqGAN authors' code.
 
@@ -79,6 +81,18 @@ def rollout_rewards(
             (variable-length sequences), it is the mask of `token_ids`
             (`seqgan_tf.losses.padding_mask`: False after the first EOS).
             When None and `eos_id` is None, nothing is masked.
+        batch_row_offset: int (or int32 scalar tensor). The global index of
+            `token_ids[0]` when `token_ids` is one replica's slice of a
+            global batch of `global_batch_size` rows (default 0).
+        global_batch_size: int, the global batch size (default B).
+
+    Every completion's draws are addressed by a global row id (see
+    `seqgan_tf.sampler.sample`): completion (rollout `r`, prefix length
+    `t`, batch row `b`) has id `(r * (T - 1) + t - 1) * global_batch_size +
+    batch_row_offset + b`, from one seed for all chunks. So the rewards of a
+    row depend only on the seed, the weights, the sequence and its global
+    index: not on `chunk_size`, nor on how the batch is split across
+    replicas.
 
     Returns:
         float32 [B, T] rewards.
@@ -98,6 +112,14 @@ def rollout_rewards(
         raise ValueError("`rollout_rewards` needs a static batch size.")
     if num_rollouts < 1:
         raise ValueError(f"`num_rollouts` must be >= 1, got {num_rollouts}.")
+    global_batch_size = (
+        batch_size if global_batch_size is None else int(global_batch_size)
+    )
+    if global_batch_size < batch_size:
+        raise ValueError(
+            f"`global_batch_size` ({global_batch_size}) is smaller than the "
+            f"batch ({batch_size})."
+        )
     final = tf.cast(score_fn(token_ids), tf.float32)
     if length == 1:
         return masked(final[:, None])
@@ -109,11 +131,26 @@ def rollout_rewards(
     prefix_length = tf.tile(
         tf.repeat(tf.range(1, length, dtype=tf.int32), batch_size), [per_chunk]
     )
+    # Global row ids of chunk 0, same layout; chunk c adds c * rows_per_id.
+    batch_rows = tf.cast(batch_row_offset, tf.int32) + tf.range(
+        batch_size, dtype=tf.int32
+    )
+    slots = tf.range(per_chunk * (length - 1), dtype=tf.int32)
+    base_ids = tf.reshape(
+        slots[:, None] * global_batch_size + batch_rows[None, :], [-1]
+    )
+    ids_per_chunk = per_chunk * (length - 1) * global_batch_size
+    num_global_rows = num_rollouts * (length - 1) * global_batch_size
 
     def body(chunk, total):
-        chunk_seed = tf.random.experimental.stateless_fold_in(seed, chunk)
         completed = sampler.sample(
-            policy, prefixes, prefix_length, chunk_seed, temperature
+            policy,
+            prefixes,
+            prefix_length,
+            seed,
+            temperature,
+            row_ids=base_ids + chunk * ids_per_chunk,
+            num_global_rows=num_global_rows,
         )
         if score_completions is not None:
             completed = tf.reshape(
@@ -147,11 +184,24 @@ def _rollout_mask(policy, token_ids, padding_mask):
 
 
 def naive_rollout_rewards(
-    policy, score_fn, token_ids, seed, num_rollouts=16, temperature=1.0
+    policy,
+    score_fn,
+    token_ids,
+    seed,
+    num_rollouts=16,
+    temperature=1.0,
+    batch_row_offset=0,
+    global_batch_size=None,
 ):
     """Reference loop shaped like the authors' `get_reward`: one sampler call
     and one score call per (rollout, prefix length). Slow by design; used by
-    the benchmark and the tests, never by training."""
+    the benchmark and the tests, never by training.
+
+    `batch_row_offset` / `global_batch_size` address the draws of a slice
+    of a global batch as `rollout_rewards` does: the rewards of a row do not
+    depend on how the batch is split (its seeds differ from
+    `rollout_rewards`', so the two agree in distribution, not sample by
+    sample)."""
     token_ids = tf.convert_to_tensor(token_ids, tf.int32)
     batch_size, length = token_ids.shape
     seed = tf.convert_to_tensor(seed, tf.int32)
@@ -161,9 +211,20 @@ def naive_rollout_rewards(
             step_seed = tf.random.experimental.stateless_fold_in(
                 seed, rollout * length + given
             )
-            completed = policy.complete(
-                token_ids, given, seed=step_seed, temperature=temperature
-            )
+            if global_batch_size is None and batch_row_offset == 0:
+                completed = policy.complete(
+                    token_ids, given, seed=step_seed, temperature=temperature
+                )
+            else:
+                completed = sampler.sample(
+                    policy,
+                    token_ids,
+                    tf.fill([batch_size], given),
+                    step_seed,
+                    temperature,
+                    row_ids=batch_row_offset + tf.range(batch_size),
+                    num_global_rows=global_batch_size or batch_size,
+                )
             sums[given - 1] += tf.cast(score_fn(completed), tf.float32)
     rewards = [s / float(num_rollouts) for s in sums]
     rewards.append(tf.cast(score_fn(token_ids), tf.float32))

@@ -1,12 +1,107 @@
 """The one sampler: generation, prefix completion and Monte Carlo rollouts.
 
 A `tf.while_loop` over positions with stateless randomness folded per step.
+Every draw is addressed by a global row id (see `sample`), so a batch split
+across replicas (or CPU threads) samples exactly what it would unsplit.
 """
+
+import math
 
 import tensorflow as tf
 
 
-def sample(model, prefix, prefix_length, seed, temperature=1.0):
+# Vocabularies at least this large are searched in two levels (blocks, then
+# the tokens of one block), which avoids a cumulative sum over every logit.
+TWO_LEVEL_MIN_CLASSES = 512
+
+
+def block_size(num_classes):
+    """Tokens per block of the two-level search (None: one level).
+
+    A divisor of `num_classes` near its square root when there is one (no
+    padding), else the rounded-up square root (the last block is padded
+    with zero weights)."""
+    if num_classes is None or num_classes < TWO_LEVEL_MIN_CLASSES:
+        return None
+    root = math.sqrt(num_classes)
+    divisors = [
+        d
+        for d in range(math.ceil(root / 2), math.floor(2 * root) + 1)
+        if num_classes % d == 0
+    ]
+    if divisors:
+        return min(divisors, key=lambda d: abs(d - root))
+    return math.ceil(root)
+
+
+def draw(logits, uniforms):
+    """Inverse-CDF categorical draws: one token per row of `logits`.
+
+    Row `i` draws the token whose interval of the unnormalised float32
+    cumulative distribution of `exp(logits - max)` holds `(1 - uniforms[i])`
+    times the total (in (0, total]). With at least `TWO_LEVEL_MIN_CLASSES`
+    classes the search runs in two levels: over block sums of
+    `block_size(V)` tokens, then inside the chosen block (a full cumulative
+    sum over [N, V] costs three times the categorical draw; this costs
+    about the same). Tokens of probability 0 are never drawn.
+
+    Each row depends only on its own logits and uniform: the result does
+    not depend on how rows are batched, split across replicas or sharded
+    across CPU threads (`tf.random.stateless_categorical`'s does).
+
+    Args:
+        logits: float [N, V].
+        uniforms: float32 [N] in [0, 1).
+
+    Returns:
+        int32 [N] token ids.
+    """
+    logits = tf.cast(logits, tf.float32)
+    weights = tf.exp(logits - tf.reduce_max(logits, axis=-1, keepdims=True))
+    share = 1.0 - tf.cast(uniforms, tf.float32)
+    num_classes = logits.shape[-1]
+    block = block_size(num_classes)
+    if block is None:
+        cdf = tf.cumsum(weights, axis=-1)
+        return _count_below(cdf, share * cdf[:, -1])
+    num_blocks = -(-num_classes // block)
+    if num_blocks * block != num_classes:
+        weights = tf.pad(
+            weights, [[0, 0], [0, num_blocks * block - num_classes]]
+        )
+    blocks = tf.reshape(weights, [-1, num_blocks, block])
+    block_cdf = tf.cumsum(tf.reduce_sum(blocks, axis=-1), axis=-1)
+    goal = share * block_cdf[:, -1]  # <= the total: the last block at most.
+    chosen = _count_below(block_cdf, goal)
+    # goal > block_cdf[chosen - 1] strictly, so the goal inside the block
+    # is > 0; clamped to the block's own total, zero weights at its end (or
+    # the padding) cannot be drawn whatever the rounding.
+    before = tf.where(
+        chosen > 0,
+        tf.gather(block_cdf, tf.maximum(chosen - 1, 0), batch_dims=1),
+        0.0,
+    )
+    inner = tf.cumsum(tf.gather(blocks, chosen, batch_dims=1), axis=-1)
+    inner_goal = tf.minimum(goal - before, inner[:, -1])
+    return chosen * block + _count_below(inner, inner_goal)
+
+
+def _count_below(cdf, goal):
+    """Per row, how many entries of the non-decreasing `cdf` are < `goal`."""
+    return tf.searchsorted(cdf, goal[:, None], side="left", out_type=tf.int32)[
+        :, 0
+    ]
+
+
+def sample(
+    model,
+    prefix,
+    prefix_length,
+    seed,
+    temperature=1.0,
+    row_ids=None,
+    num_global_rows=None,
+):
     """Samples every position of each row at or after its prefix length.
 
     Rows keep `prefix[i, :prefix_length[i]]` and sample the rest from `model`,
@@ -30,6 +125,13 @@ def sample(model, prefix, prefix_length, seed, temperature=1.0):
         prefix_length: int32 [N] number of leading tokens to keep per row.
         seed: int32 [2] stateless seed; folded with the position index.
         temperature: float32 scalar > 0.
+        row_ids: optional int32 [N], the global index of each row in
+            [0, num_global_rows) (default: `range(N)`). The draw of a row
+            at a position reads the uniform at its global index, from
+            `num_global_rows` uniforms of the step's seed: a batch split
+            into parts, each given its rows' global ids, samples exactly
+            what the whole batch does (same weights and seed assumed).
+        num_global_rows: int32 scalar > max(row_ids) (default: N).
 
     Returns:
         int32 [N, T] token ids.
@@ -40,6 +142,14 @@ def sample(model, prefix, prefix_length, seed, temperature=1.0):
     temperature = tf.cast(temperature, tf.float32)
     num_rows = tf.shape(prefix)[0]
     length = prefix.shape[1]
+    if row_ids is None:
+        row_ids = tf.range(num_rows)
+    row_ids = tf.convert_to_tensor(row_ids, tf.int32)
+    if num_global_rows is None:
+        num_global_rows = num_rows
+    num_global_rows = tf.reshape(
+        tf.convert_to_tensor(num_global_rows, tf.int32), [1]
+    )
 
     # Dividing [rows, vocabulary] logits by the temperature is a full extra
     # pass over the largest tensor of the loop (~15% of sampling time at
@@ -69,9 +179,8 @@ def sample(model, prefix, prefix_length, seed, temperature=1.0):
         logits = model.logits_from_hidden(tf.gather(h, sampling))
         logits = scale(tf.cast(logits, tf.float32))
         step_seed = tf.random.experimental.stateless_fold_in(seed, position)
-        drawn = tf.random.stateless_categorical(
-            logits, 1, seed=step_seed, dtype=tf.int32
-        )[:, 0]
+        uniforms = tf.random.stateless_uniform(num_global_rows, seed=step_seed)
+        drawn = draw(logits, tf.gather(uniforms, tf.gather(row_ids, sampling)))
         if eos_id is not None:
             drawn = tf.where(tf.gather(finished, sampling), pad_id, drawn)
         current = tf.tensor_scatter_nd_update(

@@ -90,6 +90,25 @@ class SeqGAN(keras.Model):
         eval_samples: samples per NLL-oracle.
         seed: int, the root of all randomness.
 
+    Distribution: the `tf.distribute` strategy in scope at construction
+    (`tf.distribute.get_strategy()`: the default one-device strategy
+    outside any scope) runs every step. Create the models and the `SeqGAN`
+    inside `strategy.scope()`; `compile()` creates the optimizers in the
+    same scope. Each step splits its global batch of `batch_size` rows
+    into `num_replicas_in_sync` equal slices (`batch_size` must be a
+    multiple), scales the losses for the global batch and sums the
+    gradients across replicas before clipping and applying them, so the
+    update is the single-device one. Every random draw of sampling and
+    rollouts is addressed by global row (`seqgan_tf.sampler.sample`), so
+    with dropout 0 a run on several replicas gives the weights of the run
+    on one device, to float rounding. Dropout masks are drawn per replica:
+    with dropout the runs are statistically equivalent, not equal.
+
+    Mixed precision: models built under a `keras.mixed_precision` policy
+    ("mixed_bfloat16", "mixed_float16") compute in low precision while
+    logits, losses and rewards stay float32; under "mixed_float16"
+    `compile()` wraps the optimizers in `keras.optimizers.LossScaleOptimizer`.
+
     Example:
 
     ```python
@@ -129,6 +148,15 @@ class SeqGAN(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self._strategy = tf.distribute.get_strategy()
+        self.num_replicas = int(self._strategy.num_replicas_in_sync)
+        if int(batch_size) % self.num_replicas:
+            raise ValueError(
+                f"`batch_size` ({batch_size}) must be a multiple of the "
+                f"number of replicas ({self.num_replicas}) of the "
+                f"{type(self._strategy).__name__}: each replica takes an "
+                "equal slice of every batch."
+            )
         if generator.sequence_length != discriminator.sequence_length:
             raise ValueError(
                 "Generator and discriminator disagree on sequence_length: "
@@ -181,17 +209,23 @@ class SeqGAN(keras.Model):
         self.eval_samples = int(eval_samples)
         self.seed = int(seed)
         self.rollout_generator = None
-        if rollout_policy == "delayed":
-            self.rollout_generator = Generator.from_config(
-                generator.get_config()
-            )
-            self.rollout_generator.set_weights(generator.get_weights())
-            self.rollout_generator.trainable = False
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.d_accuracy_tracker = keras.metrics.Mean(name="d_accuracy")
-        self.reward_tracker = keras.metrics.Mean(name="mean_reward")
+        with self._strategy.scope():
+            if rollout_policy == "delayed":
+                self.rollout_generator = Generator.from_config(
+                    generator.get_config()
+                )
+                self.rollout_generator.set_weights(generator.get_weights())
+                self.rollout_generator.trainable = False
+            self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+            self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+            self.d_accuracy_tracker = keras.metrics.Mean(name="d_accuracy")
+            self.reward_tracker = keras.metrics.Mean(name="mean_reward")
         self._steps = {}
+
+    @property
+    def strategy(self):
+        """The `tf.distribute.Strategy` the steps run under."""
+        return self._strategy
 
     @property
     def metrics(self):
@@ -207,20 +241,33 @@ class SeqGAN(keras.Model):
     ):
         """Sets one optimizer per update: generator MLE, discriminator, and
         the generator's policy gradient (the authors use a separate Adam for
-        the adversarial updates). Defaults are the paper's."""
+        the adversarial updates). Defaults are the paper's.
+
+        Under a "mixed_float16" policy (global, or the generator's) each
+        optimizer that is not already a `LossScaleOptimizer` is wrapped in
+        one. Optimizers are created and built in the trainer's strategy
+        scope."""
         super().compile(**kwargs)
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(
-            0.01, global_clipnorm=5.0
-        )
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(1e-4)
-        self.pg_optimizer = pg_optimizer or keras.optimizers.Adam(
-            0.01, global_clipnorm=5.0
-        )
-        # Build the slots now, so checkpoints restore into existing variables.
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.pg_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.generator.compile(run_eagerly=self.run_eagerly)
+        with self._strategy.scope():
+            self.g_optimizer = g_optimizer or keras.optimizers.Adam(
+                0.01, global_clipnorm=5.0
+            )
+            self.d_optimizer = d_optimizer or keras.optimizers.Adam(1e-4)
+            self.pg_optimizer = pg_optimizer or keras.optimizers.Adam(
+                0.01, global_clipnorm=5.0
+            )
+            if _uses_float16(self.generator) or _uses_float16(
+                self.discriminator
+            ):
+                self.g_optimizer = _loss_scaled(self.g_optimizer)
+                self.d_optimizer = _loss_scaled(self.d_optimizer)
+                self.pg_optimizer = _loss_scaled(self.pg_optimizer)
+            # Build the slots now, so checkpoints restore into existing
+            # variables.
+            self.g_optimizer.build(self.generator.trainable_variables)
+            self.pg_optimizer.build(self.generator.trainable_variables)
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.generator.compile(run_eagerly=self.run_eagerly)
         self._steps = {}
 
     def _function(self, name, function):
@@ -231,92 +278,227 @@ class SeqGAN(keras.Model):
         return self._steps[name]
 
     # --- the compiled steps -------------------------------------------------
+    #
+    # Each step is `strategy.run(replica_step)` on per-replica slices of the
+    # global batch, then a SUM over replicas of the per-replica (already
+    # globally scaled) losses for the trackers. Under the default strategy
+    # this is one replica and the same code.
+
+    def _reduce_sum(self, value):
+        return self._strategy.reduce(tf.distribute.ReduceOp.SUM, value, None)
+
+    def _distribute(self, array):
+        """Per-replica slices of a global NumPy batch: replica r gets rows
+        [r * B / R, (r + 1) * B / R)."""
+        if self.num_replicas == 1:
+            return tf.constant(array)
+        per_replica = len(array) // self.num_replicas
+
+        def value_fn(context):
+            index = context.replica_id_in_sync_group
+            return tf.constant(
+                array[index * per_replica : (index + 1) * per_replica]
+            )
+
+        return self._strategy.experimental_distribute_values_from_function(
+            value_fn
+        )
+
+    def _apply(self, optimizer, tape, loss, variables):
+        """Applies the gradient of `loss` summed over replicas.
+
+        Called in replica context with `loss` scaled for the global batch.
+        Keras optimizers clip (`clipnorm`, `global_clipnorm`, `clipvalue`)
+        each replica's own gradient before summing them; so with several
+        replicas and clipping the gradients are summed here first, clipped
+        as the single-device gradient would be, and handed over divided by
+        the number of replicas (the optimizer's own clipping is then a
+        no-op and its sum restores them)."""
+        with tape:  # Loss scaling (mixed float16) must be recorded too.
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, variables)
+        inner = getattr(optimizer, "inner_optimizer", optimizer)
+        clips = (
+            inner.clipnorm is not None
+            or inner.global_clipnorm is not None
+            or inner.clipvalue is not None
+        )
+        if self.num_replicas > 1 and clips:
+            context = tf.distribute.get_replica_context()
+            grads = context.all_reduce(
+                tf.distribute.ReduceOp.SUM,
+                [tf.convert_to_tensor(g) for g in grads],
+            )
+            factor = 1.0
+            if inner is not optimizer:  # LossScaleOptimizer: clip unscaled.
+                factor = tf.cast(optimizer.dynamic_scale, tf.float32)
+            grads = inner._clip_gradients([g / factor for g in grads])
+            grads = [g * (factor / self.num_replicas) for g in grads]
+        optimizer.apply(grads, variables)
 
     def _mle_step(self, token_ids):
-        with tf.GradientTape() as tape:
-            logits = self.generator(token_ids, training=True)
-            eos_id = getattr(self.generator, "eos_id", None)
-            mask = None
-            if eos_id is not None:
-                mask = losses.padding_mask(token_ids, eos_id)
-            loss = losses.mle_loss(logits, token_ids, padding_mask=mask)
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(loss, variables), variables)
-        self.g_loss_tracker.update_state(loss)
-        return loss
+        def replica_step(token_ids):
+            with tf.GradientTape() as tape:
+                logits = self.generator(token_ids, training=True)
+                eos_id = getattr(self.generator, "eos_id", None)
+                mask = None
+                if eos_id is not None:
+                    mask = losses.padding_mask(token_ids, eos_id)
+                total, count = losses.mle_loss_terms(
+                    logits, token_ids, padding_mask=mask
+                )
+                count = tf.distribute.get_replica_context().all_reduce(
+                    tf.distribute.ReduceOp.SUM, count
+                )
+                loss = total / tf.maximum(count, 1.0)
+            self._apply(
+                self.g_optimizer,
+                tape,
+                loss,
+                self.generator.trainable_variables,
+            )
+            return loss
+
+        with self._strategy.scope():
+            loss = self._reduce_sum(
+                self._strategy.run(replica_step, args=(token_ids,))
+            )
+            self.g_loss_tracker.update_state(loss)
+            return loss
 
     def _discriminator_step(self, token_ids, labels):
-        with tf.GradientTape() as tape:
-            logits = self.discriminator(token_ids, training=True)
-            loss = keras.ops.mean(
-                keras.losses.sparse_categorical_crossentropy(
-                    labels, logits, from_logits=True
+        global_batch = float(self.batch_size)
+
+        def replica_step(token_ids, labels):
+            with tf.GradientTape() as tape:
+                logits = self.discriminator(token_ids, training=True)
+                loss = (
+                    keras.ops.sum(
+                        keras.losses.sparse_categorical_crossentropy(
+                            labels,
+                            keras.ops.cast(logits, "float32"),
+                            from_logits=True,
+                        )
+                    )
+                    / global_batch
+                )
+                regularization = keras.ops.cast(
+                    keras.ops.sum(self.discriminator.losses), "float32"
+                )
+                loss = loss + regularization / float(self.num_replicas)
+            self._apply(
+                self.d_optimizer,
+                tape,
+                loss,
+                self.discriminator.trainable_variables,
+            )
+            correct = keras.ops.sum(
+                keras.ops.cast(
+                    keras.ops.argmax(logits, axis=-1) == labels, "float32"
                 )
             )
-            loss = loss + keras.ops.sum(self.discriminator.losses)
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(loss, variables), variables)
-        accuracy = keras.ops.mean(
-            keras.ops.cast(
-                keras.ops.argmax(logits, axis=-1) == labels, "float32"
+            return loss, correct
+
+        with self._strategy.scope():
+            loss, correct = self._strategy.run(
+                replica_step, args=(token_ids, labels)
             )
-        )
-        self.d_loss_tracker.update_state(loss)
-        self.d_accuracy_tracker.update_state(accuracy)
-        return loss
+            loss = self._reduce_sum(loss)
+            self.d_loss_tracker.update_state(loss)
+            self.d_accuracy_tracker.update_state(
+                self._reduce_sum(correct) / global_batch
+            )
+            return loss
 
     def _constant_score(self, token_ids):
         return tf.fill(tf.shape(token_ids)[:1], self.constant_reward)
 
     def _policy_gradient_step(self, sample_seed, rollout_seed):
         length = self.generator.sequence_length
-        zeros = tf.zeros([self.batch_size, length], tf.int32)
-        samples = sampler.sample(
-            self.generator,
-            zeros,
-            tf.zeros([self.batch_size], tf.int32),
-            sample_seed,
-        )
-        policy = self.rollout_generator or self.generator
-        # The bound `predict_real` itself, so that the rollout can recognise
-        # it and reuse the convolutions of the shared prefixes.
-        score = (
-            self._constant_score
-            if self.reward == "constant"
-            else self.discriminator.predict_real
-        )
-        rewards = rollout.rollout_rewards(
-            policy,
-            score,
-            samples,
-            rollout_seed,
-            num_rollouts=self.num_rollouts,
-            chunk_size=self.rollout_chunk_size,
-        )
-        eos_id = getattr(self.generator, "eos_id", None)
-        mask = None
-        if eos_id is not None:
-            # Rewards after EOS are already 0 (the rollout masks them).
-            mask = losses.padding_mask(samples, eos_id)
-        with tf.GradientTape() as tape:
-            log_probs = self.generator.log_prob(samples, training=True)
-            loss, parts = losses.policy_gradient_loss(
-                log_probs,
-                rewards,
-                reduction=self.pg_reduction,
-                padding_mask=mask,
+        local_batch = self.batch_size // self.num_replicas
+
+        def replica_step(sample_seed, rollout_seed):
+            # This replica's rows of the global batch, with their global ids.
+            replica = tf.cast(
+                tf.distribute.get_replica_context().replica_id_in_sync_group,
+                tf.int32,
             )
-        variables = self.generator.trainable_variables
-        self.pg_optimizer.apply(tape.gradient(loss, variables), variables)
-        if self.rollout_generator is not None:
-            rate = self.rollout_update_rate
-            for target, source in zip(
-                self.rollout_generator.weights, self.generator.weights
-            ):
-                target.assign(rate * target + (1.0 - rate) * source)
-        self.g_loss_tracker.update_state(loss)
-        self.reward_tracker.update_state(parts["mean_reward"])
-        return loss
+            offset = replica * local_batch
+            zeros = tf.zeros([local_batch, length], tf.int32)
+            samples = sampler.sample(
+                self.generator,
+                zeros,
+                tf.zeros([local_batch], tf.int32),
+                sample_seed,
+                row_ids=offset + tf.range(local_batch),
+                num_global_rows=self.batch_size,
+            )
+            policy = self.rollout_generator or self.generator
+            # The bound `predict_real` itself, so that the rollout can
+            # recognise it and reuse the convolutions of the shared prefixes.
+            score = (
+                self._constant_score
+                if self.reward == "constant"
+                else self.discriminator.predict_real
+            )
+            rewards = rollout.rollout_rewards(
+                policy,
+                score,
+                samples,
+                rollout_seed,
+                num_rollouts=self.num_rollouts,
+                chunk_size=self.rollout_chunk_size,
+                batch_row_offset=offset,
+                global_batch_size=self.batch_size,
+            )
+            eos_id = getattr(self.generator, "eos_id", None)
+            mask = None
+            if eos_id is not None:
+                # Rewards after EOS are already 0 (the rollout masks them).
+                mask = losses.padding_mask(samples, eos_id)
+            with tf.GradientTape() as tape:
+                log_probs = self.generator.log_prob(samples, training=True)
+                loss, _ = losses.policy_gradient_loss(
+                    log_probs,
+                    rewards,
+                    reduction=self.pg_reduction,
+                    padding_mask=mask,
+                    global_batch_size=self.batch_size,
+                )
+            self._apply(
+                self.pg_optimizer,
+                tape,
+                loss,
+                self.generator.trainable_variables,
+            )
+            weights = (
+                tf.ones_like(rewards)
+                if mask is None
+                else tf.cast(mask, tf.float32)
+            )
+            return (
+                loss,
+                tf.reduce_sum(rewards * weights),
+                tf.reduce_sum(weights),
+            )
+
+        with self._strategy.scope():
+            loss, reward_sum, reward_count = self._strategy.run(
+                replica_step, args=(sample_seed, rollout_seed)
+            )
+            loss = self._reduce_sum(loss)
+            if self.rollout_generator is not None:
+                rate = self.rollout_update_rate
+                for target, source in zip(
+                    self.rollout_generator.weights, self.generator.weights
+                ):
+                    target.assign(rate * target + (1.0 - rate) * source)
+            self.g_loss_tracker.update_state(loss)
+            self.reward_tracker.update_state(
+                self._reduce_sum(reward_sum)
+                / tf.maximum(self._reduce_sum(reward_count), 1.0)
+            )
+            return loss
 
     # --- phases -------------------------------------------------------------
 
@@ -358,7 +540,10 @@ class SeqGAN(keras.Model):
                 rows = order[
                     batch * self.batch_size : (batch + 1) * self.batch_size
                 ]
-                step(tf.constant(token_ids[rows]), tf.constant(labels[rows]))
+                step(
+                    self._distribute(token_ids[rows]),
+                    self._distribute(labels[rows]),
+                )
                 step_callback()
 
     def steps_per_epoch(self, phase, num_real):
@@ -384,7 +569,7 @@ class SeqGAN(keras.Model):
                 rows = order[
                     batch * self.batch_size : (batch + 1) * self.batch_size
                 ]
-                step(tf.constant(real[rows]))
+                step(self._distribute(real[rows]))
                 step_callback()
         elif phase == "discriminator":
             self._discriminator_round(real, epoch, 0, step_callback)
@@ -594,6 +779,20 @@ class SeqGAN(keras.Model):
         ):
             config[name] = getattr(self, name)
         return config
+
+
+def _uses_float16(model):
+    policy = getattr(model, "dtype_policy", None)
+    name = getattr(policy, "name", "")
+    return name == "mixed_float16" or (
+        keras.mixed_precision.global_policy().name == "mixed_float16"
+    )
+
+
+def _loss_scaled(optimizer):
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        return optimizer
+    return keras.optimizers.LossScaleOptimizer(optimizer)
 
 
 def checkpoint_for(gan, epoch_variable):

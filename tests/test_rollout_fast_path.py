@@ -194,12 +194,18 @@ def reference_sample(model, prefix, prefix_length, seed, temperature):
         h, c = model.next_state(previous, (h, c))
         rows = np.flatnonzero(prefix_length <= position)
         logits = model.logits_from_hidden(tf.gather(h, rows)) / temperature
-        drawn = tf.random.stateless_categorical(
-            logits,
-            1,
+        # Inverse CDF: the token whose cumulative-probability interval holds
+        # 1 - u, where u is the uniform of the row's (global) index.
+        uniforms = tf.random.stateless_uniform(
+            [prefix.shape[0]],
             seed=tf.random.experimental.stateless_fold_in(seed, position),
-            dtype=tf.int32,
-        )[:, 0]
+        ).numpy()
+        drawn = []
+        for row, row_logits in zip(rows, tf.unstack(logits)):
+            weights = tf.exp(row_logits - tf.reduce_max(row_logits))
+            cdf = tf.cumsum(weights).numpy()
+            target = (1.0 - uniforms[row]) * cdf[-1]
+            drawn.append(min(int(np.sum(cdf < target)), len(cdf) - 1))
         output[rows, position] = drawn
         previous = tf.constant(output[:, position])
     return output

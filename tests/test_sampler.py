@@ -188,3 +188,62 @@ def test_first_two_positions_follow_the_model(make_generator, temperature):
     for position, expected in [(0, q1), (1, q2)]:
         frequencies = np.bincount(tokens[:, position], minlength=V) / n
         np.testing.assert_allclose(frequencies, expected, atol=tolerance)
+
+
+# --- the inverse-CDF draw: row-addressable, exact on zero probabilities ----
+
+
+def reference_draw(logits, uniforms):
+    """Float64 inverse CDF: the token whose interval holds 1 - u."""
+    logits = np.asarray(logits, np.float64)
+    weights = np.exp(logits - logits.max(axis=1, keepdims=True))
+    cdf = np.cumsum(weights, axis=1)
+    goal = (1.0 - np.asarray(uniforms, np.float64)) * cdf[:, -1]
+    return np.minimum((cdf < goal[:, None]).sum(axis=1), logits.shape[1] - 1)
+
+
+@pytest.mark.parametrize("num_classes", [26, 600, 1009, 5000])
+def test_draw_is_the_inverse_cdf(num_classes):
+    # One level below sampler.TWO_LEVEL_MIN_CLASSES, two levels above (1009
+    # is prime: its last block is padded). Float32 rounding may move a draw
+    # whose uniform lies within rounding of a boundary, nothing else.
+    rng = np.random.default_rng(num_classes)
+    logits = rng.normal(0.0, 2.0, (2000, num_classes)).astype("float32")
+    uniforms = rng.uniform(size=2000).astype("float32")
+    drawn = sampler.draw(tf.constant(logits), tf.constant(uniforms)).numpy()
+    assert drawn.dtype == np.int32
+    assert np.mean(drawn == reference_draw(logits, uniforms)) > 0.995
+    # Each row depends on its own logits and uniform only.
+    np.testing.assert_array_equal(
+        sampler.draw(tf.constant(logits[7:9]), tf.constant(uniforms[7:9])),
+        drawn[7:9],
+    )
+
+
+@pytest.mark.parametrize("num_classes", [26, 1009, 5000])
+def test_draw_never_picks_a_token_of_probability_zero(num_classes):
+    rng = np.random.default_rng(1)
+    rows = 64
+    allowed = rng.uniform(size=(rows, num_classes)) < 0.01
+    allowed[np.arange(rows), rng.integers(0, num_classes, rows)] = True
+    allowed[0] = False
+    allowed[0, 0] = True  # only the first token
+    allowed[1] = False
+    allowed[1, -1] = True  # only the last token
+    logits = np.where(allowed, rng.normal(size=allowed.shape), -1e9)
+    # The extremes: u = 0 (the whole mass) and the largest u below 1.
+    uniforms = rng.uniform(size=rows).astype("float32")
+    uniforms[::3] = 0.0
+    uniforms[1::3] = np.nextafter(np.float32(1.0), np.float32(0.0))
+    drawn = sampler.draw(
+        tf.constant(logits, tf.float32), tf.constant(uniforms)
+    ).numpy()
+    assert np.all(allowed[np.arange(rows), drawn])
+    assert drawn[0] == 0 and drawn[1] == num_classes - 1
+
+
+def test_block_size():
+    assert sampler.block_size(26) is None
+    assert sampler.block_size(None) is None
+    assert sampler.block_size(5000) == 50  # a divisor near sqrt(5000)
+    assert sampler.block_size(1009) == 32  # prime: padded

@@ -149,6 +149,8 @@ class Discriminator(keras.Model):
             bias_initializer=keras.initializers.Constant(0.1),
             kernel_regularizer=regularizer,
             bias_regularizer=regularizer,
+            # float32 logits under a mixed-precision policy.
+            dtype="float32",
             name="output",
         )
         self.build((None, self.sequence_length))

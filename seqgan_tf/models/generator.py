@@ -126,10 +126,13 @@ class Generator(keras.Model):
             bias_initializer=init(),
             name="lstm",
         )
+        # float32 under a mixed-precision policy: the logits feed softmax,
+        # sampling and losses, which stay in float32.
         self.output_projection = keras.layers.Dense(
             self.vocabulary_size,
             kernel_initializer=init(),
             bias_initializer=init(),
+            dtype="float32",
             name="output_projection",
         )
         self._sample_function = None
@@ -161,19 +164,24 @@ class Generator(keras.Model):
     # One recurrent step, shared by every sampler and by the rollouts. It uses
     # the LSTM layer's own weights (Keras gate order i, f, c, o), so sampling
     # and teacher forcing can never disagree.
+    # The state is in the LSTM's compute dtype (float32, or bfloat16 /
+    # float16 under a mixed-precision policy), as in teacher forcing.
     def initial_state(self, batch_size):
-        zeros = ops.zeros((batch_size, self.hidden_dim), dtype="float32")
+        zeros = ops.zeros(
+            (batch_size, self.hidden_dim), dtype=self.lstm.compute_dtype
+        )
         return zeros, zeros
 
     def next_state(self, token_ids, state):
         """Feeds `token_ids` [N] into the LSTM; returns the new `(h, c)`."""
         h, c = state
         cell = self.lstm.cell
-        x = self.embedding(token_ids)
+        dtype = self.lstm.compute_dtype
+        x = ops.cast(self.embedding(token_ids), dtype)
         z = (
-            ops.matmul(x, cell.kernel)
-            + ops.matmul(h, cell.recurrent_kernel)
-            + cell.bias
+            ops.matmul(x, ops.cast(cell.kernel, dtype))
+            + ops.matmul(h, ops.cast(cell.recurrent_kernel, dtype))
+            + ops.cast(cell.bias, dtype)
         )
         i, f, g, o = ops.split(z, 4, axis=-1)
         c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
