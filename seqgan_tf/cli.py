@@ -126,10 +126,30 @@ def build_oracle(config):
     )
 
 
-def build_gan(config, oracle=None, vocabulary_size=None):
+def build_gan(config, oracle=None, vocabulary_size=None, strategy=None):
     """The compiled `SeqGAN` of `config`. A text task needs
     `vocabulary_size` (its vocabulary comes from the data) and trains
-    variable-length models: EOS ends a sequence, PAD (0) fills the rest."""
+    variable-length models: EOS ends a sequence, PAD (0) fills the rest.
+
+    The models are built under `config.training.mixed_precision` (the
+    global Keras policy is restored afterwards) and, with a `strategy`,
+    inside its scope, so that every step runs on it."""
+    import contextlib
+
+    import keras
+
+    policy = config.training.mixed_precision or "float32"
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    scope = strategy.scope() if strategy else contextlib.nullcontext()
+    try:
+        with scope:
+            return _build_gan(config, oracle, vocabulary_size)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def _build_gan(config, oracle, vocabulary_size):
     import keras
 
     from seqgan_tf.data import EOS_ID
@@ -310,8 +330,12 @@ def save_weights_atomically(model, path):
     os.replace(temporary, path)
 
 
-def restore(gan, run_dir, checkpoint=None):
+def restore(gan, run_dir, checkpoint=None, save_dir=None):
     """Restores the newest (or the given) checkpoint; returns its epoch.
+
+    The returned manager saves into `save_dir` (default: the run's
+    checkpoints/); a non-chief worker reads the chief's checkpoints but
+    saves into a folder of its own.
 
     A checkpoint that cannot be read is an error naming the file: training
     never silently starts over on top of a damaged run.
@@ -323,8 +347,10 @@ def restore(gan, run_dir, checkpoint=None):
     epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
     ckpt = checkpoint_for(gan, epoch)
     directory = pathlib.Path(run_dir) / "checkpoints"
-    manager = tf.train.CheckpointManager(ckpt, str(directory), max_to_keep=3)
-    path = checkpoint or manager.latest_checkpoint
+    manager = tf.train.CheckpointManager(
+        ckpt, str(save_dir or directory), max_to_keep=3
+    )
+    path = checkpoint or tf.train.latest_checkpoint(str(directory))
     if path is None:
         return manager, epoch, None
     try:
@@ -491,12 +517,18 @@ class _StopAfter:
         return StopAfter()
 
 
+# Settings a run may change between invocations: a checkpoint restores on
+# any number of replicas.
+RESUMABLE_WITH_CHANGES = ("training.strategy",)
+
+
 def _config_differences(old, new):
     old_flat, new_flat = _flatten(old.to_dict()), _flatten(new.to_dict())
     return [
         f"{key}: {old_flat.get(key)!r} -> {new_flat.get(key)!r}"
         for key in sorted(set(old_flat) | set(new_flat))
         if old_flat.get(key) != new_flat.get(key)
+        and key not in RESUMABLE_WITH_CHANGES
     ]
 
 
@@ -523,7 +555,17 @@ def command_train(args):
         overrides.append(f"data.text_key={args.text_key}")
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
+    if args.strategy:
+        overrides.append(f"training.strategy={args.strategy}")
+    if args.mixed_precision:
+        policy = (
+            "" if args.mixed_precision == "float32" else args.mixed_precision
+        )
+        overrides.append(f"training.mixed_precision={policy}")
     config = config_lib.with_overrides(config, overrides).validate()
+    # Before any other TensorFlow op: a multi-worker strategy must be the
+    # first thing to touch the runtime.
+    strategy = make_strategy(config)
     run_dir = pathlib.Path(args.output or f"runs/{_default_run_name(config)}")
     if run_dir.exists() and not run_dir.is_dir():
         raise CLIError(f"--output {run_dir} exists and is not a directory.")
@@ -546,11 +588,18 @@ def command_train(args):
             "a run into it. Use another --output."
         )
 
+    import shutil
+
     import keras
 
     from seqgan_tf import metrics
     from seqgan_tf.trainer import CheckpointCallback
 
+    # Only the chief writes the run directory. Other workers of a
+    # multi-worker run take part in every save (the strategy needs them
+    # to) but write into a folder of their own, removed at the end.
+    chief, task_id = chief_and_task(strategy)
+    out_dir = run_dir if chief else run_dir / f".worker-{task_id}"
     started = time.perf_counter()
     oracle = data = held_out = None
     vocabulary_size = None
@@ -558,13 +607,13 @@ def command_train(args):
         vocabulary = load_run_vocabulary(run_dir) if resuming else None
         data = load_text(config, vocabulary=vocabulary, data_dir=args.data_dir)
         config = with_sequence_length(config, data.sequence_length)
-        run_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(parents=True, exist_ok=True)
         if vocabulary is None:
-            data.vocabulary.save(run_dir / VOCABULARY_FILE)
+            data.vocabulary.save(out_dir / VOCABULARY_FILE)
         real, held_out = data.train_ids, data.test_ids
         vocabulary_size = len(data.vocabulary)
     else:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(parents=True, exist_ok=True)
         oracle = build_oracle(config)
         real_path = run_dir / REAL_DATA_FILE
         if real_path.exists():
@@ -579,12 +628,16 @@ def command_train(args):
             real = metrics.sample_many(
                 oracle, config.data.num_real, seed=(config.seed, 0)
             )
-            write_token_file(real_path, real)
-    gan = build_gan(config, oracle, vocabulary_size=vocabulary_size)
-    manager, epoch_variable, restored = restore(gan, run_dir)
+            write_token_file(out_dir / REAL_DATA_FILE, real)
+    gan = build_gan(
+        config, oracle, vocabulary_size=vocabulary_size, strategy=strategy
+    )
+    manager, epoch_variable, restored = restore(
+        gan, run_dir, save_dir=out_dir / "checkpoints"
+    )
     initial_epoch = int(epoch_variable.numpy())
     if not resuming:
-        write_json(config_path, config.to_dict())
+        write_json(out_dir / CONFIG_FILE, config.to_dict())
     t = config.training
     plan = gan.schedule(
         t.generator_epochs, t.discriminator_rounds, t.adversarial_rounds
@@ -596,16 +649,16 @@ def command_train(args):
         )
     sample_count = min(1000, t.eval_samples)
     if config.is_text:
-        callbacks = [_text_samples_callback(gan, data, run_dir, sample_count)]
+        callbacks = [_text_samples_callback(gan, data, out_dir, sample_count)]
     else:
-        callbacks = [_samples_callback(gan, run_dir, sample_count)]
+        callbacks = [_samples_callback(gan, out_dir, sample_count)]
     callbacks += [
         _phase_end_callback(
-            gan, run_dir, plan, data, t.eval_samples, music=is_music(config)
+            gan, out_dir, plan, data, t.eval_samples, music=is_music(config)
         ),
-        MetricsWriter(run_dir, initial_epoch),
+        MetricsWriter(out_dir, initial_epoch),
         keras.callbacks.TensorBoard(
-            str(run_dir / "tensorboard"), write_graph=False, profile_batch=0
+            str(out_dir / "tensorboard"), write_graph=False, profile_batch=0
         ),
         CheckpointCallback(manager, epoch_variable, every=t.checkpoint_every),
     ]
@@ -622,11 +675,42 @@ def command_train(args):
         validation_data=held_out,
     )
     finished = int(epoch_variable.numpy())
+    if not chief:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return 0
     summary = summarize(
         run_dir, config, time.perf_counter() - started, finished
     )
     print_summary(summary)
     return 0
+
+
+def make_strategy(config):
+    """The `tf.distribute` strategy of `config.training.strategy`."""
+    from seqgan_tf import distribute
+
+    try:
+        return distribute.make_strategy(config.training.strategy)
+    except (ValueError, RuntimeError) as error:
+        raise CLIError(
+            f"--strategy {config.training.strategy}: {error}"
+        ) from None
+
+
+def chief_and_task(strategy):
+    """(writes the run directory?, task id) of this process: the "chief"
+    task, or worker 0 of a cluster without one; any single-host strategy
+    is its own chief."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    if task_type is None:
+        return True, 0
+    task_id = int(resolver.task_id or 0)
+    cluster = resolver.cluster_spec().as_dict()
+    chief = task_type == "chief" or (
+        task_type == "worker" and task_id == 0 and "chief" not in cluster
+    )
+    return chief, task_id
 
 
 def _default_run_name(config):
@@ -1056,6 +1140,19 @@ def make_parser():
     train.add_argument(
         "--data-dir",
         help="TFDS data directory (default: TFDS's, ~/tensorflow_datasets)",
+    )
+    train.add_argument(
+        "--strategy",
+        choices=("default", "mirrored", "multiworker", "tpu"),
+        help="tf.distribute strategy (default: one device); mirrored: all "
+        "GPUs of this host; multiworker: the cluster of TF_CONFIG; tpu: "
+        "the TPU of the environment (Colab)",
+    )
+    train.add_argument(
+        "--mixed-precision",
+        choices=("float32", "mixed_bfloat16", "mixed_float16"),
+        help="compute in bfloat16 (CPUs with AMX, TPUs) or float16 (GPUs, "
+        "with loss scaling); logits, losses and rewards stay float32",
     )
     train.add_argument("--seed", type=int, help="root random seed")
     train.add_argument(

@@ -530,3 +530,60 @@ def test_text_export_serves_the_same_sentences(text_run, tmp_path, capsys):
     )
     assert from_export == from_checkpoint
     assert len(from_export.splitlines()) == 6  # an empty line: EOS first
+
+
+def test_a_run_resumes_under_another_strategy(tmp_path, capsys):
+    run_dir = str(tmp_path / "run")
+    code, _, _ = run_cli(
+        [
+            "train",
+            *TINY,
+            "--output",
+            run_dir,
+            "--strategy",
+            "mirrored",
+            "--stop-after",
+            "3",
+        ],
+        capsys,
+    )
+    assert code == 0
+    # The checkpoint of the mirrored run restores on the default strategy.
+    code, out, _ = run_cli(
+        ["train", *TINY, "--output", run_dir, "--strategy", "default"],
+        capsys,
+    )
+    assert code == 0
+    assert "Resuming" in out and "epoch 3/5" in out
+    assert metric_epochs(tmp_path / "run") == [0, 1, 2, 3, 4]
+
+
+def test_mixed_precision_run_trains_and_is_a_different_run(tmp_path, capsys):
+    run_dir = str(tmp_path / "run")
+    base = ["train", *TINY, "--output", run_dir]
+    code, _, _ = run_cli([*base, "--mixed-precision", "mixed_bfloat16"], capsys)
+    assert code == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["training"]["mixed_precision"] == "mixed_bfloat16"
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert np.isfinite(summary["nll_oracle_adversarial"])
+    code, _, err = run_cli(base, capsys)
+    assert_one_line_error(code, err, "training.mixed_precision")
+
+
+def test_multiworker_without_tf_config_is_a_one_line_error(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    code, _, err = run_cli(
+        [
+            "train",
+            *TINY,
+            "--output",
+            str(tmp_path / "run"),
+            "--strategy",
+            "multiworker",
+        ],
+        capsys,
+    )
+    assert_one_line_error(code, err, "TF_CONFIG")
