@@ -1259,6 +1259,7 @@ def make_parser():
         help="replace an existing version",
     )
     export.set_defaults(handler=command_export)
+    _add_report_commands(commands)
     return parser
 
 
@@ -1281,6 +1282,146 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 130
+
+
+# --- report / sweep (issue 6) -------------------------------------------------
+
+SWEEP_DIR = "sweep"
+SWEEP_FILE = "sweep.json"
+SWEEP_PLOT = "quality_diversity.png"
+
+
+def command_report(args):
+    from seqgan_tf.report import write_report
+
+    try:
+        path = write_report(args.run_dir, args.output)
+    except ValueError as error:
+        raise CLIError(str(error)) from None
+    print(f"Wrote {path}.")
+    return 0
+
+
+def _parse_temperatures(text):
+    try:
+        values = [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise CLIError(
+            f"--temperatures: expected comma-separated numbers, got {text!r}."
+        ) from None
+    if not values or not all(math.isfinite(t) and t > 0 for t in values):
+        raise CLIError(f"--temperatures must be numbers > 0, got {text!r}.")
+    return values
+
+
+def command_sweep(args):
+    """Quality-diversity sweep of the sampling temperature for the run's
+    checkpoint and (when saved) its MLE-pretrained generator."""
+    from seqgan_tf import quality
+
+    temperatures = _parse_temperatures(args.temperatures)
+    if args.samples < 2:
+        raise CLIError(f"--samples must be >= 2, got {args.samples}.")
+    run_dir = pathlib.Path(args.checkpoint)
+    config, gan, epoch = _restored_gan(run_dir, args.step)
+    t = config.training
+    adversarial_from = t.generator_epochs + t.discriminator_rounds
+    name = "adversarial" if epoch > adversarial_from else f"epoch {epoch}"
+    options = {}
+    if config.is_text:
+        options["text_data"] = load_text(
+            config,
+            vocabulary=load_run_vocabulary(run_dir),
+            data_dir=args.data_dir,
+            verbose=False,
+        )
+    else:
+        options["oracle"] = gan.oracle
+
+    def sweep():
+        return quality.temperature_sweep(
+            gan.generator,
+            temperatures,
+            num_samples=args.samples,
+            seed=args.seed,
+            **options,
+        )
+
+    models = {name: sweep()}
+    if (run_dir / PRETRAINED_WEIGHTS).exists():
+        _load_pretrained(gan, run_dir)
+        models = {"MLE": sweep(), **models}
+    output = pathlib.Path(args.output) if args.output else run_dir / SWEEP_DIR
+    output.mkdir(parents=True, exist_ok=True)
+    result = {
+        "run_dir": str(run_dir),
+        "task": "text" if config.is_text else "oracle",
+        "checkpoint_epoch": epoch,
+        "samples": args.samples,
+        "seed": args.seed,
+        "temperatures": temperatures,
+        "models": models,
+    }
+    write_json(output / SWEEP_FILE, result)
+    quality.plot_quality_diversity(models, output / SWEEP_PLOT)
+    first = next(iter(models.values()))[0]
+    quality_name, diversity_name = (
+        first["quality_metric"],
+        first["diversity_metric"],
+    )
+    header = f"{'model':<14}{'T':>6}{quality_name:>14}{diversity_name:>14}"
+    print(header)
+    print("-" * len(header))
+    for model, rows in models.items():
+        for row in rows:
+            print(
+                f"{model:<14}{row['temperature']:>6g}"
+                f"{row['quality']:>14.4f}{row['diversity']:>14.4f}"
+            )
+    print(f"Wrote {output / SWEEP_FILE} and {output / SWEEP_PLOT}.")
+    return 0
+
+
+def _add_report_commands(commands):
+    report = commands.add_parser(
+        "report",
+        help="write an HTML report of a run (config, curves, samples, timings)",
+    )
+    report.add_argument("run_dir", metavar="RUN_DIR")
+    report.add_argument(
+        "--output", help="report folder (default: RUN_DIR/report)"
+    )
+    report.set_defaults(handler=command_report)
+
+    sweep = commands.add_parser(
+        "sweep",
+        help="quality-diversity sweep of the sampling temperature for the "
+        "checkpoint and the MLE-pretrained generator",
+    )
+    sweep.add_argument("--checkpoint", metavar="RUN_DIR", required=True)
+    sweep.add_argument(
+        "--step", type=int, help="checkpoint epoch (default: latest)"
+    )
+    sweep.add_argument(
+        "--temperatures",
+        default="0.1,0.5,0.8,1.0,1.2,1.5",
+        help="comma-separated sampling temperatures "
+        "(default: 0.1,0.5,0.8,1.0,1.2,1.5)",
+    )
+    sweep.add_argument(
+        "--samples",
+        type=int,
+        default=1000,
+        help="samples per temperature (default: 1000)",
+    )
+    sweep.add_argument("--seed", type=int, default=0)
+    sweep.add_argument("--data-dir", help="TFDS data directory")
+    sweep.add_argument(
+        "--output",
+        help="folder of sweep.json and quality_diversity.png "
+        "(default: RUN_DIR/sweep, where the report finds them)",
+    )
+    sweep.set_defaults(handler=command_sweep)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,187 @@
+"""Quality-diversity view of a generator: a sweep of the sampling temperature.
+
+Lowering the temperature trades diversity for quality, and adversarial
+training can look better on a quality metric alone only because it sharpened
+the generator's distribution (Caccia et al., *Language GANs Falling Short*,
+ICLR 2020). Sweeping the temperature of the MLE and of the adversarially
+trained generator and plotting both curves on the same quality-diversity
+axes separates the two: adversarial training helped only if its curve lies
+beyond the MLE one, not merely further along it.
+
+Metrics of one temperature `t` (samples are drawn at `t`; likelihoods of
+real data are scored under the same tempered distribution,
+`softmax(logits / t)`):
+
+* oracle task: quality = NLL-oracle of the samples (lower is better);
+  diversity = NLL-test, the NLL of fresh oracle samples under the tempered
+  generator (lower is better: the generator covers the real data);
+* text task: quality = BLEU-4 against the held-out set (higher is better);
+  diversity = Self-BLEU-4 of the samples (lower is more diverse).
+
+Both tasks also report Self-BLEU-4 of the samples, NLL-test and the fraction
+of distinct samples. Every temperature uses the same seed, so a sweep is
+reproducible and the temperatures are compared on common random numbers.
+"""
+
+import math
+
+import numpy as np
+
+QUALITY = {
+    "oracle": ("nll_oracle", "NLL-oracle (quality, lower is better)"),
+    "text": ("bleu_4", "BLEU-4 vs held-out (quality, higher is better)"),
+}
+DIVERSITY = {
+    "oracle": ("nll_test", "NLL-test (diversity / coverage, lower is better)"),
+    "text": ("self_bleu_4", "Self-BLEU-4 (lower is more diverse)"),
+}
+DEFAULT_TEMPERATURES = (0.1, 0.5, 0.8, 1.0, 1.2, 1.5)
+
+
+def tempered_nll(generator, token_ids, temperature, batch_size=1000):
+    """Mean per-token NLL of `token_ids` [N, T] under `generator` with its
+    logits divided by `temperature` (at 1.0: `metrics.nll`). Positions after
+    a row's first EOS are ignored, as in `metrics.nll`."""
+    import tensorflow as tf
+
+    from seqgan_tf import losses
+
+    token_ids = np.asarray(token_ids, dtype=np.int32)
+    if token_ids.ndim != 2 or token_ids.shape[0] == 0:
+        raise ValueError(
+            f"`token_ids` must be a non-empty [N, T] array, got {token_ids.shape}."
+        )
+    eos_id = getattr(generator, "eos_id", None)
+    total = count = 0.0
+    for start in range(0, len(token_ids), batch_size):
+        chunk = tf.constant(token_ids[start : start + batch_size])
+        logits = tf.cast(generator(chunk), tf.float32) / float(temperature)
+        nll = tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=chunk, logits=logits
+        )
+        mask = tf.cast(losses.padding_mask(chunk, eos_id), tf.float32)
+        total += float(tf.reduce_sum(nll * mask))
+        count += float(tf.reduce_sum(mask))
+    return total / count
+
+
+def temperature_sweep(
+    generator,
+    temperatures=DEFAULT_TEMPERATURES,
+    num_samples=1000,
+    seed=0,
+    oracle=None,
+    text_data=None,
+    held_out=None,
+):
+    """Quality and diversity of `generator` at each sampling temperature.
+
+    Give `oracle` (the oracle task) or `text_data` (a `TextData`, the text
+    task). For the oracle task, `held_out` (int [M, T]) is the real data of
+    NLL-test; by default `num_samples` fresh oracle samples (seeded by
+    `seed`, not the training data).
+
+    Returns one dict per temperature, in the given order: `temperature`,
+    `quality`, `diversity` (the task's two headline numbers, see the module
+    docstring), `quality_metric`, `diversity_metric`, and every metric
+    measured (`nll_oracle` or `bleu_4`, `self_bleu_4`, `nll_test`,
+    `unique_fraction`, `mean_length`). The same arguments give the same
+    numbers.
+    """
+    from seqgan_tf import metrics
+
+    if (oracle is None) == (text_data is None):
+        raise ValueError("give exactly one of `oracle` or `text_data`.")
+    temperatures = [float(t) for t in temperatures]
+    if not temperatures or not all(
+        math.isfinite(t) and t > 0 for t in temperatures
+    ):
+        raise ValueError(
+            f"temperatures must be finite and > 0, got {temperatures}."
+        )
+    if int(num_samples) < 2:
+        raise ValueError(
+            f"`num_samples` must be >= 2 (Self-BLEU), got {num_samples}."
+        )
+    num_samples = int(num_samples)
+    task = "oracle" if oracle is not None else "text"
+    if task == "oracle" and held_out is None:
+        held_out = metrics.sample_many(oracle, num_samples, seed=(seed, 2))
+    elif task == "text":
+        held_out = text_data.test_ids
+    rows = []
+    for temperature in temperatures:
+        samples = metrics.sample_many(
+            generator, num_samples, seed=(seed, 1), temperature=temperature
+        )
+        if task == "oracle":
+            hypotheses = [tuple(row) for row in samples.tolist()]
+            row = {"nll_oracle": metrics.nll(oracle, samples)}
+        else:
+            hypotheses = [tuple(h) for h in text_data.tokens(samples)]
+            row = {"bleu_4": text_data.bleu_scorer.bleu(hypotheses, 4)}
+        row["self_bleu_4"] = metrics.self_bleu(hypotheses, max_order=4)
+        row["nll_test"] = tempered_nll(generator, held_out, temperature)
+        row["unique_fraction"] = len(set(hypotheses)) / len(hypotheses)
+        row["mean_length"] = sum(map(len, hypotheses)) / len(hypotheses)
+        quality, diversity = QUALITY[task][0], DIVERSITY[task][0]
+        rows.append(
+            {
+                "temperature": temperature,
+                "quality": row[quality],
+                "diversity": row[diversity],
+                "quality_metric": quality,
+                "diversity_metric": diversity,
+                **row,
+            }
+        )
+    return rows
+
+
+def plot_quality_diversity(rows_by_model, path=None, title=None):
+    """Plots quality (y) against diversity (x), one curve per model
+    (e.g. {"MLE": rows, "adversarial": rows} from `temperature_sweep`) on
+    the same axes, each point annotated with its temperature.
+
+    Saves a PNG to `path` when given; returns the matplotlib figure (the
+    caller closes it; `len(figure.axes[0].lines)` is the number of curves).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    rows_by_model = {k: v for k, v in rows_by_model.items() if v}
+    if not rows_by_model:
+        raise ValueError("nothing to plot: no model has sweep rows.")
+    first = next(iter(rows_by_model.values()))[0]
+    quality, diversity = first["quality_metric"], first["diversity_metric"]
+    labels = {k: label for k, label in (*QUALITY.values(), *DIVERSITY.values())}
+    figure = Figure(figsize=(7, 5), dpi=100)
+    axes = figure.add_subplot()
+    for name, rows in rows_by_model.items():
+        x = [row["diversity"] for row in rows]
+        y = [row["quality"] for row in rows]
+        (line,) = axes.plot(x, y, marker="o", label=name)
+        for row, xi, yi in zip(rows, x, y):
+            axes.annotate(
+                f"T={row['temperature']:g}",
+                (xi, yi),
+                textcoords="offset points",
+                xytext=(4, 4),
+                fontsize=8,
+                color=line.get_color(),
+            )
+    axes.set_xlabel(labels.get(diversity, diversity))
+    axes.set_ylabel(labels.get(quality, quality))
+    if quality == "nll_oracle":
+        # Lower is better on both axes: the best corner is bottom left.
+        axes.set_title(title or "Quality vs diversity (best: bottom left)")
+    else:
+        axes.set_title(title or "Quality vs diversity (best: top left)")
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    if path is not None:
+        figure.savefig(str(path), format="png")
+    return figure
