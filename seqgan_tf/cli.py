@@ -592,14 +592,15 @@ def command_train(args):
 
     import keras
 
-    from seqgan_tf import metrics
-    from seqgan_tf.trainer import CheckpointCallback
-
     # Only the chief writes the run directory. Other workers of a
     # multi-worker run take part in every save (the strategy needs them
     # to) but write into a folder of their own, removed at the end.
-    chief, task_id = chief_and_task(strategy)
-    out_dir = run_dir if chief else run_dir / f".worker-{task_id}"
+    from seqgan_tf import distribute
+    from seqgan_tf import metrics
+    from seqgan_tf.trainer import CheckpointCallback
+
+    chief = distribute.is_chief(strategy)
+    out_dir = pathlib.Path(distribute.write_dir(run_dir, strategy))
     started = time.perf_counter()
     oracle = data = held_out = None
     vocabulary_size = None
@@ -695,22 +696,6 @@ def make_strategy(config):
         raise CLIError(
             f"--strategy {config.training.strategy}: {error}"
         ) from None
-
-
-def chief_and_task(strategy):
-    """(writes the run directory?, task id) of this process: the "chief"
-    task, or worker 0 of a cluster without one; any single-host strategy
-    is its own chief."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    task_type = getattr(resolver, "task_type", None)
-    if task_type is None:
-        return True, 0
-    task_id = int(resolver.task_id or 0)
-    cluster = resolver.cluster_spec().as_dict()
-    chief = task_type == "chief" or (
-        task_type == "worker" and task_id == 0 and "chief" not in cluster
-    )
-    return chief, task_id
 
 
 def _default_run_name(config):

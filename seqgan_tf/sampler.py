@@ -9,7 +9,6 @@ import math
 
 import tensorflow as tf
 
-
 # Vocabularies at least this large are searched in two levels (blocks, then
 # the tokens of one block), which avoids a cumulative sum over every logit.
 TWO_LEVEL_MIN_CLASSES = 512

@@ -824,13 +824,21 @@ class CheckpointCallback(keras.callbacks.Callback):
     `CheckpointManager` writes each checkpoint under a new prefix and only
     then updates the `checkpoint` index file, so an interrupted save leaves
     the previous checkpoint intact.
+
+    Multi-worker runs: every worker must take part in each save, but only
+    the chief's (`seqgan_tf.distribute.is_chief`) lands in the manager's
+    directory; the other workers save into a private directory
+    (`seqgan_tf.distribute.write_dir`) that they delete at once. The
+    strategy is `strategy`, else the trained model's (`SeqGAN.strategy`),
+    else the one in scope.
     """
 
-    def __init__(self, manager, epoch_variable, every=1):
+    def __init__(self, manager, epoch_variable, every=1, strategy=None):
         super().__init__()
         self.manager = manager
         self.epoch_variable = epoch_variable
         self.every = max(1, int(every))
+        self.strategy = strategy
         self._completed = None
         self._saved = None
 
@@ -843,7 +851,27 @@ class CheckpointCallback(keras.callbacks.Callback):
         if self._completed is not None and self._saved != self._completed:
             self._save()
 
+    def _strategy(self):
+        if self.strategy is not None:
+            return self.strategy
+        model = getattr(self, "_model", None)
+        return getattr(model, "strategy", None) or tf.distribute.get_strategy()
+
     def _save(self):
+        import shutil
+
+        from seqgan_tf import distribute
+
         self.epoch_variable.assign(self._completed)
-        self.manager.save(checkpoint_number=self._completed)
+        strategy = self._strategy()
+        if distribute.is_chief(strategy):
+            self.manager.save(checkpoint_number=self._completed)
+        else:
+            directory = distribute.write_dir(self.manager.directory, strategy)
+            try:
+                tf.train.CheckpointManager(
+                    self.manager.checkpoint, directory, max_to_keep=1
+                ).save(checkpoint_number=self._completed)
+            finally:
+                shutil.rmtree(directory, ignore_errors=True)
         self._saved = self._completed

@@ -7,9 +7,17 @@ set before TensorFlow initialises, so each check runs in a fresh process:
     python tests/distributed_helper.py sampler
     python tests/distributed_helper.py threads (one|default)
     python tests/distributed_helper.py mixed
+    python tests/distributed_helper.py multiworker TIMEOUT CHECKPOINT_DIR
+    python tests/distributed_helper.py single
+    python tests/distributed_helper.py lone TIMEOUT
+    python tests/distributed_helper.py save DIRECTORY
+    python tests/distributed_helper.py restore DIRECTORY
+
+`multiworker` and `lone` read the cluster from TF_CONFIG.
 """
 
 import json
+import os
 import sys
 
 import numpy as np
@@ -258,9 +266,189 @@ def mixed():
     return results
 
 
+def _weights(gan):
+    return [
+        np.asarray(w).tolist()
+        for w in gan.generator.get_weights() + gan.discriminator.get_weights()
+    ]
+
+
+def _optimizer_weights(gan):
+    return [
+        np.asarray(variable).tolist()
+        for optimizer in (gan.g_optimizer, gan.d_optimizer, gan.pg_optimizer)
+        for variable in optimizer.variables
+    ]
+
+
+def _fit_small(strategy, checkpoint_dir=None):
+    """The run that multi-worker training must reproduce on one device."""
+    import seqgan_tf
+    from seqgan_tf import distribute
+    from seqgan_tf.trainer import CheckpointCallback
+    from seqgan_tf.trainer import checkpoint_for
+
+    class RecordingCheckpoints(CheckpointCallback):
+        """Records, per save, whether the model's strategy made it the
+        chief's."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.saves = []
+
+        def _save(self):
+            self.saves.append(distribute.is_chief(self._strategy()))
+            super()._save()
+
+    oracle = seqgan_tf.OracleLSTM.random(
+        VOCABULARY, LENGTH, embedding_dim=8, hidden_dim=8, seed=0
+    )
+    real = oracle.generate(32, seed=(0, 1)).numpy()
+    reference = build(tf.distribute.get_strategy())
+    initial = (
+        reference.generator.get_weights(),
+        reference.discriminator.get_weights(),
+    )
+    gan = build(strategy, initial)
+    callbacks = []
+    if checkpoint_dir:
+        epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        manager = tf.train.CheckpointManager(
+            checkpoint_for(gan, epoch), checkpoint_dir, max_to_keep=2
+        )
+        callbacks.append(RecordingCheckpoints(manager, epoch, every=2))
+    history = gan.fit(
+        real,
+        generator_epochs=2,
+        discriminator_rounds=1,
+        adversarial_rounds=2,
+        callbacks=callbacks,
+        verbose=0,
+    )
+    return {
+        "replicas": gan.num_replicas,
+        "saves_as_chief": [c.saves for c in callbacks],
+        "weights": _weights(gan),
+        "initial": [np.asarray(w).tolist() for w in initial[0] + initial[1]],
+        "logs": {
+            key: [float(v) for v in values]
+            for key, values in history.history.items()
+            if key != "seconds"
+        },
+    }
+
+
+def multiworker(timeout, checkpoint_dir):
+    import time
+
+    from seqgan_tf import distribute
+
+    start = time.perf_counter()
+    strategy = distribute.make_strategy(
+        "multiworker", timeout_seconds=float(timeout)
+    )
+    ready = time.perf_counter() - start
+    result = _fit_small(strategy, checkpoint_dir)
+    result["chief"] = distribute.is_chief(strategy)
+    result["write_dir"] = distribute.write_dir(checkpoint_dir, strategy)
+    result["ready_seconds"] = ready
+    return result
+
+
+def lone(timeout):
+    from seqgan_tf import distribute
+
+    distribute.make_strategy("multiworker", timeout_seconds=float(timeout))
+    return {"started": True}
+
+
+def save(directory):
+    """Trains briefly and saves with one and with two replicas."""
+    split_cpu(2)
+    from seqgan_tf.trainer import checkpoint_for
+
+    results = {}
+    for name, strategy in _strategies().items():
+        gan = build(strategy)
+        gan.fit(
+            np.random.default_rng(0).integers(0, VOCABULARY, (32, LENGTH)),
+            generator_epochs=1,
+            discriminator_rounds=1,
+            adversarial_rounds=1,
+            verbose=0,
+        )
+        epoch = tf.Variable(3, dtype=tf.int64, trainable=False)
+        manager = tf.train.CheckpointManager(
+            checkpoint_for(gan, epoch), os.path.join(directory, name), 1
+        )
+        manager.save()
+        results[name] = {
+            "replicas": gan.num_replicas,
+            "weights": _weights(gan),
+            "optimizers": _optimizer_weights(gan),
+        }
+    return results
+
+
+def restore(directory):
+    """Restores each checkpoint of `save` under the other replica count."""
+    split_cpu(2)
+    from seqgan_tf.trainer import checkpoint_for
+
+    results = {}
+    strategies = _strategies()
+    for saved, restored in (("one", "two"), ("two", "one")):
+        strategy = strategies[restored]
+        gan = build(strategy)
+        with strategy.scope():
+            epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        checkpoint = checkpoint_for(gan, epoch)
+        path = tf.train.latest_checkpoint(os.path.join(directory, saved))
+        checkpoint.read(path).assert_existing_objects_matched().expect_partial()
+        results[f"{saved}_to_{restored}"] = {
+            "replicas": gan.num_replicas,
+            "epoch": int(epoch.numpy()),
+            "weights": _weights(gan),
+            "optimizers": _optimizer_weights(gan),
+            "replicas_agree": _replicas_agree(gan),
+        }
+    return results
+
+
+def _replicas_agree(gan):
+    """[variables with several replica copies, whether the copies agree]."""
+    variables = gan.generator.weights + gan.discriminator.weights
+    for optimizer in (gan.g_optimizer, gan.d_optimizer, gan.pg_optimizer):
+        variables = variables + list(optimizer.variables)
+    mirrored, agree = 0, True
+    for variable in variables:
+        variable = getattr(variable, "_value", variable)
+        copies = [np.asarray(v) for v in getattr(variable, "values", ())]
+        mirrored += len(copies) > 1
+        agree &= all(np.array_equal(c, copies[0]) for c in copies[1:])
+    return [mirrored, bool(agree)]
+
+
+def _strategies():
+    return {
+        "one": tf.distribute.get_strategy(),
+        "two": tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]),
+    }
+
+
 def main(argv):
     mode = argv[1]
-    if mode == "train":
+    if mode == "multiworker":
+        result = multiworker(argv[2], argv[3] if len(argv) > 3 else None)
+    elif mode == "single":
+        result = _fit_small(tf.distribute.get_strategy())
+    elif mode == "lone":
+        result = lone(argv[2])
+    elif mode == "save":
+        result = save(argv[2])
+    elif mode == "restore":
+        result = restore(argv[2])
+    elif mode == "train":
         result = train(argv[2], float(argv[3]) if len(argv) > 3 else 0.0)
     elif mode == "sampler":
         result = sampler_split()

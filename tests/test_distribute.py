@@ -1,15 +1,19 @@
-"""tf.distribute: two replicas train exactly as one device; TF_CONFIG checks.
+"""tf.distribute: two replicas, or two worker processes, train exactly as
+one device; checkpoints move between replica counts; TF_CONFIG checks; a
+missing worker is a bounded, named failure.
 
-Device splits and thread pools must be configured before TensorFlow
-initialises, so those checks run tests/distributed_helper.py in a
-subprocess.
+Device splits, thread pools and multi-worker strategies must be set up
+before TensorFlow initialises, so those checks run
+tests/distributed_helper.py in subprocesses (killed after a hard cap).
 """
 
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -265,3 +269,319 @@ def test_tpu_unreachable_is_a_clear_error(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(ValueError, match="No TPU is reachable"):
         distribute.make_strategy("tpu")
+
+
+def free_ports(count):
+    """Ports nothing listens on now (bound to port 0, then released)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def worker_environment(ports, index):
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    tf_config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+    return dict(
+        os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_CONFIG=json.dumps(tf_config)
+    )
+
+
+def run_processes(commands, directory, timeout):
+    """Runs the (args, environment) commands at once, each killed after
+    `timeout` s at the latest; returns [(returncode, stdout, stderr)]."""
+    processes, outputs = [], []
+    try:
+        for number, (args, environment) in enumerate(commands):
+            out = open(directory / f"out{number}.txt", "w+")
+            err = open(directory / f"err{number}.txt", "w+")
+            outputs.append((out, err))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, str(HELPER), *args],
+                    stdout=out,
+                    stderr=err,
+                    text=True,
+                    env=environment,
+                )
+            )
+        deadline = time.monotonic() + timeout
+        for process in processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    results = []
+    for process, (out, err) in zip(processes, outputs):
+        out.seek(0)
+        err.seek(0)
+        results.append((process.returncode, out.read(), err.read()))
+        out.close()
+        err.close()
+    return results
+
+
+def parse_result(returncode, stdout, stderr):
+    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    assert returncode == 0 and lines, (returncode, stderr[-4000:])
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+def max_diff(first, second):
+    assert len(first) == len(second)
+    return max(
+        float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+        for a, b in zip(first, second)
+    )
+
+
+def test_two_workers_train_as_one_device(tmp_path):
+    # Two processes of MultiWorkerMirroredStrategy over loopback (collective
+    # ops over gRPC) run MLE epochs, a D round and two adversarial rounds
+    # with checkpoints: they end with the same weights as each other and as
+    # one process on the default strategy with the same global batch.
+    ports = free_ports(2)
+    checkpoints = tmp_path / "checkpoints"
+    worker = ["multiworker", "60", str(checkpoints)]
+    reference = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    reference.pop("TF_CONFIG", None)
+    chief, other, single = [
+        parse_result(*outcome)
+        for outcome in run_processes(
+            [
+                (worker, worker_environment(ports, 0)),
+                (worker, worker_environment(ports, 1)),
+                (["single"], reference),
+            ],
+            tmp_path,
+            timeout=240,
+        )
+    ]
+    assert [chief["replicas"], other["replicas"], single["replicas"]] == [
+        2,
+        2,
+        1,
+    ]
+    assert chief["chief"] and not other["chief"]
+    # Saves at epochs 2 and 4 and at the end (5), by the chief only.
+    assert chief["saves_as_chief"] == [[True] * 3]
+    assert other["saves_as_chief"] == [[False] * 3]
+    assert chief["write_dir"] == str(checkpoints)
+    assert other["write_dir"] == str(checkpoints / "workertemp_worker_1")
+    assert max_diff(chief["initial"], single["initial"]) == 0
+    assert max_diff(chief["weights"], chief["initial"]) > 1e-3
+    assert max_diff(chief["weights"], other["weights"]) < 1e-6
+    assert max_diff(chief["weights"], single["weights"]) < 1e-5
+    for key, values in single["logs"].items():
+        np.testing.assert_allclose(
+            chief["logs"][key], values, rtol=1e-5, atol=1e-6, err_msg=key
+        )
+    # The chief alone kept checkpoints (every 2 epochs and the last, 2
+    # kept); the other worker's copies are gone.
+    assert sorted(path.name for path in checkpoints.iterdir()) == [
+        "checkpoint",
+        "ckpt-4.data-00000-of-00001",
+        "ckpt-4.index",
+        "ckpt-5.data-00000-of-00001",
+        "ckpt-5.index",
+    ]
+
+
+def test_worker_without_its_peer_fails_within_the_timeout(tmp_path):
+    # TensorFlow would wait for the missing worker forever; make_strategy
+    # gives up after timeout_seconds and names the address.
+    ports = free_ports(2)
+    start = time.monotonic()
+    [(returncode, stdout, stderr)] = run_processes(
+        [(["lone", "3"], worker_environment(ports, 1))], tmp_path, timeout=90
+    )
+    elapsed = time.monotonic() - start
+    assert returncode not in (0, -9), (returncode, stderr[-4000:])
+    assert "RuntimeError: Timed out after 3 s" in stderr, stderr[-4000:]
+    assert f"no worker answers at 127.0.0.1:{ports[0]}" in stderr
+    assert "RESULT" not in stdout
+    assert elapsed < 60
+
+
+def test_worker_address_in_use_is_named(monkeypatch):
+    busy = socket.socket()
+    busy.bind(("", 0))
+    busy.listen(1)
+    try:
+        port = busy.getsockname()[1]
+        tf_config = {
+            "cluster": {"worker": [f"127.0.0.1:{port}", "127.0.0.1:1"]},
+            "task": {"type": "worker", "index": 0},
+        }
+        monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
+        with pytest.raises(RuntimeError, match=f"cannot listen .*:{port}"):
+            distribute.make_strategy("multiworker", timeout_seconds=1)
+    finally:
+        busy.close()
+
+
+def test_is_chief_and_write_dir_outside_multi_worker(tmp_path):
+    strategy = tf.distribute.get_strategy()
+    assert distribute.is_chief() and distribute.is_chief(strategy)
+    assert distribute.write_dir(tmp_path, strategy) == str(tmp_path)
+
+
+def test_checkpoint_callback_on_a_non_chief_worker_keeps_nothing(
+    tmp_path, monkeypatch
+):
+    from seqgan_tf.trainer import CheckpointCallback
+
+    private = tmp_path / "workertemp_worker_1"
+    written = []
+
+    def write_dir(directory, strategy=None):
+        written.append(private.exists())
+        return str(private)
+
+    monkeypatch.setattr(distribute, "is_chief", lambda strategy=None: False)
+    monkeypatch.setattr(distribute, "write_dir", write_dir)
+    epoch = tf.Variable(0, dtype=tf.int64)
+    checkpoint = tf.train.Checkpoint(epoch=epoch, value=tf.Variable(2.0))
+    manager = tf.train.CheckpointManager(checkpoint, str(tmp_path), 2)
+    callback = CheckpointCallback(manager, epoch)
+    callback.on_epoch_end(0)
+    callback.on_train_end()
+    assert written == [False]  # one save, into the private directory
+    assert list(tmp_path.iterdir()) == [] and manager.latest_checkpoint is None
+    assert int(epoch.numpy()) == 1
+
+
+def test_checkpoint_restores_across_replica_counts(tmp_path):
+    # Saved with two replicas (MirroredStrategy over two logical CPUs),
+    # restored on one device, and the other way round: generator,
+    # discriminator and all three optimizers come back exactly, in every
+    # replica's copy.
+    saved = run_helper("save", str(tmp_path))
+    restored = run_helper("restore", str(tmp_path))
+    assert saved["one"]["replicas"] == 1 and saved["two"]["replicas"] == 2
+    for source, target, replicas in [("one", "two", 2), ("two", "one", 1)]:
+        got = restored[f"{source}_to_{target}"]
+        assert got["replicas"] == replicas and got["epoch"] == 3
+        assert max_diff(got["weights"], saved[source]["weights"]) == 0
+        assert max_diff(got["optimizers"], saved[source]["optimizers"]) == 0
+        mirrored, agree = got["replicas_agree"]
+        assert agree and (mirrored > 0) == (replicas == 2)
+    # The optimizers had state to restore (steps, moments).
+    assert max_diff(saved["two"]["optimizers"], [0] * 52) > 0
+
+
+@pytest.mark.parametrize(
+    "workers, message",
+    [
+        (["127.0.0.1:7001", "127.0.0.1:7001"], "same address"),
+        (["127.0.0.1:7001", "127.0.0.1"], "not of the form 'host:port'"),
+    ],
+)
+def test_bad_cluster_addresses_are_named(workers, message, monkeypatch):
+    tf_config = {"cluster": {"worker": workers}, "task": GOOD["task"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
+    with pytest.raises(ValueError, match=message):
+        distribute.make_strategy("multiworker", timeout_seconds=1)
+
+
+def rendezvous(clusters, timeout=10):
+    """Runs the start-up rendezvous of one worker per cluster (worker i
+    of its cluster) in threads; returns each one's error, or None."""
+    import threading
+
+    errors = [None] * len(clusters)
+
+    def worker(index, cluster):
+        addresses = cluster["worker"]
+        own = addresses[index]
+        peers = [a for a in addresses if a != own]
+        try:
+            distribute._wait_for_peers(own, peers, cluster, timeout)
+        except RuntimeError as error:
+            errors[index] = str(error)
+
+    threads = [
+        threading.Thread(target=worker, args=(i, c), daemon=True)
+        for i, c in enumerate(clusters)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout + 10)
+    assert not any(thread.is_alive() for thread in threads)
+    return errors
+
+
+def test_rendezvous_of_agreeing_workers():
+    addresses = [f"127.0.0.1:{port}" for port in free_ports(3)]
+    cluster = {"worker": addresses}
+    start = time.monotonic()
+    assert rendezvous([cluster] * 3) == [None] * 3
+    assert time.monotonic() - start < 5
+    # Their listeners are closed again: the ports are free for TensorFlow
+    # (whose gRPC server binds with SO_REUSEADDR).
+    for address in addresses:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("127.0.0.1", int(address.rsplit(":", 1)[1])))
+            sock.listen(1)
+
+
+def test_workers_with_different_clusters_fail_at_once():
+    addresses = [f"127.0.0.1:{port}" for port in free_ports(3)]
+    start = time.monotonic()
+    errors = rendezvous(
+        [{"worker": addresses[:2]}, {"worker": addresses}], timeout=20
+    )
+    assert time.monotonic() - start < 10
+    assert all("has another TF_CONFIG cluster" in e for e in errors), errors
+    assert f"worker at {addresses[1]}" in errors[0]
+    assert f"worker at {addresses[0]}" in errors[1]
+
+
+@pytest.mark.parametrize(
+    "jobs, task_type, task_id, chief",
+    [
+        ({"worker": 2}, "worker", 0, True),
+        ({"worker": 2}, "worker", 1, False),
+        ({"chief": 1, "worker": 2}, "chief", 0, True),
+        ({"chief": 1, "worker": 2}, "worker", 0, False),
+        ({"worker": 2, "evaluator": 1}, "evaluator", 0, False),
+    ],
+)
+def test_is_chief_and_write_dir_of_multi_worker_tasks(
+    jobs, task_type, task_id, chief, tmp_path
+):
+    # A MultiWorkerMirroredStrategy shell (a real one would start the
+    # collective runtime of this process) with its cluster resolver.
+    import types
+
+    port = iter(range(7001, 7100))
+    cluster = tf.train.ClusterSpec(
+        {
+            job: [f"127.0.0.1:{next(port)}" for _ in range(count)]
+            for job, count in jobs.items()
+        }
+    )
+    resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
+        cluster, task_type=task_type, task_id=task_id
+    )
+    strategy = object.__new__(tf.distribute.MultiWorkerMirroredStrategy)
+    strategy._extended = types.SimpleNamespace(_cluster_resolver=resolver)
+    assert strategy.cluster_resolver is resolver
+    assert distribute.is_chief(strategy) == chief
+    expected = (
+        str(tmp_path)
+        if chief
+        else str(tmp_path / f"workertemp_{task_type}_{task_id}")
+    )
+    assert distribute.write_dir(tmp_path, strategy) == expected
