@@ -31,7 +31,14 @@ setup(
     install_requires=requirements(),
     extras_require={
         "music": ["music21==10.5.1"],
-        "test": ["pytest>=8", "pytest-timeout>=2.3", "music21==10.5.1"],
+        "test": [
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "music21==10.5.1",
+            "nbclient==0.11.0",
+            "nbformat==5.11.1",
+            "ipykernel==7.4.0",
+        ],
     },
     entry_points={"console_scripts": ["seqgan-tf=seqgan_tf.cli:main"]},
     license="Apache-2.0",
