@@ -293,16 +293,27 @@ def evaluate_text(generator, data, num_samples, seed, music=False):
         "samples": int(num_samples),
         "mean_length": float(sum(map(len, hypotheses)) / len(hypotheses)),
     }
-    for order in BLEU_ORDERS:
-        result[f"bleu_{order}"] = data.bleu_scorer.bleu(hypotheses, order)
-    for order in SELF_BLEU_ORDERS:
-        result[f"self_bleu_{order}"] = metrics.self_bleu(
-            hypotheses, max_order=order
-        )
+    result.update(bleu_table(hypotheses, data))
     result["nll_test"] = metrics.nll(generator, data.test_ids)
     if music:
         result.update(music_mse(hypotheses, data))
     return result, samples
+
+
+def bleu_table(hypotheses, data):
+    """BLEU-2..5 of token lists against `data`'s held-out set (its
+    `BleuScorer`, built once) and their Self-BLEU-2..4."""
+    from seqgan_tf import metrics
+
+    table = {
+        f"bleu_{order}": data.bleu_scorer.bleu(hypotheses, order)
+        for order in BLEU_ORDERS
+    }
+    for order in SELF_BLEU_ORDERS:
+        table[f"self_bleu_{order}"] = metrics.self_bleu(
+            hypotheses, max_order=order
+        )
+    return table
 
 
 def music_mse(hypotheses, data):
@@ -523,25 +534,15 @@ RESUMABLE_WITH_CHANGES = ("training.strategy",)
 
 
 def _config_differences(old, new):
-    old_flat, new_flat = _flatten(old.to_dict()), _flatten(new.to_dict())
+    from seqgan_tf.config import flatten
+
+    old_flat, new_flat = flatten(old.to_dict()), flatten(new.to_dict())
     return [
         f"{key}: {old_flat.get(key)!r} -> {new_flat.get(key)!r}"
         for key in sorted(set(old_flat) | set(new_flat))
         if old_flat.get(key) != new_flat.get(key)
         and key not in RESUMABLE_WITH_CHANGES
     ]
-
-
-def _flatten(values, prefix=""):
-    flat = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = (
-                list(value) if isinstance(value, tuple) else value
-            )
-    return flat
 
 
 def command_train(args):
@@ -941,7 +942,6 @@ def _evaluate_text_file(args):
     sentences of a text file (e.g. another implementation's samples),
     tokenised as the dataset is."""
     from seqgan_tf import config as config_lib
-    from seqgan_tf import metrics
     from seqgan_tf.data import CorpusError
     from seqgan_tf.data import get_tokenizer
     from seqgan_tf.data import read_corpus
@@ -963,14 +963,7 @@ def _evaluate_text_file(args):
     except CorpusError as error:
         raise CLIError(str(error)) from None
     result = {"source": args.text, "samples": len(hypotheses)}
-    for order in BLEU_ORDERS:
-        result[f"bleu_{order}"] = metrics.bleu(
-            hypotheses, data.test_sequences, max_order=order
-        )
-    for order in SELF_BLEU_ORDERS:
-        result[f"self_bleu_{order}"] = metrics.self_bleu(
-            hypotheses, max_order=order
-        )
+    result.update(bleu_table(hypotheses, data))
     return result
 
 

@@ -355,6 +355,20 @@ class ExperimentConfig:
             raise ConfigError(f"Invalid configuration: {error}") from None
 
 
+def flatten(values, prefix=""):
+    """A nested dict (e.g. `ExperimentConfig.to_dict()`) as one level of
+    "section.field" keys; tuples become lists, as in the saved JSON."""
+    flat = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = (
+                list(value) if isinstance(value, tuple) else value
+            )
+    return flat
+
+
 def _build(cls, values, prefix):
     if not isinstance(values, dict):
         raise ConfigError(

@@ -255,16 +255,6 @@ def count_curves(figure):
 # --- tables -----------------------------------------------------------------
 
 
-def _flatten(values, prefix=""):
-    flat = {}
-    for key, value in values.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def _format(value):
     if isinstance(value, float):
         if math.isnan(value):
@@ -371,6 +361,8 @@ def write_report(run_dir, output=None, sample_lines=SAMPLE_LINES):
     RUN_DIR/report/): report.html (plots embedded), the PNG files and
     figures.json ({png: number of curves}). Returns the path of
     report.html. ValueError if `run_dir` is not a run or has no metrics."""
+    from seqgan_tf.config import flatten
+
     run_dir = pathlib.Path(run_dir)
     rows = read_metrics(run_dir)
     config = _read_json(run_dir / CONFIG_FILE)
@@ -412,7 +404,7 @@ def write_report(run_dir, output=None, sample_lines=SAMPLE_LINES):
     ]
     if summary:
         body.append("<h2>Summary</h2>")
-        flat = _flatten({k: v for k, v in summary.items() if k != "evaluation"})
+        flat = flatten({k: v for k, v in summary.items() if k != "evaluation"})
         body.append(_table(["field", "value"], sorted(flat.items())))
     if evaluation:
         metrics = sorted(
@@ -458,7 +450,7 @@ def write_report(run_dir, output=None, sample_lines=SAMPLE_LINES):
     body.append("<h2>Samples</h2>")
     body.append(_samples_section(run_dir, sample_lines))
     body.append("<h2>Config</h2>")
-    body.append(_table(["field", "value"], sorted(_flatten(config).items())))
+    body.append(_table(["field", "value"], sorted(flatten(config).items())))
     document = (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"

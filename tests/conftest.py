@@ -12,6 +12,18 @@ VOCABULARY_SIZE = 26
 SEQUENCE_LENGTH = 12
 HIDDEN_DIM = 4
 
+# A tiny English corpus for text-task runs (CLI, notebooks).
+TINY_SENTENCES = [
+    "a cat sat on the mat .",
+    "a dog sat on the log .",
+    "the cat saw a dog .",
+    "a bird flew over the mat .",
+    "the dog ran to the cat .",
+    "a cat and a dog sat .",
+    "the bird sat on the dog .",
+    "a mat on the log .",
+]
+
 
 def pytest_configure(config):
     config.addinivalue_line(

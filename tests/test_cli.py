@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import TINY_SENTENCES
 
 from seqgan_tf import cli
 
@@ -286,16 +287,7 @@ def test_console_script_is_installed():
 
 # --- the text task ------------------------------------------------------------
 
-TEXT_LINES = [
-    "a cat sat on the mat .",
-    "a dog sat on the log .",
-    "the cat saw a dog .",
-    "a bird flew over the mat .",
-    "the dog ran to the cat .",
-    "a cat and a dog sat .",
-    "the bird sat on the dog .",
-    "a mat on the log .",
-] * 12
+TEXT_LINES = TINY_SENTENCES * 12
 
 
 @pytest.fixture(scope="module")

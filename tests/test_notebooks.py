@@ -15,6 +15,7 @@ import os
 import pathlib
 
 import pytest
+from conftest import TINY_SENTENCES
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -30,16 +31,7 @@ NAMES = (
 )
 CELL_TIMEOUT = 300  # seconds per cell; each notebook takes ~10-30 s here
 
-CORPUS = [
-    "a cat sat on the mat .",
-    "a dog sat on the log .",
-    "the cat saw a dog .",
-    "a bird flew over the mat .",
-    "the dog ran to the cat .",
-    "a cat and a dog sat .",
-    "the bird sat on the dog .",
-    "a mat on the log .",
-] * 8
+CORPUS = TINY_SENTENCES * 8
 
 
 def _load(name):
@@ -53,7 +45,9 @@ def _inject(notebook, parameters):
         for i, cell in enumerate(notebook.cells)
         if "parameters" in cell.metadata.get("tags", [])
     )
-    source = "\n".join(f"{key} = {value!r}" for key, value in parameters.items())
+    source = "\n".join(
+        f"{key} = {value!r}" for key, value in parameters.items()
+    )
     cell = nbformat.v4.new_code_cell(source)
     cell.metadata["tags"] = ["injected-parameters"]
     notebook.cells.insert(index + 1, cell)
@@ -105,7 +99,9 @@ def test_notebooks_are_stored_clean(name):
     nbformat.validate(notebook)
     assert notebook.nbformat == 4
     assert notebook.metadata["kernelspec"]["name"] == "python3"
-    tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    tagged = [
+        c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])
+    ]
     assert len(tagged) == 1
     for cell in notebook.cells:
         if cell.cell_type == "code":
