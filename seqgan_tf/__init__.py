@@ -1,25 +1,54 @@
 """SeqGAN for TensorFlow 2 / Keras 3.
 
-Public API: the models, the `SeqGAN` trainer and the experiment presets.
+Public API: the models, the `SeqGAN` trainer, the experiment presets and the
+library modules under the command line (`experiment`, `runs`, `callbacks`,
+`evaluation`, `export`, `report`, `quality`). Names load on first use, so
+importing the package (or its command line) does not import TensorFlow
+until something needs it; see docs/architecture.md for the layers.
 """
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from seqgan_tf.config import ExperimentConfig  # noqa: E402
-from seqgan_tf.config import get_preset  # noqa: E402
-from seqgan_tf.models import Discriminator  # noqa: E402
-from seqgan_tf.models import Generator  # noqa: E402
-from seqgan_tf.models import OracleLSTM  # noqa: E402
-from seqgan_tf.trainer import SeqGAN  # noqa: E402
+import importlib
 
 __version__ = "0.1.0"
-__all__ = [
-    "Discriminator",
-    "ExperimentConfig",
-    "Generator",
-    "OracleLSTM",
-    "SeqGAN",
-    "get_preset",
-]
+
+# Public name -> the module that defines it.
+_NAMES = {
+    "Discriminator": "seqgan_tf.models",
+    "ExperimentConfig": "seqgan_tf.config",
+    "Generator": "seqgan_tf.models",
+    "OracleLSTM": "seqgan_tf.models",
+    "SeqGAN": "seqgan_tf.trainer",
+    "get_preset": "seqgan_tf.config",
+}
+_MODULES = (
+    "bleu",
+    "callbacks",
+    "config",
+    "data",
+    "distribute",
+    "evaluation",
+    "experiment",
+    "export",
+    "losses",
+    "metrics",
+    "models",
+    "quality",
+    "report",
+    "rollout",
+    "runs",
+    "sampler",
+)
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name):
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    if name in _MODULES:
+        return importlib.import_module(f"seqgan_tf.{name}")
+    raise AttributeError(f"module 'seqgan_tf' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_NAMES, *_MODULES])

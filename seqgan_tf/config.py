@@ -4,11 +4,9 @@
 """
 
 import dataclasses
-import json
 import typing
 
-from seqgan_tf.models.discriminator import PAPER_FILTER_SIZES
-from seqgan_tf.models.discriminator import PAPER_NUM_FILTERS
+from seqgan_tf import paper
 
 
 class ConfigError(ValueError):
@@ -65,9 +63,9 @@ class DataConfig:
 
     task: str = "oracle"
     oracle: str = "paper"
-    vocabulary_size: int = 5000
-    sequence_length: int = 20
-    num_real: int = 9984
+    vocabulary_size: int = paper.VOCABULARY_SIZE
+    sequence_length: int = paper.SEQUENCE_LENGTH
+    num_real: int = paper.NUM_REAL
     oracle_seed: int = 0
     dataset: str = ""
     test_dataset: str = ""
@@ -100,8 +98,8 @@ class DiscriminatorConfig:
     """Discriminator CNN and its optimizer (the paper's values)."""
 
     embedding_dim: int = 64
-    filter_sizes: tuple = PAPER_FILTER_SIZES
-    num_filters: tuple = PAPER_NUM_FILTERS
+    filter_sizes: tuple = paper.FILTER_SIZES
+    num_filters: tuple = paper.NUM_FILTERS
     highway_layers: int = 1
     dropout: float = 0.25
     l2_reg: float = 0.2
@@ -323,15 +321,17 @@ class ExperimentConfig:
         vocabulary is built from the data and saved with the run)."""
         if self.is_text:
             return None
-        return (
-            5000 if self.data.oracle == "paper" else self.data.vocabulary_size
-        )
+        if self.data.oracle == "paper":
+            return paper.VOCABULARY_SIZE
+        return self.data.vocabulary_size
 
     @property
     def sequence_length(self):
         if self.is_text:
             return self.data.sequence_length
-        return 20 if self.data.oracle == "paper" else self.data.sequence_length
+        if self.data.oracle == "paper":
+            return paper.SEQUENCE_LENGTH
+        return self.data.sequence_length
 
     def tokenizer_options(self):
         """`get_tokenizer` keyword arguments of `data.tokenizer`."""
@@ -343,9 +343,6 @@ class ExperimentConfig:
 
     def to_dict(self):
         return dataclasses.asdict(self)
-
-    def to_json(self):
-        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
     def from_dict(cls, values):

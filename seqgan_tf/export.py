@@ -58,20 +58,31 @@ import os
 import pathlib
 import shutil
 import subprocess
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 
+import keras
+import numpy as np
 import tensorflow as tf
+
+from seqgan_tf import losses
+from seqgan_tf import runs
+from seqgan_tf import sampler
+from seqgan_tf.data.vocabulary import BOS_ID
+from seqgan_tf.data.vocabulary import EOS_ID
+from seqgan_tf.data.vocabulary import NUM_SPECIAL
+from seqgan_tf.data.vocabulary import PAD_ID
+from seqgan_tf.data.vocabulary import UNK_ID
+from seqgan_tf.data.vocabulary import Vocabulary
 
 DEFAULT_MAX_SAMPLES = 10000
 METADATA_FILE = "seqgan_tf_metadata.json"
 WARMUP_FILE = "tf_serving_warmup_requests"
-VOCABULARY_FILE = "vocabulary.txt"
+VOCABULARY_FILE = runs.VOCABULARY_FILE
 # The signatures of every export; text exports (a data vocabulary) add
 # TEXT_SIGNATURE.
 SIGNATURES = ("generate", "complete", "log_prob")
 TEXT_SIGNATURE = "prefix_text"
-# The ids of `seqgan_tf.data.Vocabulary` (repeated here so the module does
-# not import the data package at import time; checked by the tests).
-PAD_ID, BOS_ID, EOS_ID, UNK_ID, NUM_SPECIAL = 0, 1, 2, 3, 4
 # The sampler takes an int32 seed pair; requests carry int64 seeds.
 SEED_MODULUS = 2**31 - 1
 
@@ -126,14 +137,12 @@ class GraphVocabulary:
     def from_data_vocabulary(cls, vocabulary, separator=" "):
         """The graph twin of a `seqgan_tf.data.Vocabulary`: text stops at
         EOS and leaves out PAD and BOS; unknown words map to UNK."""
-        from seqgan_tf.data import vocabulary as data_vocabulary
-
         return cls(
             vocabulary.tokens,
             separator=separator,
-            eos_id=data_vocabulary.EOS_ID,
-            skip_ids=(data_vocabulary.PAD_ID, data_vocabulary.BOS_ID),
-            unknown_id=data_vocabulary.UNK_ID,
+            eos_id=EOS_ID,
+            skip_ids=(PAD_ID, BOS_ID),
+            unknown_id=UNK_ID,
         )
 
     def __len__(self):
@@ -169,10 +178,6 @@ class GraphVocabulary:
         )
 
 
-# The name of earlier releases.
-Vocabulary = GraphVocabulary
-
-
 def git_revision():
     """`git rev-parse HEAD` of the source tree, or "unknown"."""
     try:
@@ -192,13 +197,9 @@ def git_revision():
 
 def _package_version():
     try:
-        from importlib.metadata import version
-
-        return version("seqgan-tf")
-    except Exception:  # noqa: BLE001 - not installed: fall back
-        import seqgan_tf
-
-        return getattr(seqgan_tf, "__version__", "unknown")
+        return package_version("seqgan-tf")
+    except PackageNotFoundError:  # run from a source tree
+        return "unknown"
 
 
 # --- the serving functions ----------------------------------------------------
@@ -243,9 +244,6 @@ def make_serving_functions(generator, vocabulary, max_samples, lookup_table=None
     text -> id `lookup_table` (from `GraphVocabulary.make_lookup_table`) is
     given.
     """
-    from seqgan_tf import losses
-    from seqgan_tf import sampler
-
     length = generator.sequence_length
     vocabulary_size = generator.vocabulary_size
     eos_id = generator.eos_id
@@ -255,9 +253,8 @@ def make_serving_functions(generator, vocabulary, max_samples, lookup_table=None
         (variable-length generators only), and their sum."""
         token_log_probs = tf.cast(generator.log_prob(tokens), tf.float32)
         if eos_id is not None:
-            mask = losses.padding_mask(tokens, eos_id)
-            token_log_probs = tf.where(
-                mask, token_log_probs, tf.zeros_like(token_log_probs)
+            token_log_probs, _ = losses.masked_log_probs(
+                token_log_probs, tokens, eos_id
             )
         return token_log_probs, tf.reduce_sum(token_log_probs, axis=1)
 
@@ -392,8 +389,6 @@ def warmup_inputs(sequence_length, prefix_word=None):
     With `prefix_word` (a token of a text vocabulary) there is also a
     `prefix_text` request: an empty prefix and a one-word one.
     """
-    import numpy as np
-
     prefix = np.zeros((2, min(2, sequence_length)), np.int32)
     inputs = {
         "generate": {
@@ -517,8 +512,6 @@ def export_generator(
     Returns:
         `pathlib.Path` of the version folder.
     """
-    import keras
-
     name = _check_name(name)
     max_samples = int(max_samples)
     if max_samples < 1:
@@ -645,9 +638,7 @@ def export_generator(
 
 
 def _is_data_vocabulary(vocabulary):
-    from seqgan_tf.data import vocabulary as data_vocabulary
-
-    return isinstance(vocabulary, data_vocabulary.Vocabulary)
+    return isinstance(vocabulary, Vocabulary)
 
 
 def _check_text_generator(generator):
@@ -700,44 +691,35 @@ def _move_into_place(temporary, target, overwrite):
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def export_run(run_dir, output, name, version=None, overwrite=False):
-    """Exports the generator of the newest checkpoint of a training run.
+def export_run(run, output, name, version=None, overwrite=False):
+    """Exports the generator of a restored training run
+    (`seqgan_tf.experiment.restore_run(run_dir)`).
 
-    A text run (one with `RUN_DIR/vocabulary.txt`) is exported with that
-    vocabulary: `text` outputs words (characters, joined by "", when the
-    run's `data.tokenizer` is "character") and the `prefix_text`
-    signature is added.
+    A text run is exported with its vocabulary: `text` outputs words
+    (characters, joined by "", when the run's `data.tokenizer` is
+    "character") and the `prefix_text` signature is added.
     """
-    from seqgan_tf import cli
-
-    config, gan, epoch = cli._restored_gan(run_dir, None)
     metadata = {
-        "preset": config.preset,
-        "task": config.data.task,
-        "checkpoint_epoch": epoch,
-        "run_dir": str(pathlib.Path(run_dir).resolve()),
+        "preset": run.config.preset,
+        "task": run.config.data.task,
+        "checkpoint_epoch": run.epoch,
+        "run_dir": str(pathlib.Path(run.run_dir).resolve()),
     }
-    vocabulary, separator = None, None
-    vocabulary_path = pathlib.Path(run_dir) / VOCABULARY_FILE
-    if vocabulary_path.exists():
-        from seqgan_tf.data import vocabulary as data_vocabulary
-
-        try:
-            vocabulary = data_vocabulary.Vocabulary.load(vocabulary_path)
-        except data_vocabulary.VocabularyError as error:
-            raise ExportError(str(error)) from None
-        size = gan.generator.vocabulary_size
+    vocabulary, separator = run.vocabulary, None
+    if vocabulary is not None:
+        size = run.gan.generator.vocabulary_size
         if len(vocabulary) != size:
             raise ExportError(
-                f"{vocabulary_path} has {len(vocabulary)} tokens but the "
-                f"checkpoint's generator has a vocabulary of {size}; was the "
-                "run's vocabulary file replaced?"
+                f"{vocabulary.path or 'the run vocabulary'} has "
+                f"{len(vocabulary)} tokens but the checkpoint's generator "
+                f"has a vocabulary of {size}; was the run's vocabulary file "
+                "replaced?"
             )
-        tokenizer = _run_tokenizer(run_dir)
+        tokenizer = run.config.data.tokenizer
         separator = "" if tokenizer == "character" else " "
         metadata["tokenizer"] = tokenizer
     return export_generator(
-        gan.generator,
+        run.gan.generator,
         output,
         name,
         version=version,
@@ -746,17 +728,6 @@ def export_run(run_dir, output, name, version=None, overwrite=False):
         vocabulary=vocabulary,
         separator=separator,
     )
-
-
-def _run_tokenizer(run_dir):
-    """`data.tokenizer` of the run's config.json, or None."""
-    try:
-        config = json.loads((pathlib.Path(run_dir) / "config.json").read_text())
-    except (OSError, ValueError):
-        return None
-    data = config.get("data") if isinstance(config, dict) else None
-    tokenizer = data.get("tokenizer") if isinstance(data, dict) else None
-    return tokenizer if isinstance(tokenizer, str) else None
 
 
 # --- loading (for `seqgan-tf generate --saved-model`) -------------------------

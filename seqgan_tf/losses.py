@@ -1,32 +1,36 @@
-"""Generator losses as pure functions: MLE and the SeqGAN policy gradient.
+"""SeqGAN's losses as pure functions: MLE, policy gradient, discriminator.
 
 Each is checkable by hand; see tests/test_losses.py.
 """
 
 import tensorflow as tf
 
+from seqgan_tf.data.masks import padding_mask
+
 REDUCTIONS = ("sum", "mean")
 
 
-def token_log_probs(logits, token_ids):
-    """log p(token_ids[b, t]) under `logits` [B, T, V]; returns [B, T]."""
-    log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+def token_log_probs(logits, token_ids, temperature=1.0):
+    """log p(token_ids[b, t]) under `logits` [B, T, V] divided by
+    `temperature`; returns float32 [B, T]."""
+    logits = tf.cast(logits, tf.float32)
+    if temperature != 1.0:
+        logits = logits / temperature
+    log_probs = tf.nn.log_softmax(logits, axis=-1)
     return tf.gather(log_probs, tf.cast(token_ids, tf.int32), batch_dims=2)
 
 
-def padding_mask(token_ids, eos_id):
-    """True up to and including the first `eos_id` of each row, False after.
+def masked_log_probs(log_probs, token_ids, eos_id):
+    """`(log_probs with 0 after each row's first EOS, the mask)`.
 
-    The one implementation of the mask (`seqgan_tf.data.padding_mask` is a
-    thin wrapper with EOS as default). Rows without EOS are all True; with
-    `eos_id=None` the mask is all True. The last axis is time.
+    The per-token log-probabilities [B, T] of a sequence's own positions
+    (up to and including its first `eos_id`); with `eos_id` None every
+    position counts. Sums and counts of NLL metrics and of the exported
+    `log_prob` signature come from here.
     """
-    token_ids = tf.convert_to_tensor(token_ids)
-    if eos_id is None:
-        return tf.ones_like(token_ids, tf.bool)
-    is_eos = tf.cast(tf.equal(token_ids, eos_id), tf.int32)
-    # EOS seen strictly before this position <=> past the end.
-    return tf.equal(tf.cumsum(is_eos, axis=-1, exclusive=True), 0)
+    mask = padding_mask(token_ids, eos_id)
+    log_probs = tf.cast(log_probs, tf.float32)
+    return tf.where(mask, log_probs, tf.zeros_like(log_probs)), mask
 
 
 def mle_loss(logits, token_ids, padding_mask=None):
@@ -79,8 +83,10 @@ def policy_gradient_loss(
 
     Returns:
         (loss, parts): the scalar loss and a dict of its named terms for
-        logging (`policy_gradient`, and `mean_reward`: the mean reward over
-        the unmasked positions).
+        logging: `policy_gradient`; `mean_reward`, the mean reward over the
+        unmasked positions; and `reward_sum` and `reward_count`, its
+        numerator and denominator (a distributed step sums them over
+        replicas for the global mean).
     """
     if reduction not in REDUCTIONS:
         raise ValueError(
@@ -101,10 +107,47 @@ def policy_gradient_loss(
             else global_batch_size
         )
         total = total / tf.cast(batch, tf.float32)
+    # The mean reward is over the sequences' own positions, not padding.
+    reward_sum = tf.reduce_sum(rewards)
     if padding_mask is None:
-        mean_reward = tf.reduce_mean(rewards)
-    else:  # over the sequences' own positions, not their padding.
-        mean_reward = tf.reduce_sum(rewards) / tf.maximum(
-            tf.reduce_sum(mask), 1.0
+        reward_count = tf.cast(tf.size(rewards), tf.float32)
+    else:
+        reward_count = tf.reduce_sum(mask)
+    return total, {
+        "policy_gradient": total,
+        "mean_reward": reward_sum / tf.maximum(reward_count, 1.0),
+        "reward_sum": reward_sum,
+        "reward_count": reward_count,
+    }
+
+
+def discriminator_loss(
+    logits, labels, regularization=0.0, global_batch_size=None, num_replicas=1
+):
+    """The discriminator's loss: mean cross-entropy of real (1) vs generated
+    (0) plus its regularization (the L2 term of the output layer).
+
+    `logits` [B, 2] are cast to float32. For one replica's slice of a
+    global batch, the cross-entropy sum is divided by `global_batch_size`
+    and the regularization by `num_replicas`, so that the replicas' losses
+    sum to the single-device loss.
+
+    Returns:
+        (loss, correct): the scalar loss and the number of rows whose
+        argmax is their label (float32).
+    """
+    logits = tf.cast(logits, tf.float32)
+    labels = tf.cast(labels, tf.int32)
+    batch = tf.shape(logits)[0] if global_batch_size is None else (
+        global_batch_size
+    )
+    cross_entropy = tf.reduce_sum(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits
         )
-    return total, {"policy_gradient": total, "mean_reward": mean_reward}
+    ) / tf.cast(batch, tf.float32)
+    regularization = tf.cast(regularization, tf.float32)
+    loss = cross_entropy + regularization / float(num_replicas)
+    predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
+    correct = tf.reduce_sum(tf.cast(tf.equal(predicted, labels), tf.float32))
+    return loss, correct

@@ -1,47 +1,43 @@
-"""Evaluation metrics: NLL-oracle, NLL on held-out data, BLEU and Self-BLEU.
+"""Likelihood metrics: NLL-oracle and NLL of held-out data, in bounded chunks.
 
-NLL scoring runs in bounded chunks; BLEU equals nltk's, from precomputed counts.
+BLEU and Self-BLEU live in `seqgan_tf.bleu`.
 """
 
 import numpy as np
 import tensorflow as tf
 
 from seqgan_tf import losses
+from seqgan_tf import sampler
 
 
-def _seed_pair(seed, index):
-    return tf.random.experimental.stateless_fold_in(
-        tf.convert_to_tensor(seed, tf.int32), index
-    )
-
-
-def nll(model, token_ids, batch_size=1000):
+def nll(model, token_ids, batch_size=1000, temperature=1.0):
     """Mean per-token negative log-likelihood of `token_ids` [N, T] under
-    `model` (a `Generator` or `OracleLSTM`). NLL-test when `token_ids` is
-    held-out real data. When `model.eos_id` is not None (variable-length
-    sequences), the mean is over the positions up to and including each
-    row's first EOS only; padding after it is ignored."""
+    `model` (a `Generator` or `OracleLSTM`) with its logits divided by
+    `temperature`. NLL-test when `token_ids` is held-out real data. When
+    `model.eos_id` is not None (variable-length sequences), the mean is
+    over the positions up to and including each row's first EOS only;
+    padding after it is ignored."""
     token_ids = np.asarray(token_ids, dtype=np.int32)
     if token_ids.ndim != 2 or token_ids.shape[0] == 0:
         raise ValueError(
-            f"`token_ids` must be a non-empty [N, T] array, got {token_ids.shape}."
+            "`token_ids` must be a non-empty [N, T] array, got "
+            f"{token_ids.shape}."
         )
-    log_prob = model.make_log_prob_function()
+    if temperature == 1.0:
+        log_prob = model.make_log_prob_function()
+    else:
+
+        def log_prob(chunk):
+            return model.log_prob(chunk, temperature=temperature)
+
     eos_id = getattr(model, "eos_id", None)
-    if eos_id is not None:
-        total = 0.0
-        count = 0.0
-        for start in range(0, len(token_ids), batch_size):
-            chunk = tf.constant(token_ids[start : start + batch_size])
-            mask = tf.cast(losses.padding_mask(chunk, eos_id), tf.float32)
-            total += float(tf.reduce_sum(log_prob(chunk) * mask))
-            count += float(tf.reduce_sum(mask))
-        return -total / count
-    total = 0.0
+    total = count = 0.0
     for start in range(0, len(token_ids), batch_size):
         chunk = tf.constant(token_ids[start : start + batch_size])
-        total += float(tf.reduce_sum(log_prob(chunk)))
-    return -total / token_ids.size
+        kept, mask = losses.masked_log_probs(log_prob(chunk), chunk, eos_id)
+        total += float(tf.reduce_sum(kept))
+        count += float(tf.reduce_sum(tf.cast(mask, tf.float32)))
+    return -total / count
 
 
 def nll_oracle(
@@ -54,314 +50,8 @@ def nll_oracle(
         raise ValueError(f"`num_samples` must be >= 1, got {num_samples}.")
     log_prob = oracle.make_log_prob_function()
     total = 0.0
-    for index, start in enumerate(range(0, num_samples, batch_size)):
-        count = min(batch_size, num_samples - start)
-        samples = generator.generate(count, seed=_seed_pair(seed, index))
+    for samples in sampler.sample_chunks(
+        generator, num_samples, seed, batch_size
+    ):
         total += float(tf.reduce_sum(log_prob(samples)))
     return -total / (num_samples * generator.sequence_length)
-
-
-def sample_many(
-    generator, num_samples, seed=(0, 0), batch_size=4096, temperature=1.0
-):
-    """`num_samples` sequences from `generator` as an int32 NumPy array."""
-    chunks = []
-    for index, start in enumerate(range(0, num_samples, batch_size)):
-        count = min(batch_size, num_samples - start)
-        chunks.append(
-            generator.generate(
-                count, seed=_seed_pair(seed, index), temperature=temperature
-            ).numpy()
-        )
-    return np.concatenate(chunks, axis=0)
-
-
-# --------------------------------------------------------------------------
-# BLEU and Self-BLEU (issue 4)
-#
-# Exact re-implementations of the mean of NLTK's
-#     sentence_bleu(references, hypothesis, weights=(1/n,)*n,
-#                   smoothing_function=SmoothingFunction().method1)
-# over a list of hypotheses, where every hypothesis is scored against the
-# same reference set. NLTK recounts every reference's n-grams for every
-# hypothesis; here the clipping counts (per n-gram, the max count over all
-# references) and the sorted reference lengths are built once, so scoring a
-# hypothesis is a few dictionary lookups. The per-sentence arithmetic
-# mirrors NLTK's (`corpus_bleu`, `modified_precision`, `closest_ref_length`,
-# `brevity_penalty`, `SmoothingFunction.method1`) operation for operation.
-# --------------------------------------------------------------------------
-
-import bisect as _bisect
-import math as _math
-from collections import Counter as _Counter
-
-_BLEU_EPSILON = 0.1  # SmoothingFunction().method1's default epsilon.
-_MAX_BLEU_ORDER = 5
-
-
-def _check_order(max_order):
-    if (
-        isinstance(max_order, bool)
-        or not isinstance(max_order, (int, np.integer))
-        or not 1 <= max_order <= _MAX_BLEU_ORDER
-    ):
-        raise ValueError(
-            f"`max_order` must be an integer in 1..{_MAX_BLEU_ORDER} "
-            f"(BLEU-2..BLEU-5 are the usual choices), got {max_order!r}."
-        )
-    return int(max_order)
-
-
-def _as_sentences(sentences, name):
-    """Lists of hashable tokens; rejects a bare string (untokenised text)."""
-    if isinstance(sentences, (str, bytes)):
-        raise TypeError(
-            f"`{name}` must be a list of token lists, not a string."
-        )
-    result = []
-    for index, sentence in enumerate(sentences):
-        if isinstance(sentence, (str, bytes)):
-            raise TypeError(
-                f"`{name}[{index}]` is a string; pass token lists "
-                "(e.g. `text.split()`), not raw text."
-            )
-        if hasattr(sentence, "tolist"):  # NumPy rows -> Python ints
-            sentence = sentence.tolist()
-        result.append(tuple(sentence))
-    if not result:
-        raise ValueError(f"`{name}` must contain at least one sentence.")
-    return result
-
-
-def _ngram_counts(sentence, n):
-    if len(sentence) < n:
-        return _Counter()
-    return _Counter(zip(*[sentence[k:] for k in range(n)]))
-
-
-def _score_from_counts(numerators, denominators, hyp_len, ref_len, weights):
-    """NLTK's `corpus_bleu` tail for one sentence with method1 smoothing."""
-    if numerators[0] == 0:  # NLTK returns 0 when no unigram matches.
-        return 0.0
-    if hyp_len > ref_len:  # brevity_penalty
-        bp = 1
-    elif hyp_len == 0:
-        bp = 0
-    else:
-        bp = _math.exp(1 - ref_len / hyp_len)
-    log_terms = []
-    for weight, numerator, denominator in zip(
-        weights, numerators, denominators
-    ):
-        if numerator == 0:
-            p = (numerator + _BLEU_EPSILON) / denominator
-        else:
-            # float(Fraction(num, den)) is the correctly rounded num / den.
-            p = numerator / denominator
-        if p > 0:
-            log_terms.append(weight * _math.log(p))
-    return float(bp * _math.exp(_math.fsum(log_terms)))
-
-
-def _closest_length(sorted_lengths, hyp_len):
-    """NLTK's closest_ref_length: min |ref - hyp|, ties to the shorter."""
-    index = _bisect.bisect_left(sorted_lengths, hyp_len)
-    if index < len(sorted_lengths) and sorted_lengths[index] == hyp_len:
-        return hyp_len
-    below = sorted_lengths[index - 1] if index > 0 else None
-    above = sorted_lengths[index] if index < len(sorted_lengths) else None
-    if below is None:
-        return above
-    if above is None:
-        return below
-    return below if hyp_len - below <= above - hyp_len else above
-
-
-class BleuScorer:
-    """BLEU against one fixed reference set, indexed once.
-
-    Building the clipping tables (the highest count of every n-gram over
-    the references) is the expensive part of corpus-scale sentence BLEU; a
-    scorer builds them once for orders 1..`max_order` and then scores any
-    number of hypothesis batches at any order up to it, e.g. BLEU-2..5 of
-    the samples of every evaluation epoch against the same test set.
-
-    Example:
-
-    >>> scorer = BleuScorer(test_sentences, max_order=5)
-    >>> [scorer.bleu(samples, order) for order in (2, 3, 4, 5)]
-    """
-
-    def __init__(self, references, max_order=5):
-        self.max_order = _check_order(max_order)
-        references = _as_sentences(references, "references")
-        self.num_references = len(references)
-        self._max_counts = []
-        for n in range(1, self.max_order + 1):
-            table = {}
-            get = table.get
-            for reference in references:
-                for ngram, count in _ngram_counts(reference, n).items():
-                    if count > get(ngram, 0):
-                        table[ngram] = count
-            self._max_counts.append(table)
-        self._sorted_lengths = sorted({len(r) for r in references})
-
-    def scores(self, hypotheses, max_order=4):
-        """Per-hypothesis BLEU-`max_order` (see `bleu_scores`)."""
-        max_order = _check_order(max_order)
-        if max_order > self.max_order:
-            raise ValueError(
-                f"this scorer indexed n-grams up to {self.max_order}; "
-                f"build it with max_order >= {max_order}."
-            )
-        hypotheses = _as_sentences(hypotheses, "hypotheses")
-        weights = (1 / max_order,) * max_order
-        tables = self._max_counts[:max_order]
-        scores = []
-        for hypothesis in hypotheses:
-            hyp_len = len(hypothesis)
-            numerators, denominators = [], []
-            for n, table in enumerate(tables, start=1):
-                get = table.get
-                numerators.append(
-                    sum(
-                        min(count, get(ngram, 0))
-                        for ngram, count in _ngram_counts(hypothesis, n).items()
-                    )
-                )
-                denominators.append(max(1, hyp_len - n + 1))
-            ref_len = _closest_length(self._sorted_lengths, hyp_len)
-            scores.append(
-                _score_from_counts(
-                    numerators, denominators, hyp_len, ref_len, weights
-                )
-            )
-        return scores
-
-    def bleu(self, hypotheses, max_order=4):
-        """Mean sentence BLEU-`max_order` (see `bleu`)."""
-        scores = self.scores(hypotheses, max_order)
-        return _math.fsum(scores) / len(scores)
-
-
-def bleu_scores(hypotheses, references, max_order=4):
-    """Per-hypothesis BLEU-`max_order` scores (list of floats), each
-    hypothesis scored against the whole `references` set.
-
-    Equal (to floating-point rounding; in practice bit-for-bit) to NLTK's
-    `sentence_bleu(references, hyp, weights=(1/n,)*n,
-    smoothing_function=SmoothingFunction().method1)` with n = `max_order`.
-    Tokens may be any hashable values (str, int, ...). To score several
-    batches against the same references, build a `BleuScorer` once.
-    """
-    max_order = _check_order(max_order)
-    hypotheses = _as_sentences(hypotheses, "hypotheses")
-    return BleuScorer(references, max_order).scores(hypotheses, max_order)
-
-
-def bleu(hypotheses, references, max_order=4):
-    """Mean sentence BLEU-`max_order` of `hypotheses` (lists of tokens)
-    against the whole `references` set, with NLTK's method1 smoothing and
-    uniform weights: exactly the mean over hypotheses of NLTK's
-    `sentence_bleu(references, hyp, weights=(1/n,)*n,
-    smoothing_function=SmoothingFunction().method1)`, but the references are
-    indexed once, so it runs orders of magnitude faster than NLTK in a loop.
-
-    `max_order` may be 1..5 (issue 4 asks for BLEU-2..BLEU-5). Raises
-    ValueError for empty `hypotheses` or `references`.
-    """
-    scores = bleu_scores(hypotheses, references, max_order)
-    return _math.fsum(scores) / len(scores)
-
-
-def self_bleu_scores(hypotheses, max_order=4):
-    """Per-hypothesis Self-BLEU-`max_order` scores: hypothesis i scored (as in
-    `bleu_scores`) against all the OTHER hypotheses,
-    `hypotheses[:i] + hypotheses[i + 1:]`. A sentence is never its own
-    reference; copies of it at other indices are references.
-    """
-    max_order = _check_order(max_order)
-    hypotheses = _as_sentences(hypotheses, "hypotheses")
-    if len(hypotheses) < 2:
-        raise ValueError(
-            "Self-BLEU needs at least 2 hypotheses (each one is scored "
-            f"against the others), got {len(hypotheses)}."
-        )
-    weights = (1 / max_order,) * max_order
-
-    # Per order and n-gram, [top count, how many sentences have it, second
-    # count (0 if none)] over all sentences: the max over all sentences
-    # except one is then O(1) to get.
-    counts = [
-        [_ngram_counts(hypothesis, n) for hypothesis in hypotheses]
-        for n in range(1, max_order + 1)
-    ]
-    tops = []
-    for per_sentence in counts:
-        table = {}
-        for sentence_counts in per_sentence:
-            for ngram, count in sentence_counts.items():
-                entry = table.get(ngram)
-                if entry is None:
-                    table[ngram] = [count, 1, 0]
-                elif count > entry[0]:
-                    entry[2] = entry[0]
-                    entry[0] = count
-                    entry[1] = 1
-                elif count == entry[0]:
-                    entry[1] += 1
-                elif count > entry[2]:
-                    entry[2] = count
-        tops.append(table)
-    length_counts = _Counter(len(hypothesis) for hypothesis in hypotheses)
-    sorted_lengths = sorted(length_counts)
-
-    scores = []
-    for i, hypothesis in enumerate(hypotheses):
-        hyp_len = len(hypothesis)
-        numerators, denominators = [], []
-        for n, table in enumerate(tops, start=1):
-            numerator = 0
-            for ngram, count in counts[n - 1][i].items():
-                top, multiplicity, second = table[ngram]
-                # Max over the other sentences: `top` unless this sentence is
-                # the only one reaching it.
-                others = second if (count == top and multiplicity == 1) else top
-                numerator += min(count, others)
-            numerators.append(numerator)
-            denominators.append(max(1, hyp_len - n + 1))
-        if length_counts[hyp_len] > 1:
-            ref_len = hyp_len
-        else:  # remove this sentence's own length
-            index = _bisect.bisect_left(sorted_lengths, hyp_len)
-            ref_len = _closest_excluding(sorted_lengths, index, hyp_len)
-        scores.append(
-            _score_from_counts(
-                numerators, denominators, hyp_len, ref_len, weights
-            )
-        )
-    return scores
-
-
-def _closest_excluding(sorted_lengths, index, hyp_len):
-    """Closest length to `hyp_len` == sorted_lengths[index], ignoring it."""
-    below = sorted_lengths[index - 1] if index > 0 else None
-    above = (
-        sorted_lengths[index + 1] if index + 1 < len(sorted_lengths) else None
-    )
-    if below is None:
-        return above
-    if above is None:
-        return below
-    return below if hyp_len - below <= above - hyp_len else above
-
-
-def self_bleu(hypotheses, max_order=4):
-    """Mean Self-BLEU-`max_order` (diversity; lower is more diverse): each
-    hypothesis scored against all the other hypotheses (never itself;
-    duplicates at other indices count), with the same exact NLTK arithmetic
-    as `bleu`. Needs at least 2 hypotheses.
-    """
-    scores = self_bleu_scores(hypotheses, max_order)
-    return _math.fsum(scores) / len(scores)

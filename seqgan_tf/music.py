@@ -56,6 +56,7 @@ def _check_positive_int(value, name):
 def _sounding_events(stream):
     """(start, end, pitch) of every note, chord and rest with a duration, in
     quarter notes as exact fractions; pitch 0 for a rest."""
+    # music21 is optional (the `music` extra): imported only when needed.
     from music21 import harmony
     from music21 import stream as m21_stream
 

@@ -25,7 +25,14 @@ reproducible and the temperatures are compared on common random numbers.
 
 import math
 
-import numpy as np
+import pathlib
+
+from matplotlib.figure import Figure
+
+from seqgan_tf import bleu
+from seqgan_tf import metrics
+from seqgan_tf import runs
+from seqgan_tf import sampler
 
 QUALITY = {
     "oracle": ("nll_oracle", "NLL-oracle (quality, lower is better)"),
@@ -36,33 +43,6 @@ DIVERSITY = {
     "text": ("self_bleu_4", "Self-BLEU-4 (lower is more diverse)"),
 }
 DEFAULT_TEMPERATURES = (0.1, 0.5, 0.8, 1.0, 1.2, 1.5)
-
-
-def tempered_nll(generator, token_ids, temperature, batch_size=1000):
-    """Mean per-token NLL of `token_ids` [N, T] under `generator` with its
-    logits divided by `temperature` (at 1.0: `metrics.nll`). Positions after
-    a row's first EOS are ignored, as in `metrics.nll`."""
-    import tensorflow as tf
-
-    from seqgan_tf import losses
-
-    token_ids = np.asarray(token_ids, dtype=np.int32)
-    if token_ids.ndim != 2 or token_ids.shape[0] == 0:
-        raise ValueError(
-            f"`token_ids` must be a non-empty [N, T] array, got {token_ids.shape}."
-        )
-    eos_id = getattr(generator, "eos_id", None)
-    total = count = 0.0
-    for start in range(0, len(token_ids), batch_size):
-        chunk = tf.constant(token_ids[start : start + batch_size])
-        logits = tf.cast(generator(chunk), tf.float32) / float(temperature)
-        nll = tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=chunk, logits=logits
-        )
-        mask = tf.cast(losses.padding_mask(chunk, eos_id), tf.float32)
-        total += float(tf.reduce_sum(nll * mask))
-        count += float(tf.reduce_sum(mask))
-    return total / count
 
 
 def temperature_sweep(
@@ -88,8 +68,6 @@ def temperature_sweep(
     `unique_fraction`, `mean_length`). The same arguments give the same
     numbers.
     """
-    from seqgan_tf import metrics
-
     if (oracle is None) == (text_data is None):
         raise ValueError("give exactly one of `oracle` or `text_data`.")
     temperatures = [float(t) for t in temperatures]
@@ -106,12 +84,12 @@ def temperature_sweep(
     num_samples = int(num_samples)
     task = "oracle" if oracle is not None else "text"
     if task == "oracle" and held_out is None:
-        held_out = metrics.sample_many(oracle, num_samples, seed=(seed, 2))
+        held_out = sampler.sample_many(oracle, num_samples, seed=(seed, 2))
     elif task == "text":
         held_out = text_data.test_ids
     rows = []
     for temperature in temperatures:
-        samples = metrics.sample_many(
+        samples = sampler.sample_many(
             generator, num_samples, seed=(seed, 1), temperature=temperature
         )
         if task == "oracle":
@@ -120,8 +98,10 @@ def temperature_sweep(
         else:
             hypotheses = [tuple(h) for h in text_data.tokens(samples)]
             row = {"bleu_4": text_data.bleu_scorer.bleu(hypotheses, 4)}
-        row["self_bleu_4"] = metrics.self_bleu(hypotheses, max_order=4)
-        row["nll_test"] = tempered_nll(generator, held_out, temperature)
+        row["self_bleu_4"] = bleu.self_bleu(hypotheses, max_order=4)
+        row["nll_test"] = metrics.nll(
+            generator, held_out, temperature=temperature
+        )
         row["unique_fraction"] = len(set(hypotheses)) / len(hypotheses)
         row["mean_length"] = sum(map(len, hypotheses)) / len(hypotheses)
         quality, diversity = QUALITY[task][0], DIVERSITY[task][0]
@@ -146,11 +126,6 @@ def plot_quality_diversity(rows_by_model, path=None, title=None):
     Saves a PNG to `path` when given; returns the matplotlib figure (the
     caller closes it; `len(figure.axes[0].lines)` is the number of curves).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
     rows_by_model = {k: v for k, v in rows_by_model.items() if v}
     if not rows_by_model:
         raise ValueError("nothing to plot: no model has sweep rows.")
@@ -185,3 +160,66 @@ def plot_quality_diversity(rows_by_model, path=None, title=None):
     if path is not None:
         figure.savefig(str(path), format="png")
     return figure
+
+
+def sweep_run(run, temperatures, num_samples, seed, output, text_data=None):
+    """The temperature sweep of a restored run (`experiment.RestoredRun`):
+    its checkpoint's generator and, when the run saved it, its
+    MLE-pretrained generator. Writes `runs.SWEEP_FILE` and
+    `runs.SWEEP_PLOT` into `output` and returns what it wrote.
+
+    `text_data` (the run's `TextData`) is needed for a text run; an oracle
+    run uses its oracle."""
+    t = run.config.training
+    adversarial_from = t.generator_epochs + t.discriminator_rounds
+    name = (
+        "adversarial" if run.epoch > adversarial_from else f"epoch {run.epoch}"
+    )
+    options = (
+        {"text_data": text_data}
+        if run.config.is_text
+        else {"oracle": run.gan.oracle}
+    )
+
+    def sweep():
+        return temperature_sweep(
+            run.gan.generator,
+            temperatures,
+            num_samples=num_samples,
+            seed=seed,
+            **options,
+        )
+
+    models = {name: sweep()}
+    if (run.run_dir / runs.PRETRAINED_WEIGHTS).exists():
+        run.load_pretrained()
+        models = {"MLE": sweep(), **models}
+    output = pathlib.Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    result = {
+        "run_dir": str(run.run_dir),
+        "task": "text" if run.config.is_text else "oracle",
+        "checkpoint_epoch": run.epoch,
+        "samples": num_samples,
+        "seed": seed,
+        "temperatures": list(temperatures),
+        "models": models,
+    }
+    runs.write_json(output / runs.SWEEP_FILE, result)
+    plot_quality_diversity(models, output / runs.SWEEP_PLOT)
+    return result
+
+
+def sweep_table(models):
+    """The lines of a table of sweep rows (model -> rows)."""
+    first = next(iter(models.values()))[0]
+    quality, diversity = first["quality_metric"], first["diversity_metric"]
+    header = f"{'model':<14}{'T':>6}{quality:>14}{diversity:>14}"
+    lines = [header, "-" * len(header)]
+    for model, rows in models.items():
+        for row in rows:
+            lines.append(
+                f"{model:<14}{row['temperature']:>6g}"
+                f"{row['quality']:>14.4f}{row['diversity']:>14.4f}"
+            )
+    return lines

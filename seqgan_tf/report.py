@@ -17,16 +17,24 @@ import json
 import math
 import pathlib
 
-CONFIG_FILE = "config.json"
-METRICS_JSON = "metrics.json"
-METRICS_CSV = "metrics.csv"
-SUMMARY_FILE = "summary.json"
-EVALUATION_FILE = "evaluation.json"
-SWEEP_DIR = "sweep"
-SWEEP_FILE = "sweep.json"
+from matplotlib.figure import Figure
+
+from seqgan_tf import quality
+from seqgan_tf.config import flatten
+from seqgan_tf.runs import CONFIG_FILE
+from seqgan_tf.runs import EVALUATION_FILE
+from seqgan_tf.runs import METRICS_CSV
+from seqgan_tf.runs import METRICS_JSON
+from seqgan_tf.runs import REPORT_DIR
+from seqgan_tf.runs import SAMPLES_DIR
+from seqgan_tf.runs import SUMMARY_FILE
+from seqgan_tf.runs import SWEEP_DIR
+from seqgan_tf.runs import SWEEP_FILE
+
 REPORT_FILE = "report.html"
 FIGURES_FILE = "figures.json"
-PHASES = {0: "MLE", 1: "discriminator", 2: "adversarial"}
+# Short names of `schedule.PHASES`, by index, for legends and tables.
+PHASES = dict(enumerate(("MLE", "discriminator", "adversarial")))
 PHASE_COLORS = {0: "#1f77b4", 1: "#7f7f7f", 2: "#d62728"}
 SAMPLE_LINES = 10
 
@@ -96,11 +104,6 @@ def _read_json(path):
 
 
 def _figure(columns=1):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
     figure = Figure(figsize=(6.5 * columns, 4), dpi=100)
     axes = [figure.add_subplot(1, columns, i + 1) for i in range(columns)]
     return figure, axes
@@ -293,7 +296,7 @@ def phase_timings(rows):
 
 def _sample_files(run_dir):
     files = []
-    for path in (pathlib.Path(run_dir) / "samples").glob("epoch_*.txt"):
+    for path in (pathlib.Path(run_dir) / SAMPLES_DIR).glob("epoch_*.txt"):
         try:
             files.append((int(path.stem.split("_", 1)[1]), path))
         except ValueError:
@@ -361,8 +364,6 @@ def write_report(run_dir, output=None, sample_lines=SAMPLE_LINES):
     RUN_DIR/report/): report.html (plots embedded), the PNG files and
     figures.json ({png: number of curves}). Returns the path of
     report.html. ValueError if `run_dir` is not a run or has no metrics."""
-    from seqgan_tf.config import flatten
-
     run_dir = pathlib.Path(run_dir)
     rows = read_metrics(run_dir)
     config = _read_json(run_dir / CONFIG_FILE)
@@ -372,7 +373,7 @@ def write_report(run_dir, output=None, sample_lines=SAMPLE_LINES):
     summary = _read_json(run_dir / SUMMARY_FILE)
     evaluation = _read_json(run_dir / EVALUATION_FILE)
     sweep = _read_json(run_dir / SWEEP_DIR / SWEEP_FILE)
-    output = pathlib.Path(output) if output else run_dir / "report"
+    output = pathlib.Path(output) if output else run_dir / REPORT_DIR
     output.mkdir(parents=True, exist_ok=True)
 
     figures = build_figures(rows, text=text, sweep=sweep)

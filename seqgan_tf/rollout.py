@@ -3,13 +3,12 @@
 All (rollouts x prefixes x batch) completions are sampled and scored as one batch.
 """
 
-import math
+import typing
 
 import tensorflow as tf
 
-from seqgan_tf import losses
 from seqgan_tf import sampler
-from seqgan_tf.models.discriminator import Discriminator
+from seqgan_tf.data.masks import padding_mask as make_padding_mask
 
 
 def rows_per_chunk(num_rollouts, sequence_length, batch_size, chunk_size):
@@ -23,25 +22,24 @@ def rows_per_chunk(num_rollouts, sequence_length, batch_size, chunk_size):
     return best
 
 
-def completion_scorer(score_fn):
-    """The prefix-sharing form of `score_fn`, or None if it has none.
+class Scorer(typing.Protocol):
+    """What rewards a complete sequence: int32 [N, T] -> float32 [N].
 
-    `Discriminator.predict_real` (not overridden) has one:
-    `Discriminator.predict_real_of_completions`, which computes the same
-    scores for about two thirds of the convolution work."""
-    owner = getattr(score_fn, "__self__", None)
-    if (
-        isinstance(owner, Discriminator)
-        and getattr(score_fn, "__func__", None) is Discriminator.predict_real
-        and type(owner).predict_real is Discriminator.predict_real
-    ):
-        return owner.predict_real_of_completions
-    return None
+    Any callable will do (a function, `Discriminator.predict_real`). A
+    scorer may also offer `score_completions(token_ids, completions)`,
+    scoring completions laid out [R, T - 1, B, T] (rollout, prefix length,
+    batch row) into [R, T - 1, B] and equal to calling it on each; then
+    `rollout_rewards` uses it (see `Discriminator.scorer`, which reuses the
+    convolutions of the shared prefixes).
+    """
+
+    def __call__(self, token_ids):
+        """Rewards of complete sequences [N, T] -> [N]."""
 
 
 def rollout_rewards(
     policy,
-    score_fn,
+    scorer,
     token_ids,
     seed,
     num_rollouts=16,
@@ -55,8 +53,8 @@ def rollout_rewards(
     """Per-token rewards of complete sequences, as in the SeqGAN authors' code.
 
     For `t < T` the reward of token `t` (1-based) is the mean over
-    `num_rollouts` of `score_fn` on the prefix `y_1..y_t` completed by
-    sampling from `policy`; the reward of token `T` is `score_fn(y)` itself.
+    `num_rollouts` of `scorer` on the prefix `y_1..y_t` completed by
+    sampling from `policy`; the reward of token `T` is `scorer(y)` itself.
     Completions of every prefix length and every rollout share one sampler
     call per chunk; chunks loop in a `tf.while_loop` so memory stays bounded
     by `chunk_size` completions.
@@ -64,22 +62,20 @@ def rollout_rewards(
     Args:
         policy: the rollout policy, a `Generator` (the one being trained, as
             the authors' code really does, or a delayed copy).
-        score_fn: maps int32 [N, T] token ids to float32 [N] rewards, e.g.
-            `discriminator.predict_real`.
+        scorer: a `Scorer`: maps int32 [N, T] token ids to float32 [N]
+            rewards, e.g. `discriminator.scorer`.
         token_ids: int32 [B, T] the sequences to reward.
         seed: int32 [2] stateless seed.
         num_rollouts: int. Monte Carlo samples per prefix.
         chunk_size: int. Upper bound on completions sampled and scored at once.
         temperature: float. Sampling temperature of the rollouts.
-        share_prefix: bool. When `score_fn` is a `Discriminator`'s
-            `predict_real`, score completions with
-            `predict_real_of_completions`, which reuses the convolutions of
-            the shared prefix (same rewards, less work). False scores every
+        share_prefix: bool. Use the scorer's `score_completions` when it
+            offers one (same rewards, less work). False scores every
             completion from scratch.
         padding_mask: optional bool [B, T]; rewards where it is False are
             exactly 0. When None and `policy.eos_id` is not None
             (variable-length sequences), it is the mask of `token_ids`
-            (`seqgan_tf.losses.padding_mask`: False after the first EOS).
+            (`seqgan_tf.data.padding_mask`: False after the first EOS).
             When None and `eos_id` is None, nothing is masked.
         batch_row_offset: int (or int32 scalar tensor). The global index of
             `token_ids[0]` when `token_ids` is one replica's slice of a
@@ -120,10 +116,12 @@ def rollout_rewards(
             f"`global_batch_size` ({global_batch_size}) is smaller than the "
             f"batch ({batch_size})."
         )
-    final = tf.cast(score_fn(token_ids), tf.float32)
+    final = tf.cast(scorer(token_ids), tf.float32)
     if length == 1:
         return masked(final[:, None])
-    score_completions = completion_scorer(score_fn) if share_prefix else None
+    score_completions = (
+        getattr(scorer, "score_completions", None) if share_prefix else None
+    )
     per_chunk = rows_per_chunk(num_rollouts, length, batch_size, chunk_size)
     num_chunks = num_rollouts // per_chunk
     # Row layout [rollout, prefix length, batch]: prefix lengths 1..T-1.
@@ -158,7 +156,7 @@ def rollout_rewards(
             )
             scores = score_completions(token_ids, completed)
         else:
-            scores = score_fn(completed)
+            scores = scorer(completed)
         scores = tf.reshape(
             tf.cast(scores, tf.float32), [per_chunk, length - 1, batch_size]
         )
@@ -180,12 +178,12 @@ def _rollout_mask(policy, token_ids, padding_mask):
     eos_id = getattr(policy, "eos_id", None)
     if eos_id is None:
         return None
-    return losses.padding_mask(token_ids, eos_id)
+    return make_padding_mask(token_ids, eos_id)
 
 
 def naive_rollout_rewards(
     policy,
-    score_fn,
+    scorer,
     token_ids,
     seed,
     num_rollouts=16,
@@ -225,19 +223,11 @@ def naive_rollout_rewards(
                     row_ids=batch_row_offset + tf.range(batch_size),
                     num_global_rows=global_batch_size or batch_size,
                 )
-            sums[given - 1] += tf.cast(score_fn(completed), tf.float32)
+            sums[given - 1] += tf.cast(scorer(completed), tf.float32)
     rewards = [s / float(num_rollouts) for s in sums]
-    rewards.append(tf.cast(score_fn(token_ids), tf.float32))
+    rewards.append(tf.cast(scorer(token_ids), tf.float32))
     rewards = tf.stack(rewards, axis=1)
     mask = _rollout_mask(policy, token_ids, None)
     if mask is not None:
         rewards = tf.where(mask, rewards, tf.zeros_like(rewards))
     return rewards
-
-
-def chunk_count(num_rollouts, sequence_length, batch_size, chunk_size):
-    """How many sampler calls `rollout_rewards` makes (for logs and docs)."""
-    per_chunk = rows_per_chunk(
-        num_rollouts, sequence_length, batch_size, chunk_size
-    )
-    return math.ceil(num_rollouts / per_chunk)

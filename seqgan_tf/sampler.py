@@ -6,8 +6,32 @@ across replicas (or CPU threads) samples exactly what it would unsplit.
 """
 
 import math
+import typing
 
+import numpy as np
 import tensorflow as tf
+
+
+
+class SamplerModel(typing.Protocol):
+    """What `sample` needs of a model: one recurrent step at a time.
+
+    `Generator` and `OracleLSTM` provide it. `eos_id` / `pad_id` may be
+    absent or None for fixed-length sequences.
+    """
+
+    sequence_length: int
+    start_token: int
+
+    def initial_state(self, batch_size):
+        """The recurrent state `(h, c)` before the first token."""
+
+    def next_state(self, token_ids, state):
+        """Feeds `token_ids` [N]; returns the next state."""
+
+    def logits_from_hidden(self, hidden):
+        """Logits [N, V] of the next token from the hidden output [N, H]."""
+
 
 # Vocabularies at least this large are searched in two levels (blocks, then
 # the tokens of one block), which avoids a cumulative sum over every logit.
@@ -204,3 +228,34 @@ def sample(
         maximum_iterations=length,
     )
     return tf.transpose(tokens.stack())
+
+
+def sample_chunks(model, num_samples, seed=(0, 0), batch_size=4096,
+                  temperature=1.0):
+    """Yields `num_samples` sequences of `model.generate` as int32 tensors of
+    at most `batch_size` rows; chunk `i` is drawn with `seed` folded by
+    `i`, so the samples depend on `batch_size` but on nothing else."""
+    if num_samples < 1:
+        raise ValueError(f"`num_samples` must be >= 1, got {num_samples}.")
+    seed = tf.convert_to_tensor(seed, tf.int32)
+    for index, start in enumerate(range(0, num_samples, batch_size)):
+        count = min(batch_size, num_samples - start)
+        yield model.generate(
+            count,
+            seed=tf.random.experimental.stateless_fold_in(seed, index),
+            temperature=temperature,
+        )
+
+
+def sample_many(model, num_samples, seed=(0, 0), batch_size=4096,
+                temperature=1.0):
+    """`num_samples` sequences from `model` as an int32 NumPy array."""
+    return np.concatenate(
+        [
+            chunk.numpy()
+            for chunk in sample_chunks(
+                model, num_samples, seed, batch_size, temperature
+            )
+        ],
+        axis=0,
+    )

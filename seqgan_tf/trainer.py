@@ -1,10 +1,10 @@
 """The SeqGAN trainer: MLE pretraining, D pretraining, adversarial training.
 
-A `keras.Model` in the keras-io GAN pattern, driving standard Keras callbacks.
+A `keras.Model` in the keras-io GAN pattern (one optimizer per update,
+`Mean` trackers), whose `train()` drives standard Keras callbacks.
 """
 
 import itertools
-import math
 import time
 
 import keras
@@ -15,36 +15,20 @@ from seqgan_tf import losses
 from seqgan_tf import metrics
 from seqgan_tf import rollout
 from seqgan_tf import sampler
+from seqgan_tf import schedule as schedule_lib
+from seqgan_tf import seeds
+from seqgan_tf.data import pipeline
+from seqgan_tf.data.masks import padding_mask
 from seqgan_tf.models.generator import Generator
-
-PHASES = ("generator", "discriminator", "adversarial")
-LOG_KEYS = (
-    "g_loss",
-    "d_loss",
-    "d_accuracy",
-    "mean_reward",
-    "nll_oracle",
-    "nll_test",
-)
-
-# Distinct streams of randomness, so that resuming at any epoch replays it.
-_NEGATIVES, _SHUFFLE, _POLICY, _ROLLOUT, _EVAL, _GENERATOR_ORDER, _POSITIVES = (
-    range(7)
-)
-
-
-def seed_pair(*values):
-    """A stateless int32 seed pair derived from integers (e.g. seed, epoch)."""
-    state = np.random.SeedSequence([int(v) for v in values]).generate_state(2)
-    return (state % np.uint32(2**31 - 1)).astype(np.int32)
+from seqgan_tf.progress import PhaseProgress
 
 
 class SeqGAN(keras.Model):
     """Trains a `Generator` against a `Discriminator` as the SeqGAN paper does.
 
-    `fit()` runs the three phases of the authors' code in order, as one
-    sequence of epochs that standard Keras callbacks (progress bar,
-    TensorBoard, CSVLogger, EarlyStopping, ...) observe:
+    `train()` runs the three phases of the authors' code in order, as one
+    sequence of epochs that standard Keras callbacks (TensorBoard,
+    CSVLogger, EarlyStopping, ...) observe:
 
     1. `generator_epochs` epochs of MLE pretraining on the real data;
     2. `discriminator_rounds` rounds of D pretraining: each samples
@@ -55,11 +39,24 @@ class SeqGAN(keras.Model):
        scored by D, the loss is `-sum log p * reward`), then
        `discriminator_steps` D rounds as in phase 2.
 
-    Every epoch logs `g_loss`, `d_loss`, `d_accuracy`, `mean_reward` and
-    `nll_oracle` (NaN where the phase does not measure it, so CSV columns
-    stay fixed), plus `phase` (0, 1, 2) and `seconds`. NLL-oracle is
-    measured every `eval_every` epochs of phases 1 and 3 and at the end of
-    each, when an oracle is given.
+    Each update is a public step: `mle_step`, `discriminator_step`,
+    `policy_gradient_step`; `discriminator_round` is one D round. An
+    epoch logs what its phase measures: `g_loss` (MLE, adversarial),
+    `d_loss` and `d_accuracy` (D rounds), `mean_reward` (adversarial),
+    `nll_oracle` / `nll_test` where measured, plus `phase` (0, 1, 2) and
+    `seconds`. NLL-oracle is measured every `eval_every` epochs of phases
+    1 and 3 and at the end of each, when an oracle is given.
+
+    Why `train()` and not `fit()`: an adversarial round is one policy-
+    gradient step followed by D rounds, each on negatives freshly sampled
+    from the generator, and the three phases share one epoch count that
+    checkpoints and resumption refer to. Keras' `fit` runs one `train_step`
+    over one dataset; expressing the schedule with it would need three
+    `fit` calls (three `History` objects, callbacks begun and ended three
+    times) or datasets rebuilt inside an epoch. So `keras.Model.fit` is
+    left as Keras defines it (and `train_step` says to call `train()`),
+    while `train()` drives the standard callbacks through
+    `keras.callbacks.CallbackList` as `fit` does.
 
     Randomness is derived from `seed` and the epoch number only, so a run
     resumed from a checkpoint with `initial_epoch` continues exactly as the
@@ -119,8 +116,8 @@ class SeqGAN(keras.Model):
         oracle=oracle,
     )
     gan.compile()
-    history = gan.fit(real, generator_epochs=120, discriminator_rounds=50,
-                      adversarial_rounds=200)
+    history = gan.train(real, generator_epochs=120, discriminator_rounds=50,
+                        adversarial_rounds=200)
     ```
     """
 
@@ -209,6 +206,8 @@ class SeqGAN(keras.Model):
         self.eval_samples = int(eval_samples)
         self.seed = int(seed)
         self.rollout_generator = None
+        self.epoch_plan = []
+        self.phase_steps = {}
         with self._strategy.scope():
             if rollout_policy == "delayed":
                 self.rollout_generator = Generator.from_config(
@@ -270,35 +269,215 @@ class SeqGAN(keras.Model):
             self.generator.compile(run_eagerly=self.run_eagerly)
         self._steps = {}
 
-    def _function(self, name, function):
+    def train_step(self, data):
+        raise NotImplementedError(
+            "SeqGAN alternates phases that one `fit()` cannot express; "
+            "train it with `SeqGAN.train(...)`, or call `mle_step`, "
+            "`discriminator_step` and `policy_gradient_step` yourself."
+        )
+
+    # --- the three updates ------------------------------------------------
+    #
+    # Each public step takes a global batch, runs `strategy.run` of its
+    # replica body on per-replica slices (one replica and the same code
+    # under the default strategy), sums the per-replica losses (already
+    # scaled for the global batch) and updates the trackers.
+
+    def mle_step(self, token_ids):
+        """One maximum-likelihood (teacher-forced) update of the generator.
+
+        Args:
+            token_ids: int [B, T], a global batch of real sequences.
+
+        Returns:
+            The mean per-token NLL of the batch (float32 scalar).
+        """
+        return self._compiled("mle", self._mle_step)(
+            self._distribute(token_ids)
+        )
+
+    def discriminator_step(self, token_ids, labels):
+        """One update of the discriminator on real (label 1) and generated
+        (label 0) sequences; returns its loss (`losses.discriminator_loss`).
+
+        Args:
+            token_ids: int [B, T].
+            labels: int [B].
+        """
+        return self._compiled("discriminator", self._discriminator_step)(
+            self._distribute(token_ids), self._distribute(labels)
+        )
+
+    def policy_gradient_step(self, sample_seed, rollout_seed):
+        """One REINFORCE update of the generator: sample a batch, reward
+        every token by Monte Carlo rollouts scored by the discriminator (or
+        the constant reward), take the policy-gradient step, then move the
+        delayed rollout policy (if any) towards the generator.
+
+        Args:
+            sample_seed: int32 [2], the seed of the sampled batch.
+            rollout_seed: int32 [2], the seed of the rollouts.
+
+        Returns:
+            The policy-gradient loss (`losses.policy_gradient_loss`).
+        """
+        return self._compiled("policy_gradient", self._policy_gradient_step)(
+            tf.convert_to_tensor(sample_seed, tf.int32),
+            tf.convert_to_tensor(rollout_seed, tf.int32),
+        )
+
+    def _mle_step(self, token_ids):
+        with self._strategy.scope():
+            loss = self._reduce_sum(
+                self._strategy.run(self._mle_replica, args=(token_ids,))
+            )
+            self.g_loss_tracker.update_state(loss)
+            return loss
+
+    def _mle_replica(self, token_ids):
+        with tf.GradientTape() as tape:
+            logits = self.generator(token_ids, training=True)
+            total, count = losses.mle_loss_terms(
+                logits, token_ids, padding_mask=self._padding_mask(token_ids)
+            )
+            count = tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.SUM, count
+            )
+            loss = total / tf.maximum(count, 1.0)
+        self._apply(
+            self.g_optimizer, tape, loss, self.generator.trainable_variables
+        )
+        return loss
+
+    def _discriminator_step(self, token_ids, labels):
+        with self._strategy.scope():
+            loss, correct = self._strategy.run(
+                self._discriminator_replica, args=(token_ids, labels)
+            )
+            loss = self._reduce_sum(loss)
+            self.d_loss_tracker.update_state(loss)
+            self.d_accuracy_tracker.update_state(
+                self._reduce_sum(correct) / float(self.batch_size)
+            )
+            return loss
+
+    def _discriminator_replica(self, token_ids, labels):
+        with tf.GradientTape() as tape:
+            logits = self.discriminator(token_ids, training=True)
+            loss, correct = losses.discriminator_loss(
+                logits,
+                labels,
+                regularization=keras.ops.sum(self.discriminator.losses),
+                global_batch_size=self.batch_size,
+                num_replicas=self.num_replicas,
+            )
+        self._apply(
+            self.d_optimizer,
+            tape,
+            loss,
+            self.discriminator.trainable_variables,
+        )
+        return loss, correct
+
+    def _policy_gradient_step(self, sample_seed, rollout_seed):
+        with self._strategy.scope():
+            loss, reward_sum, reward_count = self._strategy.run(
+                self._policy_gradient_replica, args=(sample_seed, rollout_seed)
+            )
+            loss = self._reduce_sum(loss)
+            self._update_rollout_policy()
+            self.g_loss_tracker.update_state(loss)
+            self.reward_tracker.update_state(
+                self._reduce_sum(reward_sum)
+                / tf.maximum(self._reduce_sum(reward_count), 1.0)
+            )
+            return loss
+
+    def _policy_gradient_replica(self, sample_seed, rollout_seed):
+        # This replica's rows of the global batch, with their global ids.
+        local_batch = self.batch_size // self.num_replicas
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        offset = tf.cast(replica, tf.int32) * local_batch
+        samples = sampler.sample(
+            self.generator,
+            tf.zeros([local_batch, self.generator.sequence_length], tf.int32),
+            tf.zeros([local_batch], tf.int32),
+            sample_seed,
+            row_ids=offset + tf.range(local_batch),
+            num_global_rows=self.batch_size,
+        )
+        rewards = rollout.rollout_rewards(
+            self.rollout_generator or self.generator,
+            self._scorer(),
+            samples,
+            rollout_seed,
+            num_rollouts=self.num_rollouts,
+            chunk_size=self.rollout_chunk_size,
+            batch_row_offset=offset,
+            global_batch_size=self.batch_size,
+        )
+        with tf.GradientTape() as tape:
+            log_probs = self.generator.log_prob(samples, training=True)
+            loss, parts = losses.policy_gradient_loss(
+                log_probs,
+                rewards,
+                reduction=self.pg_reduction,
+                padding_mask=self._padding_mask(samples),
+                global_batch_size=self.batch_size,
+            )
+        self._apply(
+            self.pg_optimizer, tape, loss, self.generator.trainable_variables
+        )
+        return loss, parts["reward_sum"], parts["reward_count"]
+
+    def _scorer(self):
+        """The rollouts' scorer: the discriminator's P(real), or the
+        constant reward of the ablation."""
+        if self.reward == "constant":
+            return self._constant_score
+        return self.discriminator.scorer
+
+    def _constant_score(self, token_ids):
+        return tf.fill(tf.shape(token_ids)[:1], self.constant_reward)
+
+    def _update_rollout_policy(self):
+        if self.rollout_generator is None:
+            return
+        rate = self.rollout_update_rate
+        for target, source in zip(
+            self.rollout_generator.weights, self.generator.weights
+        ):
+            target.assign(rate * target + (1.0 - rate) * source)
+
+    def _padding_mask(self, token_ids):
+        """The mask of a variable-length generator's sequences, else None
+        (every position counts)."""
+        eos_id = getattr(self.generator, "eos_id", None)
+        if eos_id is None:
+            return None
+        return padding_mask(token_ids, eos_id)
+
+    def _compiled(self, name, function):
         if name not in self._steps:
             self._steps[name] = (
                 function if self.run_eagerly else tf.function(function)
             )
         return self._steps[name]
 
-    # --- the compiled steps -------------------------------------------------
-    #
-    # Each step is `strategy.run(replica_step)` on per-replica slices of the
-    # global batch, then a SUM over replicas of the per-replica (already
-    # globally scaled) losses for the trackers. Under the default strategy
-    # this is one replica and the same code.
-
     def _reduce_sum(self, value):
         return self._strategy.reduce(tf.distribute.ReduceOp.SUM, value, None)
 
-    def _distribute(self, array):
-        """Per-replica slices of a global NumPy batch: replica r gets rows
+    def _distribute(self, batch):
+        """Per-replica slices of a global batch: replica r gets rows
         [r * B / R, (r + 1) * B / R)."""
+        batch = tf.convert_to_tensor(batch)
         if self.num_replicas == 1:
-            return tf.constant(array)
-        per_replica = len(array) // self.num_replicas
+            return batch
+        per_replica = batch.shape[0] // self.num_replicas
 
         def value_fn(context):
             index = context.replica_id_in_sync_group
-            return tf.constant(
-                array[index * per_replica : (index + 1) * per_replica]
-            )
+            return batch[index * per_replica : (index + 1) * per_replica]
 
         return self._strategy.experimental_distribute_values_from_function(
             value_fn
@@ -318,12 +497,7 @@ class SeqGAN(keras.Model):
             scaled = optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, variables)
         inner = getattr(optimizer, "inner_optimizer", optimizer)
-        clips = (
-            inner.clipnorm is not None
-            or inner.global_clipnorm is not None
-            or inner.clipvalue is not None
-        )
-        if self.num_replicas > 1 and clips:
+        if self.num_replicas > 1 and _clips(inner):
             context = tf.distribute.get_replica_context()
             grads = context.all_reduce(
                 tf.distribute.ReduceOp.SUM,
@@ -332,221 +506,81 @@ class SeqGAN(keras.Model):
             factor = 1.0
             if inner is not optimizer:  # LossScaleOptimizer: clip unscaled.
                 factor = tf.cast(optimizer.dynamic_scale, tf.float32)
-            grads = inner._clip_gradients([g / factor for g in grads])
+            grads = _clip([g / factor for g in grads], inner)
             grads = [g * (factor / self.num_replicas) for g in grads]
         optimizer.apply(grads, variables)
 
-    def _mle_step(self, token_ids):
-        def replica_step(token_ids):
-            with tf.GradientTape() as tape:
-                logits = self.generator(token_ids, training=True)
-                eos_id = getattr(self.generator, "eos_id", None)
-                mask = None
-                if eos_id is not None:
-                    mask = losses.padding_mask(token_ids, eos_id)
-                total, count = losses.mle_loss_terms(
-                    logits, token_ids, padding_mask=mask
-                )
-                count = tf.distribute.get_replica_context().all_reduce(
-                    tf.distribute.ReduceOp.SUM, count
-                )
-                loss = total / tf.maximum(count, 1.0)
-            self._apply(
-                self.g_optimizer,
-                tape,
-                loss,
-                self.generator.trainable_variables,
-            )
-            return loss
+    # --- rounds and epochs ------------------------------------------------
 
-        with self._strategy.scope():
-            loss = self._reduce_sum(
-                self._strategy.run(replica_step, args=(token_ids,))
-            )
-            self.g_loss_tracker.update_state(loss)
-            return loss
+    def discriminator_round(self, real, epoch, index=0, on_step=None):
+        """One D round: `num_negatives` fresh generated sequences against as
+        many real ones, `discriminator_epochs` passes of
+        `discriminator_step` over them (`data.discriminator_dataset`).
 
-    def _discriminator_step(self, token_ids, labels):
-        global_batch = float(self.batch_size)
-
-        def replica_step(token_ids, labels):
-            with tf.GradientTape() as tape:
-                logits = self.discriminator(token_ids, training=True)
-                loss = (
-                    keras.ops.sum(
-                        keras.losses.sparse_categorical_crossentropy(
-                            labels,
-                            keras.ops.cast(logits, "float32"),
-                            from_logits=True,
-                        )
-                    )
-                    / global_batch
-                )
-                regularization = keras.ops.cast(
-                    keras.ops.sum(self.discriminator.losses), "float32"
-                )
-                loss = loss + regularization / float(self.num_replicas)
-            self._apply(
-                self.d_optimizer,
-                tape,
-                loss,
-                self.discriminator.trainable_variables,
-            )
-            correct = keras.ops.sum(
-                keras.ops.cast(
-                    keras.ops.argmax(logits, axis=-1) == labels, "float32"
-                )
-            )
-            return loss, correct
-
-        with self._strategy.scope():
-            loss, correct = self._strategy.run(
-                replica_step, args=(token_ids, labels)
-            )
-            loss = self._reduce_sum(loss)
-            self.d_loss_tracker.update_state(loss)
-            self.d_accuracy_tracker.update_state(
-                self._reduce_sum(correct) / global_batch
-            )
-            return loss
-
-    def _constant_score(self, token_ids):
-        return tf.fill(tf.shape(token_ids)[:1], self.constant_reward)
-
-    def _policy_gradient_step(self, sample_seed, rollout_seed):
-        length = self.generator.sequence_length
-        local_batch = self.batch_size // self.num_replicas
-
-        def replica_step(sample_seed, rollout_seed):
-            # This replica's rows of the global batch, with their global ids.
-            replica = tf.cast(
-                tf.distribute.get_replica_context().replica_id_in_sync_group,
-                tf.int32,
-            )
-            offset = replica * local_batch
-            zeros = tf.zeros([local_batch, length], tf.int32)
-            samples = sampler.sample(
-                self.generator,
-                zeros,
-                tf.zeros([local_batch], tf.int32),
-                sample_seed,
-                row_ids=offset + tf.range(local_batch),
-                num_global_rows=self.batch_size,
-            )
-            policy = self.rollout_generator or self.generator
-            # The bound `predict_real` itself, so that the rollout can
-            # recognise it and reuse the convolutions of the shared prefixes.
-            score = (
-                self._constant_score
-                if self.reward == "constant"
-                else self.discriminator.predict_real
-            )
-            rewards = rollout.rollout_rewards(
-                policy,
-                score,
-                samples,
-                rollout_seed,
-                num_rollouts=self.num_rollouts,
-                chunk_size=self.rollout_chunk_size,
-                batch_row_offset=offset,
-                global_batch_size=self.batch_size,
-            )
-            eos_id = getattr(self.generator, "eos_id", None)
-            mask = None
-            if eos_id is not None:
-                # Rewards after EOS are already 0 (the rollout masks them).
-                mask = losses.padding_mask(samples, eos_id)
-            with tf.GradientTape() as tape:
-                log_probs = self.generator.log_prob(samples, training=True)
-                loss, _ = losses.policy_gradient_loss(
-                    log_probs,
-                    rewards,
-                    reduction=self.pg_reduction,
-                    padding_mask=mask,
-                    global_batch_size=self.batch_size,
-                )
-            self._apply(
-                self.pg_optimizer,
-                tape,
-                loss,
-                self.generator.trainable_variables,
-            )
-            weights = (
-                tf.ones_like(rewards)
-                if mask is None
-                else tf.cast(mask, tf.float32)
-            )
-            return (
-                loss,
-                tf.reduce_sum(rewards * weights),
-                tf.reduce_sum(weights),
-            )
-
-        with self._strategy.scope():
-            loss, reward_sum, reward_count = self._strategy.run(
-                replica_step, args=(sample_seed, rollout_seed)
-            )
-            loss = self._reduce_sum(loss)
-            if self.rollout_generator is not None:
-                rate = self.rollout_update_rate
-                for target, source in zip(
-                    self.rollout_generator.weights, self.generator.weights
-                ):
-                    target.assign(rate * target + (1.0 - rate) * source)
-            self.g_loss_tracker.update_state(loss)
-            self.reward_tracker.update_state(
-                self._reduce_sum(reward_sum)
-                / tf.maximum(self._reduce_sum(reward_count), 1.0)
-            )
-            return loss
-
-    # --- phases -------------------------------------------------------------
-
-    def _discriminator_round(self, positives, epoch, index, step_callback):
-        negatives = metrics.sample_many(
+        Args:
+            real: int [N, T] real sequences.
+            epoch, index: the global epoch and the round's index in it,
+                which seed the negatives, the positives and the order.
+            on_step: called after every step.
+        """
+        negatives = sampler.sample_many(
             self.generator,
             self.num_negatives,
-            seed=seed_pair(self.seed, _NEGATIVES, epoch, index),
+            seed=seeds.seed_pair(self.seed, seeds.NEGATIVES, epoch, index),
         )
-        if len(positives) > self.num_negatives:
-            # Balanced classes: as many real sequences as generated ones, a
-            # fresh subset each round. With the paper's sizes (9,984 each)
-            # every real sequence is used, as in the authors' code.
-            rng = np.random.default_rng(
-                seed_pair(self.seed, _POSITIVES, epoch, index)
-            )
-            positives = positives[
-                np.sort(
-                    rng.choice(
-                        len(positives), self.num_negatives, replace=False
-                    )
-                )
-            ]
-        token_ids = np.concatenate([positives, negatives])
-        labels = np.concatenate(
-            [
-                np.ones(len(positives), np.int32),
-                np.zeros(len(negatives), np.int32),
-            ]
+        dataset = pipeline.discriminator_dataset(
+            self._positives(real, epoch, index),
+            negatives,
+            self.batch_size,
+            seed=(self.seed, seeds.SHUFFLE, epoch, index),
+            epochs=self.discriminator_epochs,
         )
-        step = self._function("discriminator", self._discriminator_step)
-        batches = len(token_ids) // self.batch_size
-        for pass_index in range(self.discriminator_epochs):
-            rng = np.random.default_rng(
-                seed_pair(self.seed, _SHUFFLE, epoch, index, pass_index)
-            )
-            order = rng.permutation(len(token_ids))
-            for batch in range(batches):
-                rows = order[
-                    batch * self.batch_size : (batch + 1) * self.batch_size
-                ]
-                step(
-                    self._distribute(token_ids[rows]),
-                    self._distribute(labels[rows]),
+        for token_ids, labels in dataset:
+            self.discriminator_step(token_ids, labels)
+            _call(on_step)
+
+    def _positives(self, real, epoch, index):
+        """Balanced classes: as many real sequences as generated ones, a
+        fresh subset each round. With the paper's sizes (9,984 each) every
+        real sequence is used, as in the authors' code."""
+        if len(real) <= self.num_negatives:
+            return real
+        rng = np.random.default_rng(
+            seeds.seed_pair(self.seed, seeds.POSITIVES, epoch, index)
+        )
+        rows = rng.choice(len(real), self.num_negatives, replace=False)
+        return real[np.sort(rows)]
+
+    def run_epoch(self, phase, epoch, real, on_step=None):
+        """One epoch of `phase` ("generator", "discriminator" or
+        "adversarial") at global epoch `epoch` on the real data."""
+        if phase == "generator":
+            order_seed = None
+            if self.generator_shuffle:
+                order_seed = seeds.seed_pair(
+                    self.seed, seeds.GENERATOR_ORDER, epoch
                 )
-                step_callback()
+            order = pipeline.seeded_order(len(real), order_seed)
+            for token_ids in pipeline.ordered_batches(
+                real, self.batch_size, [order]
+            ):
+                self.mle_step(token_ids)
+                _call(on_step)
+        elif phase == "discriminator":
+            self.discriminator_round(real, epoch, 0, on_step)
+        else:
+            for index in range(self.generator_steps):
+                self.policy_gradient_step(
+                    seeds.seed_pair(self.seed, seeds.POLICY, epoch, index),
+                    seeds.seed_pair(self.seed, seeds.ROLLOUT, epoch, index),
+                )
+                _call(on_step)
+            for index in range(self.discriminator_steps):
+                self.discriminator_round(real, epoch, index, on_step)
 
     def steps_per_epoch(self, phase, num_real):
+        """Steps (updates) of one epoch of `phase` with `num_real` real
+        sequences."""
         if phase == "generator":
             return num_real // self.batch_size
         d_round = self.discriminator_epochs * (
@@ -556,33 +590,6 @@ class SeqGAN(keras.Model):
         if phase == "discriminator":
             return d_round
         return self.generator_steps + self.discriminator_steps * d_round
-
-    def _run_epoch(self, phase, epoch, real, step_callback):
-        if phase == "generator":
-            step = self._function("mle", self._mle_step)
-            order = np.arange(len(real))
-            if self.generator_shuffle:
-                order = np.random.default_rng(
-                    seed_pair(self.seed, _GENERATOR_ORDER, epoch)
-                ).permutation(len(real))
-            for batch in range(len(real) // self.batch_size):
-                rows = order[
-                    batch * self.batch_size : (batch + 1) * self.batch_size
-                ]
-                step(self._distribute(real[rows]))
-                step_callback()
-        elif phase == "discriminator":
-            self._discriminator_round(real, epoch, 0, step_callback)
-        else:
-            step = self._function("policy_gradient", self._policy_gradient_step)
-            for index in range(self.generator_steps):
-                step(
-                    tf.constant(seed_pair(self.seed, _POLICY, epoch, index)),
-                    tf.constant(seed_pair(self.seed, _ROLLOUT, epoch, index)),
-                )
-                step_callback()
-            for index in range(self.discriminator_steps):
-                self._discriminator_round(real, epoch, index, step_callback)
 
     def evaluate_nll_oracle(self, num_samples=None, seed=(0, 0)):
         """NLL-oracle of the current generator (needs an oracle)."""
@@ -598,17 +605,13 @@ class SeqGAN(keras.Model):
     def schedule(
         self, generator_epochs, discriminator_rounds, adversarial_rounds
     ):
-        """The phase and phase-local index of every global epoch."""
-        plan = []
-        for phase, count in zip(
-            PHASES, (generator_epochs, discriminator_rounds, adversarial_rounds)
-        ):
-            if count < 0:
-                raise ValueError(f"Epoch counts must be >= 0, got {count}.")
-            plan.extend((phase, index, count) for index in range(count))
-        return plan
+        """The `schedule.Epoch` (phase, index in it, its length) of every
+        global epoch."""
+        return schedule_lib.plan(
+            generator_epochs, discriminator_rounds, adversarial_rounds
+        )
 
-    def fit(
+    def train(
         self,
         x,
         generator_epochs=120,
@@ -628,14 +631,15 @@ class SeqGAN(keras.Model):
                 length of each phase.
             callbacks: Keras callbacks; they see one epoch per MLE epoch, D
                 round or adversarial round.
-            verbose: 0 (silent), 1 (progress bar), 2 (a line per epoch).
+            verbose: 0 (silent), 1 (a progress bar per epoch), 2 (a line
+                per epoch); "auto" is 1. See `progress.PhaseProgress`.
             initial_epoch: global epoch to start at (resume).
             validation_data: held-out real token ids [N, T] (like `x`);
                 their per-token NLL under the generator is logged as
                 `nll_test` at the same epochs as NLL-oracle.
         """
         if not getattr(self, "g_optimizer", None):
-            raise RuntimeError("Call `compile()` before `fit()`.")
+            raise RuntimeError("Call `compile()` before `train()`.")
         real = self._as_token_array(x)
         held_out = None
         if validation_data is not None:
@@ -647,13 +651,22 @@ class SeqGAN(keras.Model):
         )
         if not 0 <= initial_epoch <= len(plan):
             raise ValueError(
-                f"`initial_epoch` must be in [0, {len(plan)}], got {initial_epoch}."
+                f"`initial_epoch` must be in [0, {len(plan)}], got "
+                f"{initial_epoch}."
             )
+        self.epoch_plan = plan
+        self.phase_steps = {
+            phase: self.steps_per_epoch(phase, len(real))
+            for phase in schedule_lib.PHASES
+        }
         verbose = 1 if verbose == "auto" else verbose
+        callbacks = list(callbacks or [])
+        if verbose:
+            callbacks.insert(0, PhaseProgress(verbose))
         callback_list = keras.callbacks.CallbackList(
             callbacks,
             add_history=True,
-            add_progbar=verbose != 0,
+            add_progbar=False,
             model=self,
             verbose=verbose,
             epochs=len(plan),
@@ -661,43 +674,34 @@ class SeqGAN(keras.Model):
         )
         self.stop_training = False
         callback_list.on_train_begin()
-        current_phase = None
         for epoch in range(initial_epoch, len(plan)):
-            phase, index, count = plan[epoch]
-            if phase != current_phase:
-                current_phase = phase
-                callback_list.set_params(
-                    {
-                        "verbose": verbose,
-                        "epochs": len(plan),
-                        "steps": self.steps_per_epoch(phase, len(real)),
-                    }
-                )
+            entry = plan[epoch]
+            callback_list.set_params(
+                {
+                    "verbose": verbose,
+                    "epochs": len(plan),
+                    "steps": self.phase_steps[entry.phase],
+                }
+            )
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             start = time.perf_counter()
             steps = itertools.count()
-            self._run_epoch(
-                phase,
+            self.run_epoch(
+                entry.phase,
                 epoch,
                 real,
-                lambda steps=steps: callback_list.on_train_batch_end(
+                lambda: callback_list.on_train_batch_end(
                     next(steps), self._tracker_logs()
                 ),
             )
-            logs = {key: math.nan for key in LOG_KEYS}
-            logs.update(self._tracker_logs())
-            evaluate = phase != "discriminator" and (
-                (self.eval_every and index % self.eval_every == 0)
-                or index == count - 1
-            )
-            if evaluate and self.oracle is not None:
-                logs["nll_oracle"] = self.evaluate_nll_oracle(
-                    seed=seed_pair(self.seed, _EVAL, epoch)
-                )
-            if evaluate and held_out is not None:
-                logs["nll_test"] = metrics.nll(self.generator, held_out)
-            logs["phase"] = float(PHASES.index(phase))
+            logs = self._tracker_logs()
+            if entry.phase != "discriminator" and (
+                (self.eval_every and entry.index % self.eval_every == 0)
+                or entry.index == entry.count - 1
+            ):
+                logs.update(self._evaluate(epoch, held_out))
+            logs["phase"] = schedule_lib.PHASES.index(entry.phase)
             logs["seconds"] = time.perf_counter() - start
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -705,12 +709,22 @@ class SeqGAN(keras.Model):
         callback_list.on_train_end()
         return self.history
 
-    def _tracker_logs(self):
+    def _evaluate(self, epoch, held_out):
         logs = {}
-        for tracker in self.metrics:
-            if tracker.count.numpy() > 0:
-                logs[tracker.name] = float(tracker.result())
+        if self.oracle is not None:
+            logs["nll_oracle"] = self.evaluate_nll_oracle(
+                seed=seeds.seed_pair(self.seed, seeds.EVAL, epoch)
+            )
+        if held_out is not None:
+            logs["nll_test"] = metrics.nll(self.generator, held_out)
         return logs
+
+    def _tracker_logs(self):
+        return {
+            tracker.name: float(tracker.result())
+            for tracker in self.metrics
+            if tracker.count.numpy() > 0
+        }
 
     def _as_token_array(self, x, name="Real data", min_rows=None):
         if isinstance(x, tf.data.Dataset):
@@ -738,7 +752,8 @@ class SeqGAN(keras.Model):
         ):
             raise ValueError(
                 f"{name} holds token ids outside [0, "
-                f"{self.generator.vocabulary_size}): min {x.min()}, max {x.max()}."
+                f"{self.generator.vocabulary_size}): min {x.min()}, max "
+                f"{x.max()}."
             )
         min_rows = self.batch_size if min_rows is None else min_rows
         if len(x) < min_rows:
@@ -752,6 +767,33 @@ class SeqGAN(keras.Model):
             )
         return x.astype(np.int32)
 
+    def make_checkpoint(self, epoch):
+        """The `tf.train.Checkpoint` of everything a resumed run needs:
+        both models, the three optimizers, the delayed rollout policy (if
+        any), the dropout RNG states and `epoch` (a variable holding the
+        next epoch)."""
+        objects = {
+            "generator": self.generator,
+            "discriminator": self.discriminator,
+            "g_optimizer": self.g_optimizer,
+            "d_optimizer": self.d_optimizer,
+            "pg_optimizer": self.pg_optimizer,
+            "epoch": epoch,
+        }
+        if self.rollout_generator is not None:
+            objects["rollout_generator"] = self.rollout_generator
+        # Keras keeps the state of stateful RNGs (dropout) outside the
+        # tracked weights; without it a resumed run would repeat earlier
+        # dropout masks.
+        for model_name in ("generator", "discriminator"):
+            for index, layer in enumerate(getattr(self, model_name).layers):
+                seed_generator = getattr(layer, "seed_generator", None)
+                if seed_generator is not None:
+                    objects[f"rng_{model_name}_{index}"] = (
+                        seed_generator.state
+                    )
+        return tf.train.Checkpoint(**objects)
+
     def get_config(self):
         config = {
             "generator": keras.saving.serialize_keras_object(self.generator),
@@ -759,26 +801,65 @@ class SeqGAN(keras.Model):
                 self.discriminator
             ),
         }
-        for name in (
-            "batch_size",
-            "num_negatives",
-            "discriminator_epochs",
-            "generator_steps",
-            "discriminator_steps",
-            "num_rollouts",
-            "rollout_policy",
-            "rollout_update_rate",
-            "rollout_chunk_size",
-            "reward",
-            "constant_reward",
-            "pg_reduction",
-            "generator_shuffle",
-            "eval_every",
-            "eval_samples",
-            "seed",
-        ):
+        for name in _CONFIG_FIELDS:
             config[name] = getattr(self, name)
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        generator = keras.saving.deserialize_keras_object(
+            config.pop("generator")
+        )
+        discriminator = keras.saving.deserialize_keras_object(
+            config.pop("discriminator")
+        )
+        return cls(generator, discriminator, **config)
+
+
+_CONFIG_FIELDS = (
+    "batch_size",
+    "num_negatives",
+    "discriminator_epochs",
+    "generator_steps",
+    "discriminator_steps",
+    "num_rollouts",
+    "rollout_policy",
+    "rollout_update_rate",
+    "rollout_chunk_size",
+    "reward",
+    "constant_reward",
+    "pg_reduction",
+    "generator_shuffle",
+    "eval_every",
+    "eval_samples",
+    "seed",
+)
+
+
+def _call(function):
+    if function is not None:
+        function()
+
+
+def _clips(optimizer):
+    return (
+        optimizer.clipnorm is not None
+        or optimizer.global_clipnorm is not None
+        or optimizer.clipvalue is not None
+    )
+
+
+def _clip(grads, optimizer):
+    """`grads` clipped as `optimizer`'s own settings clip them."""
+    if optimizer.clipnorm is not None and optimizer.clipnorm > 0:
+        return [tf.clip_by_norm(g, optimizer.clipnorm) for g in grads]
+    if optimizer.global_clipnorm is not None and optimizer.global_clipnorm > 0:
+        return tf.clip_by_global_norm(grads, optimizer.global_clipnorm)[0]
+    if optimizer.clipvalue is not None and optimizer.clipvalue > 0:
+        value = optimizer.clipvalue
+        return [tf.clip_by_value(g, -value, value) for g in grads]
+    return grads
 
 
 def _uses_float16(model):
@@ -793,85 +874,3 @@ def _loss_scaled(optimizer):
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         return optimizer
     return keras.optimizers.LossScaleOptimizer(optimizer)
-
-
-def checkpoint_for(gan, epoch_variable):
-    """The `tf.train.Checkpoint` of everything a resumed run needs."""
-    objects = {
-        "generator": gan.generator,
-        "discriminator": gan.discriminator,
-        "g_optimizer": gan.g_optimizer,
-        "d_optimizer": gan.d_optimizer,
-        "pg_optimizer": gan.pg_optimizer,
-        "epoch": epoch_variable,
-    }
-    if gan.rollout_generator is not None:
-        objects["rollout_generator"] = gan.rollout_generator
-    # Keras keeps the state of stateful RNGs (dropout) outside the tracked
-    # weights; without it a resumed run would repeat earlier dropout masks.
-    for model_name in ("generator", "discriminator"):
-        for index, layer in enumerate(getattr(gan, model_name).layers):
-            seed_generator = getattr(layer, "seed_generator", None)
-            if seed_generator is not None:
-                objects[f"rng_{model_name}_{index}"] = seed_generator.state
-    return tf.train.Checkpoint(**objects)
-
-
-class CheckpointCallback(keras.callbacks.Callback):
-    """Saves generator, discriminator, optimizers and the next epoch with
-    `tf.train.CheckpointManager` every `every` epochs and at the end.
-
-    `CheckpointManager` writes each checkpoint under a new prefix and only
-    then updates the `checkpoint` index file, so an interrupted save leaves
-    the previous checkpoint intact.
-
-    Multi-worker runs: every worker must take part in each save, but only
-    the chief's (`seqgan_tf.distribute.is_chief`) lands in the manager's
-    directory; the other workers save into a private directory
-    (`seqgan_tf.distribute.write_dir`) that they delete at once. The
-    strategy is `strategy`, else the trained model's (`SeqGAN.strategy`),
-    else the one in scope.
-    """
-
-    def __init__(self, manager, epoch_variable, every=1, strategy=None):
-        super().__init__()
-        self.manager = manager
-        self.epoch_variable = epoch_variable
-        self.every = max(1, int(every))
-        self.strategy = strategy
-        self._completed = None
-        self._saved = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._completed = epoch + 1
-        if self._completed % self.every == 0:
-            self._save()
-
-    def on_train_end(self, logs=None):
-        if self._completed is not None and self._saved != self._completed:
-            self._save()
-
-    def _strategy(self):
-        if self.strategy is not None:
-            return self.strategy
-        model = getattr(self, "_model", None)
-        return getattr(model, "strategy", None) or tf.distribute.get_strategy()
-
-    def _save(self):
-        import shutil
-
-        from seqgan_tf import distribute
-
-        self.epoch_variable.assign(self._completed)
-        strategy = self._strategy()
-        if distribute.is_chief(strategy):
-            self.manager.save(checkpoint_number=self._completed)
-        else:
-            directory = distribute.write_dir(self.manager.directory, strategy)
-            try:
-                tf.train.CheckpointManager(
-                    self.manager.checkpoint, directory, max_to_keep=1
-                ).save(checkpoint_number=self._completed)
-            finally:
-                shutil.rmtree(directory, ignore_errors=True)
-        self._saved = self._completed

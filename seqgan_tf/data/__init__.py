@@ -1,11 +1,15 @@
-"""Real-data input: tokenisers, the vocabulary and corpus reading.
-
-Text file -> `read_corpus` (token lists) -> `Vocabulary` (int32 ids, PAD=0).
-"""
+"""Real data: vocabulary, tokenizers, corpus reading, tf.data pipelines."""
 
 from seqgan_tf.data.corpus import CorpusError
 from seqgan_tf.data.corpus import CorpusReport
 from seqgan_tf.data.corpus import read_corpus
+from seqgan_tf.data.masks import padding_mask
+from seqgan_tf.data.pipeline import EncodeReport
+from seqgan_tf.data.pipeline import discriminator_dataset
+from seqgan_tf.data.pipeline import encode_corpus
+from seqgan_tf.data.pipeline import ordered_batches
+from seqgan_tf.data.pipeline import real_dataset
+from seqgan_tf.data.pipeline import text_file_dataset
 from seqgan_tf.data.tokenizers import CharacterTokenizer
 from seqgan_tf.data.tokenizers import TaggedTokenizer
 from seqgan_tf.data.tokenizers import Tokenizer
@@ -16,6 +20,7 @@ from seqgan_tf.data.tokenizers import get_tokenizer
 from seqgan_tf.data.tokenizers import tokenizer_names
 from seqgan_tf.data.vocabulary import BOS_ID
 from seqgan_tf.data.vocabulary import EOS_ID
+from seqgan_tf.data.vocabulary import NUM_SPECIAL
 from seqgan_tf.data.vocabulary import PAD_ID
 from seqgan_tf.data.vocabulary import UNK_ID
 from seqgan_tf.data.vocabulary import Vocabulary
@@ -28,6 +33,8 @@ __all__ = [
     "CorpusError",
     "CorpusReport",
     "EOS_ID",
+    "EncodeReport",
+    "NUM_SPECIAL",
     "PAD_ID",
     "TaggedTokenizer",
     "Tokenizer",
@@ -38,23 +45,13 @@ __all__ = [
     "VocabularyMismatchError",
     "WhitespaceTokenizer",
     "WordTokenizer",
-    "get_tokenizer",
-    "read_corpus",
-    "tokenizer_names",
-]
-
-from seqgan_tf.data.pipeline import EncodeReport  # noqa: E402
-from seqgan_tf.data.pipeline import discriminator_dataset  # noqa: E402
-from seqgan_tf.data.pipeline import encode_corpus  # noqa: E402
-from seqgan_tf.data.pipeline import padding_mask  # noqa: E402
-from seqgan_tf.data.pipeline import real_dataset  # noqa: E402
-from seqgan_tf.data.pipeline import text_file_dataset  # noqa: E402
-
-__all__ += [
-    "EncodeReport",
     "discriminator_dataset",
     "encode_corpus",
+    "get_tokenizer",
+    "ordered_batches",
     "padding_mask",
+    "read_corpus",
     "real_dataset",
     "text_file_dataset",
+    "tokenizer_names",
 ]

@@ -167,7 +167,8 @@ def tokenize_lines(
                 line = line.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise CorpusError(
-                    f"{source}, line {number}: not valid UTF-8 ({error.reason})."
+                    f"{source}, line {number}: not valid UTF-8 "
+                    f"({error.reason})."
                 ) from None
         if not isinstance(line, str):
             raise CorpusError(
@@ -235,7 +236,8 @@ class _Collector:
         counts, path = self.counts, self.path
         if counts["num_lines"] == 0:
             raise CorpusError(
-                f"{path} is empty; expected a text file with one sequence a line."
+                f"{path} is empty; expected a text file with one sequence "
+                "a line."
             )
         if not self.sequences:
             reasons = [f"{counts['skipped_empty']:,} blank"]
@@ -279,7 +281,8 @@ def _check_arguments(max_length, overflow, encoding, errors):
         )
     if overflow not in OVERFLOW_MODES:
         raise CorpusError(
-            f"overflow must be one of {', '.join(OVERFLOW_MODES)}, got {overflow!r}."
+            f"overflow must be one of {', '.join(OVERFLOW_MODES)}, "
+            f"got {overflow!r}."
         )
     if errors not in DECODE_ERRORS:
         raise CorpusError(
@@ -313,7 +316,8 @@ def _check_file(path):
         )
     if not os.path.exists(path):
         raise CorpusError(
-            f"{path} does not exist; expected a text file with one sequence a line."
+            f"{path} does not exist; expected a text file with one "
+            "sequence a line."
         )
 
 

@@ -9,10 +9,10 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from seqgan_tf import losses
 from seqgan_tf.data.corpus import read_corpus
 from seqgan_tf.data.vocabulary import EOS_ID
 from seqgan_tf.data.vocabulary import PAD_ID
+from seqgan_tf.seeds import seed_pair
 
 ENCODE_OVERFLOW_MODES = ("drop", "truncate", "error")
 
@@ -168,32 +168,6 @@ def encode_corpus(
     return token_ids, lengths, report
 
 
-def padding_mask(token_ids, eos_id=EOS_ID):
-    """True up to and including the first EOS of each row, False after it.
-
-    Rows without EOS are all True (the fixed-length synthetic task). Works
-    on any rank; the last axis is time. Pass `eos_id=None` for data whose
-    ids carry no EOS meaning (the oracle's tokens: there id 2 is an
-    ordinary token), which gives an all-True mask.
-
-    | token_ids (EOS = 2)  | mask     |
-    | -------------------- | -------- |
-    | 2 0 0 0              | T F F F  |
-    | 5 2 0 0              | T T F F  |
-    | 5 6 7 2              | T T T T  |
-    | 5 6 7 8              | T T T T  |
-    | 5 2 2 0              | T T F F  |
-
-    Args:
-        token_ids: int tensor [..., T].
-        eos_id: the EOS id, or None.
-
-    Returns:
-        A bool tensor shaped like `token_ids`.
-    """
-    return losses.padding_mask(token_ids, eos_id)
-
-
 def real_dataset(
     token_ids,
     batch_size,
@@ -336,20 +310,63 @@ def text_file_dataset(
     return dataset, report
 
 
+def ordered_batches(arrays, batch_size, orders):
+    """Full batches of the rows of `arrays`, one pass per order given.
+
+    Each pass takes the rows in the order of one index array of `orders`
+    and cuts it into `len(order) // batch_size` batches of `batch_size`
+    (the rest of that pass is left out). The trainer's MLE epochs and
+    discriminator rounds run on this; a seeded order (`seeded_order`)
+    makes them replayable from any epoch.
+
+    Args:
+        arrays: one array [N, ...] or a tuple of arrays with N rows each.
+        batch_size: rows per batch.
+        orders: index arrays into the N rows, one per pass.
+
+    Returns:
+        A `tf.data.Dataset` of batches (a tensor, or a tuple like `arrays`).
+    """
+    single = not isinstance(arrays, tuple)
+    arrays = (arrays,) if single else arrays
+    batch_size = _check_positive_int(batch_size, "batch_size")
+    rows = [
+        np.asarray(order)[: len(order) // batch_size * batch_size]
+        for order in orders
+    ]
+    index = np.concatenate(rows) if rows else np.zeros([0], np.int64)
+    sliced = tuple(np.asarray(array)[index] for array in arrays)
+    dataset = tf.data.Dataset.from_tensor_slices(
+        sliced[0] if single else sliced
+    )
+    return dataset.batch(batch_size, drop_remainder=True).prefetch(
+        tf.data.AUTOTUNE
+    )
+
+
+def seeded_order(size, seed=None):
+    """A permutation of `range(size)` drawn by NumPy from `seed` (an int or
+    a sequence of ints), or `range(size)` itself when `seed` is None."""
+    if seed is None:
+        return np.arange(size)
+    return np.random.default_rng(seed).permutation(size)
+
+
 def discriminator_dataset(positives, negatives, batch_size, seed, epochs=1):
     """Real (label 1) and generated (label 0) sequences, shuffled together.
 
-    The semantics of `SeqGAN`'s discriminator round: the two arrays are
-    concatenated, each of `epochs` passes draws a new permutation of all the
-    rows and cuts it into `len // batch_size` full batches (the remainder is
-    left out of that pass). Class balance is the caller's: the trainer
-    subsamples the positives to as many as the negatives first.
+    A discriminator round: the two arrays are concatenated; each of
+    `epochs` passes takes all the rows in a new order and cuts it into
+    `len // batch_size` full batches (the remainder is left out of that
+    pass). Pass `p`'s order is `seeded_order` of `seed_pair(*seed, p)`, so
+    the same `seed` replays the same round. Class balance is the caller's:
+    the trainer subsamples the positives to as many as the negatives first.
 
     Args:
         positives: int [P, T] real sequences.
         negatives: int [G, T] generated sequences.
         batch_size: rows per batch.
-        seed: int seed of the shuffle.
+        seed: an int, or a sequence of ints (e.g. run seed, stream, epoch).
         epochs: passes over the rows, each in a new order.
 
     Returns:
@@ -366,6 +383,7 @@ def discriminator_dataset(positives, negatives, batch_size, seed, epochs=1):
         )
     batch_size = _check_positive_int(batch_size, "batch_size")
     epochs = _check_positive_int(epochs, "epochs")
+    root = _seed_values(seed)
     token_ids = np.concatenate([positives, negatives])
     labels = np.concatenate(
         [
@@ -374,10 +392,21 @@ def discriminator_dataset(positives, negatives, batch_size, seed, epochs=1):
         ]
     )
     _check_enough(len(token_ids), batch_size, True, "positives + negatives")
-    dataset = tf.data.Dataset.from_tensor_slices((token_ids, labels))
-    return _finish(
-        dataset, len(token_ids), batch_size, seed, True, True, True, epochs
-    )
+    orders = [
+        seeded_order(len(token_ids), seed_pair(*root, index))
+        for index in range(epochs)
+    ]
+    return ordered_batches((token_ids, labels), batch_size, orders)
+
+
+def _seed_values(seed):
+    values = np.atleast_1d(np.asarray(seed))
+    if values.ndim != 1 or not np.issubdtype(values.dtype, np.integer):
+        raise ValueError(
+            f"seed must be an int or a sequence of ints, got {seed!r}; pass "
+            "e.g. seed=0 (every shuffle is seeded so runs can be replayed)."
+        )
+    return [int(v) for v in values]
 
 
 def _finish(

@@ -13,6 +13,8 @@ import os
 
 import numpy as np
 
+from seqgan_tf import bleu
+from seqgan_tf import datasets
 from seqgan_tf.data.corpus import CorpusError
 from seqgan_tf.data.corpus import read_corpus
 from seqgan_tf.data.corpus import tokenize_lines
@@ -59,11 +61,9 @@ class TextData:
 
     @functools.cached_property
     def bleu_scorer(self):
-        """A `metrics.BleuScorer` of the held-out sequences (orders 1..5),
+        """A `bleu.BleuScorer` of the held-out sequences (orders 1..5),
         built on first use."""
-        from seqgan_tf import metrics
-
-        return metrics.BleuScorer(self.test_sequences, max_order=5)
+        return bleu.BleuScorer(self.test_sequences, max_order=5)
 
     def tokens(self, token_ids):
         """Token lists of id rows (for BLEU): cut at EOS with PAD dropped;
@@ -96,8 +96,6 @@ def _split_by_fraction(sequences, fraction):
 
 
 def _tfds_lines(name, split, data_dir, text_key):
-    from seqgan_tf import datasets
-
     try:
         return datasets.text_lines(
             name, split, data_dir=data_dir, text_key=text_key
@@ -107,8 +105,6 @@ def _tfds_lines(name, split, data_dir, text_key):
 
 
 def _has_split(name, split, data_dir):
-    from seqgan_tf import datasets
-
     try:
         dataset_builder = datasets.get_prepared_builder(name, data_dir=data_dir)
     except ValueError as error:
@@ -136,8 +132,6 @@ def _read_splits(
     data_dir,
 ):
     """(train token lists, test token lists, messages)."""
-    from seqgan_tf import datasets
-
     messages = []
     test = None
     if dataset.startswith(TFDS_PREFIX) or datasets.is_seqgan_dataset(dataset):

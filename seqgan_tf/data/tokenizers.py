@@ -92,6 +92,7 @@ class WordTokenizer(Tokenizer):
     name = "word"
 
     def __init__(self, lowercase=False):
+        # NLTK is needed by this tokenizer only: imported when it is built.
         try:
             from nltk.tokenize import TreebankWordTokenizer
             from nltk.tokenize.treebank import TreebankWordDetokenizer

@@ -31,6 +31,7 @@ lines = datasets.text_lines("chinese_quatrains/small", "test")
 ```
 """
 
+import numpy as np
 import tensorflow_datasets as tfds
 
 from seqgan_tf.datasets.builders import OracleConfig
@@ -209,7 +210,8 @@ def text_lines(name, split, data_dir=None, text_key="text", max_lines=None):
             f"{', '.join(keys) or '(none)'}. Pass the text feature's name."
         )
     feature = features[text_key]
-    if getattr(feature, "shape", None) != () or feature.np_dtype != object:
+    text_dtype = np.dtype(object)  # TFDS stores strings as NumPy objects.
+    if getattr(feature, "shape", None) != () or feature.np_dtype != text_dtype:
         raise ValueError(
             f"Dataset {name!r}: feature {text_key!r} is not a text (string "
             f"scalar) feature: {feature!r}."

@@ -9,9 +9,17 @@ TFDS's own catalogue (which already has a `coco_captions`):
 
 | registered name | configs (default first) | splits | feature(s) |
 |---|---|---|---|
-| seqgan_coco_captions | full (10,000 / 10,000), small (200 / 200) | train, test | text, index |
-| seqgan_chinese_quatrains | full (14,754 / 1,640), small (180 / 20) | train, test | text, index |
-| seqgan_oracle_sequences | paper (9,984), tiny (64) | train | tokens |
+| seqgan_coco_captions | full, small | train, test | text, index |
+| seqgan_chinese_quatrains | full, small | train, test | text, index |
+| seqgan_oracle_sequences | paper, tiny | train | tokens |
+
+Examples per split (train / test) of each config:
+
+| registered name | examples |
+|---|---|
+| seqgan_coco_captions | full 10,000 / 10,000, small 200 / 200 |
+| seqgan_chinese_quatrains | full 14,754 / 1,640, small 180 / 20 |
+| seqgan_oracle_sequences | paper 9,984, tiny 64 (train only) |
 
 Sizes other than the shipped configs: pass a config object, e.g.
 `SeqganCocoCaptions(config=TextConfig(name="first_1000", max_examples=1000))`
@@ -31,6 +39,9 @@ import inspect
 import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
+
+from seqgan_tf import metrics
+from seqgan_tf.models import OracleLSTM
 
 RESOURCE_PACKAGE = "seqgan_tf"
 COCO_FILES = {
@@ -334,9 +345,6 @@ class SeqganOracleSequences(_OfflineBuilder):
         return {"train": self._generate_examples()}
 
     def _generate_examples(self):
-        from seqgan_tf import metrics
-        from seqgan_tf.models import OracleLSTM
-
         config = self.builder_config
         oracle = OracleLSTM.from_paper()
         tokens = metrics.sample_many(

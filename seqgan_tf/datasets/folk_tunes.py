@@ -18,7 +18,9 @@ are. Tunes shorter than 32 steps are dropped, not padded.
 
 | registered name | configs (default first) | splits | features |
 |---|---|---|---|
-| seqgan_folk_tunes | full (1,059 files), small (first 40 files) | train, test | text, index |
+| seqgan_folk_tunes | full, small | train, test | text, index |
+
+Config `full` reads all 1,059 files, `small` the first 40.
 
 Fixed split: the tune of file i (0-based, files sorted by name) goes to
 `test` iff i % 10 == 0, else to `train`; dropped tunes keep their number,
@@ -31,6 +33,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from absl import logging
 
+from seqgan_tf import music
 from seqgan_tf.datasets.builders import _RELEASE_NOTES
 from seqgan_tf.datasets.builders import _SEQGAN_CITATION
 from seqgan_tf.datasets.builders import TextConfig
@@ -74,6 +77,7 @@ def folk_tune_split(index):
 
 
 def _import_music21():
+    # music21 is optional (the `music` extra): imported only to build.
     try:
         import music21
     except ImportError as error:
@@ -173,9 +177,8 @@ class SeqganFolkTunes(_OfflineBuilder):
 
     def _encoded_tunes(self):
         """(index, text) of every kept tune, parsing each file once."""
+        # music21 is optional (the `music` extra): imported only to build.
         from music21 import converter
-
-        from seqgan_tf import music
 
         paths = folk_tune_paths()[: self.builder_config.max_examples]
         tunes = []

@@ -6,8 +6,7 @@ Filters of many widths, max over time, highway, dropout, 2-way output.
 import keras
 from keras import ops
 
-PAPER_FILTER_SIZES = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20)
-PAPER_NUM_FILTERS = (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160)
+from seqgan_tf import paper
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
@@ -58,8 +57,8 @@ class Discriminator(keras.Model):
         vocabulary_size,
         sequence_length,
         embedding_dim=64,
-        filter_sizes=PAPER_FILTER_SIZES,
-        num_filters=PAPER_NUM_FILTERS,
+        filter_sizes=paper.FILTER_SIZES,
+        num_filters=paper.NUM_FILTERS,
         highway_layers=1,
         dropout=0.25,
         l2_reg=0.2,
@@ -189,6 +188,13 @@ class Discriminator(keras.Model):
         pooled = self.dropout_layer(pooled, training=training)
         return self.output_layer(pooled)
 
+    @property
+    def scorer(self):
+        """The discriminator as a rollout scorer (`seqgan_tf.rollout`):
+        `predict_real`, with `predict_real_of_completions` as its
+        prefix-sharing `score_completions`."""
+        return RealScorer(self)
+
     def predict_real(self, token_ids):
         """P(real) of each sequence with dropout off: the SeqGAN reward, [B]."""
         logits = ops.cast(self(token_ids, training=False), "float32")
@@ -273,3 +279,27 @@ class Discriminator(keras.Model):
             }
         )
         return config
+
+
+class RealScorer:
+    """P(real) of a `Discriminator`, as the scorer of Monte Carlo rollouts.
+
+    Calling it scores sequences (`Discriminator.predict_real`);
+    `score_completions` scores the completions of every prefix of a batch
+    with the convolutions of the shared prefixes computed once
+    (`Discriminator.predict_real_of_completions`), which `rollout_rewards`
+    uses when a scorer offers it. A subclass of `Discriminator` that
+    changes `predict_real` must change `predict_real_of_completions` to
+    agree (or return a scorer without it).
+    """
+
+    def __init__(self, discriminator):
+        self.discriminator = discriminator
+
+    def __call__(self, token_ids):
+        return self.discriminator.predict_real(token_ids)
+
+    def score_completions(self, token_ids, completions):
+        return self.discriminator.predict_real_of_completions(
+            token_ids, completions
+        )

@@ -7,6 +7,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from seqgan_tf import losses
+from seqgan_tf import sampler
+
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
 class Generator(keras.Model):
@@ -152,14 +155,12 @@ class Generator(keras.Model):
         hidden = self.lstm(self.embedding(inputs), training=training)
         return self.output_projection(hidden)
 
-    def log_prob(self, token_ids, training=False):
-        """Per-token log-probabilities `log p(y_t | y_<t)`, shape [B, T]."""
+    def log_prob(self, token_ids, training=False, temperature=1.0):
+        """Per-token log-probabilities `log p(y_t | y_<t)`, shape [B, T],
+        with the logits divided by `temperature`."""
         token_ids = ops.cast(token_ids, "int32")
         logits = self(token_ids, training=training)
-        log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-        return ops.take_along_axis(log_probs, token_ids[..., None], axis=-1)[
-            ..., 0
-        ]
+        return losses.token_log_probs(logits, token_ids, temperature)
 
     # One recurrent step, shared by every sampler and by the rollouts. It uses
     # the LSTM layer's own weights (Keras gate order i, f, c, o), so sampling
@@ -242,8 +243,6 @@ class Generator(keras.Model):
         """Returns the compiled sampler, tracing it once per model."""
         if self._sample_function is not None:
             return self._sample_function
-        from seqgan_tf import sampler
-
         def sample(prefix, prefix_length, seed, temperature):
             return sampler.sample(
                 self, prefix, prefix_length, seed, temperature=temperature

@@ -65,7 +65,8 @@ class OracleLSTM(Generator):
 
     @classmethod
     def from_paper(cls, path=None):
-        """The authors' oracle (`target_params` of github.com/LantaoYu/SeqGAN)."""
+        """The authors' oracle (`target_params` of
+        github.com/LantaoYu/SeqGAN)."""
         path = paper_params_path() if path is None else path
         try:
             with np.load(path, allow_pickle=False) as archive:

@@ -1,0 +1,289 @@
+"""The `seqgan-tf` commands: thin adapters from parsed arguments to the
+library (`experiment`, `runs`, `evaluation`, `export`, `report`,
+`quality`). `seqgan_tf.cli` parses the command line and calls them; this
+module is where TensorFlow gets imported.
+"""
+
+import json
+import math
+import pathlib
+import re
+
+import tensorflow as tf
+
+from seqgan_tf import config as config_lib
+from seqgan_tf import evaluation
+from seqgan_tf import experiment
+from seqgan_tf import export as export_lib
+from seqgan_tf import metrics
+from seqgan_tf import quality
+from seqgan_tf import report
+from seqgan_tf import runs
+from seqgan_tf.data import CorpusError
+from seqgan_tf.data import get_tokenizer
+from seqgan_tf.data import read_corpus
+
+class CLIError(Exception):
+    """Bad user input; printed as one line, exit status 2."""
+
+
+# --- train -----------------------------------------------------------------
+
+
+def command_train(args):
+    config = config_lib.get_preset(args.preset)
+    if args.dataset:
+        config = config_lib.for_dataset(config, args.dataset)
+    overrides = list(args.set or [])
+    if args.text_key:
+        overrides.append(f"data.text_key={args.text_key}")
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    if args.strategy:
+        overrides.append(f"training.strategy={args.strategy}")
+    if args.mixed_precision:
+        policy = (
+            "" if args.mixed_precision == "float32" else args.mixed_precision
+        )
+        overrides.append(f"training.mixed_precision={policy}")
+    config = config_lib.with_overrides(config, overrides).validate()
+    summary = experiment.train(
+        config,
+        args.output,
+        data_dir=args.data_dir,
+        verbose=args.verbose,
+        stop_after=args.stop_after,
+    )
+    if summary is not None:
+        print("\n".join(evaluation.summary_lines(summary)))
+    return 0
+
+
+# --- evaluate / generate ----------------------------------------------------
+
+
+def command_evaluate(args):
+    sources = [bool(args.checkpoint), bool(args.tokens), bool(args.text)]
+    if sum(sources) != 1:
+        raise CLIError(
+            "give exactly one of --checkpoint RUN_DIR, --tokens FILE "
+            "(oracle task) or --text FILE (with --dataset)."
+        )
+    if args.samples < 1:
+        raise CLIError(f"--samples must be >= 1, got {args.samples}.")
+    if args.pretrained and not args.checkpoint:
+        raise CLIError("--pretrained applies to --checkpoint.")
+    if args.checkpoint:
+        result = _evaluate_checkpoint(args)
+    elif args.text:
+        result = _evaluate_text_file(args)
+    else:
+        config = config_lib.with_overrides(
+            config_lib.get_preset(args.preset), args.set or []
+        ).validate()
+        if config.is_text:
+            raise CLIError("--tokens is for the oracle task; use --text.")
+        tokens = runs.read_token_file(
+            args.tokens, config.vocabulary_size, config.sequence_length
+        )
+        result = {
+            "source": args.tokens,
+            "samples": int(len(tokens)),
+            "nll_oracle": metrics.nll(experiment.build_oracle(config), tokens),
+        }
+    print(json.dumps(result))
+    return 0
+
+
+def _evaluate_checkpoint(args):
+    run = experiment.restore_run(args.checkpoint, args.step)
+    if args.pretrained:
+        run.load_pretrained()
+    result = {
+        "source": args.checkpoint,
+        "generator": "pretrained" if args.pretrained else "checkpoint",
+        "epoch": None if args.pretrained else run.epoch,
+    }
+    if run.config.is_text:
+        data = experiment.load_text(
+            run.config, run.vocabulary, args.data_dir, log=None
+        )
+        scores, _ = evaluation.evaluate_text(
+            run.gan.generator,
+            data,
+            args.samples,
+            seed=(args.seed, 1),
+            music_task=evaluation.is_music(run.config),
+        )
+        result.update(scores)
+    else:
+        result["samples"] = args.samples
+        result["nll_oracle"] = metrics.nll_oracle(
+            run.gan.generator, run.gan.oracle, args.samples, seed=(args.seed, 1)
+        )
+    return result
+
+
+def _evaluate_text_file(args):
+    """BLEU-2..5 against a dataset's held-out set and Self-BLEU-2..4 of the
+    sentences of a text file (e.g. another implementation's samples),
+    tokenised as the dataset is."""
+    if not args.dataset:
+        raise CLIError(
+            "--text needs --dataset (its held-out set is the BLEU reference)."
+        )
+    config = config_lib.for_dataset(
+        config_lib.get_preset(args.preset), args.dataset
+    )
+    config = config_lib.with_overrides(config, args.set or []).validate()
+    data = experiment.load_text(config, data_dir=args.data_dir, log=None)
+    tokenizer = get_tokenizer(
+        config.data.tokenizer, **config.tokenizer_options()
+    )
+    try:
+        hypotheses = read_corpus(args.text, tokenizer).sequences
+    except CorpusError as error:
+        raise CLIError(str(error)) from None
+    result = {"source": args.text, "samples": len(hypotheses)}
+    result.update(evaluation.bleu_table(hypotheses, data))
+    return result
+
+
+def command_generate(args):
+    if bool(args.checkpoint) == bool(args.saved_model):
+        raise CLIError(
+            "give exactly one of --checkpoint RUN_DIR or --saved-model DIR."
+        )
+    if args.num_samples < 1:
+        raise CLIError(f"-n must be >= 1, got {args.num_samples}.")
+    if not args.temperature > 0:
+        raise CLIError(f"--temperature must be > 0, got {args.temperature}.")
+    if args.saved_model:
+        if args.step is not None:
+            raise CLIError("--step applies to --checkpoint, not --saved-model.")
+        lines = _generate_from_saved_model(args)
+    else:
+        run = experiment.restore_run(args.checkpoint, args.step)
+        # One sampler call with the seed pair as given, exactly what the
+        # exported `generate` signature does: a checkpoint and its export
+        # print the same lines for the same --seed.
+        samples = run.gan.generator.generate(
+            args.num_samples,
+            seed=(args.seed, 7),
+            temperature=args.temperature,
+        ).numpy()
+        lines = run.decode(samples)
+    if args.output:
+        runs.write_lines(args.output, lines)
+        print(f"Wrote {len(lines)} sequences to {args.output}.")
+    else:
+        for line in lines:
+            print(line)
+    return 0
+
+
+def _generate_from_saved_model(args):
+    """Serves from an export as a client would: `tf.saved_model.load` and
+    the `serving_default` (generate) signature; returns its text lines."""
+    directory = export_lib.resolve_saved_model(args.saved_model)
+    try:
+        model = tf.saved_model.load(str(directory))
+    except (OSError, ValueError, tf.errors.OpError) as error:
+        reason = str(error).strip().splitlines()[0][:200]
+        raise CLIError(f"cannot load {directory}: {reason}") from None
+    if "serving_default" not in model.signatures:
+        raise CLIError(f"{directory} has no serving_default signature.")
+    try:
+        outputs = model.signatures["serving_default"](
+            num_samples=tf.constant(args.num_samples, tf.int32),
+            temperature=tf.constant(args.temperature, tf.float32),
+            seed=tf.constant([args.seed, 7], tf.int64),
+        )
+    except tf.errors.InvalidArgumentError as error:
+        found = re.search(r"assertion failed: \[([^\]]*)\]", error.message)
+        reason = found.group(1) if found else error.message.strip()[:300]
+        reason = " ".join(reason.rstrip(". ").split())
+        raise CLIError(f"{directory} rejected the request: {reason}.") from None
+    return [text.decode("utf-8") for text in outputs["text"].numpy()]
+
+
+# --- export / report / sweep ------------------------------------------------
+
+
+def command_export(args):
+    target = export_lib.export_run(
+        experiment.restore_run(args.checkpoint),
+        args.output,
+        args.name,
+        version=args.version,
+        overwrite=args.overwrite,
+    )
+    print(f"Exported {args.checkpoint} to {target}.")
+    return 0
+
+
+def command_report(args):
+    try:
+        path = report.write_report(args.run_dir, args.output)
+    except ValueError as error:
+        raise CLIError(str(error)) from None
+    print(f"Wrote {path}.")
+    return 0
+
+
+def _parse_temperatures(text):
+    try:
+        values = [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise CLIError(
+            f"--temperatures: expected comma-separated numbers, got {text!r}."
+        ) from None
+    if not values or not all(math.isfinite(t) and t > 0 for t in values):
+        raise CLIError(f"--temperatures must be numbers > 0, got {text!r}.")
+    return values
+
+
+def command_sweep(args):
+    """Quality-diversity sweep of the sampling temperature for the run's
+    checkpoint and (when saved) its MLE-pretrained generator."""
+    temperatures = _parse_temperatures(args.temperatures)
+    if args.samples < 2:
+        raise CLIError(f"--samples must be >= 2, got {args.samples}.")
+    run = experiment.restore_run(args.checkpoint, args.step)
+    output = pathlib.Path(args.output or run.run_dir / runs.SWEEP_DIR)
+    text_data = None
+    if run.config.is_text:
+        text_data = experiment.load_text(
+            run.config, run.vocabulary, args.data_dir, log=None
+        )
+    result = quality.sweep_run(
+        run,
+        temperatures,
+        num_samples=args.samples,
+        seed=args.seed,
+        output=output,
+        text_data=text_data,
+    )
+    print("\n".join(quality.sweep_table(result["models"])))
+    print(
+        f"Wrote {output / runs.SWEEP_FILE} and {output / runs.SWEEP_PLOT}."
+    )
+    return 0
+
+
+
+COMMANDS = {
+    "train": command_train,
+    "evaluate": command_evaluate,
+    "generate": command_generate,
+    "export": command_export,
+    "report": command_report,
+    "sweep": command_sweep,
+}
+# Library errors that are the user's input, shown as one line.
+USER_ERRORS = (
+    CLIError,
+    config_lib.ConfigError,
+    runs.RunError,
+    export_lib.ExportError,
+)

@@ -1,0 +1,401 @@
+"""Experiments from an `ExperimentConfig`: build the oracle, the models and
+the trainer, train into a run directory (resuming it), restore a run.
+
+This is the library API under the `seqgan-tf` command line:
+
+```python
+config = seqgan_tf.get_preset("tiny")
+summary = seqgan_tf.experiment.train(config, "runs/tiny")
+run = seqgan_tf.experiment.restore_run("runs/tiny")
+run.gan.generator.generate(10)
+```
+"""
+
+import contextlib
+import dataclasses
+import pathlib
+import shutil
+import time
+
+import keras
+
+from seqgan_tf import callbacks as callbacks_lib
+from seqgan_tf import distribute
+from seqgan_tf import evaluation
+from seqgan_tf import runs
+from seqgan_tf import sampler
+from seqgan_tf.data import EOS_ID
+from seqgan_tf.data import PAD_ID
+from seqgan_tf.data import get_tokenizer
+from seqgan_tf.data.text_data import TextDataError
+from seqgan_tf.data.text_data import load_for_config
+from seqgan_tf.models.discriminator import Discriminator
+from seqgan_tf.models.generator import Generator
+from seqgan_tf.models.oracle import OracleLSTM
+from seqgan_tf.runs import RunError
+from seqgan_tf.trainer import SeqGAN
+
+# Samples written per sample file (at most `training.eval_samples`).
+SAMPLE_FILE_SIZE = 1000
+
+
+@dataclasses.dataclass
+class RestoredRun:
+    """A run directory's trainer restored from a checkpoint.
+
+    Attributes:
+        run_dir: the run directory.
+        config: its `ExperimentConfig`.
+        gan: the compiled `SeqGAN` with the checkpoint's weights (and the
+            oracle of an oracle run).
+        epoch: the number of epochs the checkpoint completed.
+        vocabulary: the run's `Vocabulary` (text runs), else None.
+    """
+
+    run_dir: pathlib.Path
+    config: object
+    gan: SeqGAN
+    epoch: int
+    vocabulary: object = None
+
+    def decode(self, token_ids):
+        """Sequences as lines: text (text runs) or space-separated ids."""
+        if self.vocabulary is None:
+            return [" ".join(str(int(t)) for t in row) for row in token_ids]
+        tokenizer = get_tokenizer(
+            self.config.data.tokenizer, **self.config.tokenizer_options()
+        )
+        return [
+            tokenizer.detokenize(self.vocabulary.decode(row))
+            for row in token_ids
+        ]
+
+    def load_pretrained(self):
+        """Loads the MLE-pretrained generator saved by the run into
+        `gan.generator` (it replaces the checkpoint's generator)."""
+        path = self.run_dir / runs.PRETRAINED_WEIGHTS
+        if not path.exists():
+            raise RunError(
+                f"{self.run_dir} has no {runs.PRETRAINED_WEIGHTS}: MLE "
+                "pretraining has not finished in this run."
+            )
+        self.gan.generator.load_weights(str(path))
+
+
+def trainer_arguments(config):
+    """The `SeqGAN` keyword arguments of `config.training` (and its seed)."""
+    t = config.training
+    return {
+        "batch_size": t.batch_size,
+        "num_negatives": t.num_negatives,
+        "discriminator_epochs": t.discriminator_epochs,
+        "generator_steps": t.generator_steps,
+        "discriminator_steps": t.discriminator_steps,
+        "num_rollouts": t.num_rollouts,
+        "rollout_policy": t.rollout_policy,
+        "rollout_update_rate": t.rollout_update_rate,
+        "rollout_chunk_size": t.rollout_chunk_size,
+        "reward": t.reward,
+        "constant_reward": t.constant_reward,
+        "pg_reduction": t.pg_reduction,
+        "generator_shuffle": t.generator_shuffle,
+        "eval_every": t.eval_every,
+        "eval_samples": t.eval_samples,
+        "seed": config.seed,
+    }
+
+
+def build_oracle(config):
+    """The oracle of an oracle-task config: the authors' ("paper") or a
+    seeded random one."""
+    if config.data.oracle == "paper":
+        return OracleLSTM.from_paper()
+    return OracleLSTM.random(
+        config.data.vocabulary_size,
+        config.data.sequence_length,
+        embedding_dim=config.generator.embedding_dim,
+        hidden_dim=config.generator.hidden_dim,
+        seed=config.data.oracle_seed,
+    )
+
+
+def build_gan(config, oracle=None, vocabulary_size=None, strategy=None):
+    """The compiled `SeqGAN` of `config`. A text task needs
+    `vocabulary_size` (its vocabulary comes from the data) and trains
+    variable-length models: EOS ends a sequence, PAD (0) fills the rest.
+
+    The models are built under `config.training.mixed_precision` (the
+    global Keras policy is restored afterwards) and, with a `strategy`,
+    inside its scope, so that every step runs on it."""
+    if config.is_text and vocabulary_size is None:
+        raise ValueError("A text task's GAN needs its vocabulary_size.")
+    policy = config.training.mixed_precision or "float32"
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    scope = strategy.scope() if strategy else contextlib.nullcontext()
+    try:
+        with scope:
+            return _build_gan(config, oracle, vocabulary_size)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def _build_gan(config, oracle, vocabulary_size):
+    vocabulary_size = vocabulary_size or config.vocabulary_size
+    variable_length = config.is_text and config.data.add_eos
+    keras.utils.set_random_seed(config.seed)
+    generator = Generator(
+        vocabulary_size=vocabulary_size,
+        sequence_length=config.sequence_length,
+        embedding_dim=config.generator.embedding_dim,
+        hidden_dim=config.generator.hidden_dim,
+        eos_id=EOS_ID if variable_length else None,
+        pad_id=PAD_ID,
+    )
+    d = config.discriminator
+    discriminator = Discriminator(
+        vocabulary_size=vocabulary_size,
+        sequence_length=config.sequence_length,
+        pad_id=PAD_ID if variable_length else None,
+        embedding_dim=d.embedding_dim,
+        filter_sizes=d.filter_sizes,
+        num_filters=d.num_filters,
+        highway_layers=d.highway_layers,
+        dropout=d.dropout,
+        l2_reg=d.l2_reg,
+    )
+    gan = SeqGAN(
+        generator, discriminator, oracle=oracle, **trainer_arguments(config)
+    )
+    g = config.generator
+    gan.compile(
+        g_optimizer=keras.optimizers.Adam(
+            g.learning_rate, global_clipnorm=g.clip_norm
+        ),
+        pg_optimizer=keras.optimizers.Adam(
+            g.learning_rate, global_clipnorm=g.clip_norm
+        ),
+        d_optimizer=keras.optimizers.Adam(d.learning_rate),
+    )
+    return gan
+
+
+def make_strategy(config):
+    """The `tf.distribute` strategy of `config.training.strategy`."""
+    try:
+        return distribute.make_strategy(config.training.strategy)
+    except (ValueError, RuntimeError) as error:
+        raise RunError(
+            f"--strategy {config.training.strategy}: {error}"
+        ) from None
+
+
+def load_text(config, vocabulary=None, data_dir=None, log=print):
+    """The `TextData` of a text config; `vocabulary` (a run's) must match.
+    `log` receives one line per step (None: silent)."""
+    log = log or _silent
+    log(f"Reading {config.data.dataset}...")
+    try:
+        data = load_for_config(config, vocabulary=vocabulary, data_dir=data_dir)
+    except TextDataError as error:
+        raise RunError(str(error)) from None
+    for message in data.messages:
+        log(f"  {message}")
+    return data
+
+
+def train(
+    config,
+    run_dir=None,
+    data_dir=None,
+    verbose=1,
+    stop_after=None,
+    callbacks=(),
+    log=print,
+):
+    """Trains `config` into a run directory, resuming it if it holds the
+    same run; returns the run's summary (`runs.summarize`), or None on a
+    non-chief worker of a multi-worker run.
+
+    A new run directory gets config.json, the real data (oracle task) or
+    vocabulary (text task); every epoch adds a row to metrics.csv,
+    samples at evaluation epochs, TensorBoard events and checkpoints
+    (every `training.checkpoint_every` epochs and at the end). Starting
+    again with the same config continues from the newest checkpoint,
+    exactly as if uninterrupted; another config is refused, naming the
+    differences.
+
+    Args:
+        config: an `ExperimentConfig`.
+        run_dir: the run directory (default: runs/<preset>[_<dataset>]).
+        data_dir: the TFDS data directory of `tfds:` datasets.
+        verbose: 0 silent, 1 progress bars, 2 one line per epoch.
+        stop_after: stop (with a checkpoint) after this many epochs.
+        callbacks: more Keras callbacks, run after the run directory's.
+        log: receives the run's messages (None: silent).
+
+    Raises:
+        RunError: the run directory holds another run or cannot be used.
+        ConfigError: `config` is invalid.
+    """
+    log = log or _silent
+    config = config.validate()
+    # Before any other TensorFlow op: a multi-worker strategy must be the
+    # first thing to touch the runtime.
+    strategy = make_strategy(config)
+    run_dir = pathlib.Path(run_dir or f"runs/{runs.default_name(config)}")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunError(f"--output {run_dir} exists and is not a directory.")
+    resuming = (run_dir / runs.CONFIG_FILE).exists()
+    if resuming:
+        previous = runs.load_config(run_dir)
+        if config.is_text and not config.sequence_length:
+            # T "from the data" was fixed when the run started.
+            config = runs.with_sequence_length(
+                config, previous.sequence_length
+            )
+        differences = runs.config_differences(previous, config)
+        if differences:
+            raise RunError(
+                f"{run_dir} holds a different run "
+                f"({'; '.join(differences[:4])}); use another --output, or "
+                "the same settings to resume it."
+            )
+    elif run_dir.exists() and any(run_dir.iterdir()):
+        raise RunError(
+            f"{run_dir} is not empty and holds no {runs.CONFIG_FILE}; "
+            "refusing to mix a run into it. Use another --output."
+        )
+    # Only the chief writes the run directory. Other workers of a
+    # multi-worker run take part in every save (the strategy needs them
+    # to) but write into a folder of their own, removed at the end.
+    chief = distribute.is_chief(strategy)
+    out_dir = pathlib.Path(distribute.write_dir(run_dir, strategy))
+    started = time.perf_counter()
+    oracle = data = held_out = vocabulary_size = None
+    if config.is_text:
+        vocabulary = runs.load_vocabulary(run_dir) if resuming else None
+        data = load_text(config, vocabulary, data_dir, log)
+        config = runs.with_sequence_length(config, data.sequence_length)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if vocabulary is None:
+            data.vocabulary.save(out_dir / runs.VOCABULARY_FILE)
+        real, held_out = data.train_ids, data.test_ids
+        vocabulary_size = len(data.vocabulary)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        oracle = build_oracle(config)
+        real = _oracle_data(config, oracle, run_dir, out_dir, log)
+    gan = build_gan(config, oracle, vocabulary_size, strategy)
+    manager, epoch_variable, restored = runs.restore(
+        gan, run_dir, save_dir=out_dir / runs.CHECKPOINT_DIR
+    )
+    initial_epoch = int(epoch_variable.numpy())
+    if not resuming:
+        runs.write_json(out_dir / runs.CONFIG_FILE, config.to_dict())
+    t = config.training
+    plan = gan.schedule(
+        t.generator_epochs, t.discriminator_rounds, t.adversarial_rounds
+    )
+    if restored:
+        log(
+            f"Resuming {run_dir} from {restored} (epoch {initial_epoch}/"
+            f"{len(plan)})."
+        )
+    run_callbacks = [
+        callbacks_lib.SampleWriter(
+            gan, out_dir, min(SAMPLE_FILE_SIZE, t.eval_samples), data
+        ),
+        callbacks_lib.PhaseEnd(
+            gan,
+            out_dir,
+            plan,
+            data,
+            t.eval_samples,
+            music_task=config.is_text and evaluation.is_music(config),
+        ),
+        callbacks_lib.MetricsWriter(out_dir, initial_epoch),
+        keras.callbacks.TensorBoard(
+            str(out_dir / runs.TENSORBOARD_DIR),
+            write_graph=False,
+            profile_batch=0,
+        ),
+        callbacks_lib.CheckpointCallback(
+            manager, epoch_variable, every=t.checkpoint_every
+        ),
+    ]
+    if stop_after:
+        run_callbacks.append(callbacks_lib.StopAfter(stop_after))
+    gan.train(
+        real,
+        generator_epochs=t.generator_epochs,
+        discriminator_rounds=t.discriminator_rounds,
+        adversarial_rounds=t.adversarial_rounds,
+        callbacks=run_callbacks + list(callbacks),
+        verbose=verbose,
+        initial_epoch=initial_epoch,
+        validation_data=held_out,
+    )
+    finished = int(epoch_variable.numpy())
+    if not chief:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return None
+    return runs.summarize(
+        run_dir, config, time.perf_counter() - started, finished
+    )
+
+
+def _oracle_data(config, oracle, run_dir, out_dir, log):
+    """The oracle task's real data: the run's real_data.txt, or (a new
+    run) `data.num_real` oracle samples, written there."""
+    path = run_dir / runs.REAL_DATA_FILE
+    if path.exists():
+        return runs.read_token_file(
+            path, config.vocabulary_size, config.sequence_length
+        )
+    log(f"Sampling {config.data.num_real} real sequences from the oracle...")
+    real = sampler.sample_many(
+        oracle, config.data.num_real, seed=(config.seed, 0)
+    )
+    runs.write_token_file(out_dir / runs.REAL_DATA_FILE, real)
+    return real
+
+
+def restore_run(run_dir, step=None):
+    """The `RestoredRun` of a run directory's newest checkpoint (or that of
+    epoch `step`)."""
+    run_dir = pathlib.Path(run_dir)
+    config = runs.load_config(run_dir)
+    oracle = vocabulary = vocabulary_size = None
+    if config.is_text:
+        vocabulary = runs.load_vocabulary(run_dir)
+        if vocabulary is None:
+            raise RunError(
+                f"{run_dir} is a text run without its {runs.VOCABULARY_FILE}; "
+                "restore the file (the checkpoint needs it)."
+            )
+        vocabulary_size = len(vocabulary)
+    else:
+        oracle = build_oracle(config)
+    gan = build_gan(config, oracle, vocabulary_size=vocabulary_size)
+    checkpoint = None
+    if step is not None:
+        checkpoint = runs.checkpoint_path(run_dir, step)
+        if not pathlib.Path(checkpoint + ".index").exists():
+            raise RunError(f"{run_dir} has no checkpoint for epoch {step}.")
+    try:
+        _, epoch, path = runs.restore(gan, run_dir, checkpoint)
+    except RunError as error:
+        if vocabulary_size is None:
+            raise
+        raise RunError(
+            f"{error} Check that {runs.VOCABULARY_FILE} "
+            f"({vocabulary_size:,} ids) is the run's own vocabulary."
+        ) from None
+    if path is None:
+        raise RunError(f"{run_dir} has no checkpoint yet; train first.")
+    return RestoredRun(run_dir, config, gan, int(epoch.numpy()), vocabulary)
+
+
+def _silent(message):
+    del message

@@ -1,0 +1,311 @@
+"""The run directory: its file names, atomic writes, the config and
+vocabulary it holds, its checkpoints and its summary.
+
+A run directory holds `config.json`, the real data (`real_data.txt`, oracle
+task) or `vocabulary.txt` (text task), `metrics.csv` / `metrics.json`,
+`samples/epoch_NNNN.txt`, `tensorboard/`, `checkpoints/`,
+`pretrained_generator.weights.h5`, `evaluation.json` (text task) and
+`summary.json`; `seqgan-tf sweep` and `report` add `sweep/` and `report/`.
+"""
+
+import csv
+import dataclasses
+import io
+import json
+import os
+import pathlib
+import re
+
+import numpy as np
+import tensorflow as tf
+
+from seqgan_tf import schedule
+from seqgan_tf.config import ConfigError
+from seqgan_tf.config import ExperimentConfig
+from seqgan_tf.config import flatten
+from seqgan_tf.data.vocabulary import Vocabulary
+from seqgan_tf.data.vocabulary import VocabularyError
+
+CONFIG_FILE = "config.json"
+REAL_DATA_FILE = "real_data.txt"
+VOCABULARY_FILE = "vocabulary.txt"
+METRICS_CSV = "metrics.csv"
+METRICS_JSON = "metrics.json"
+SUMMARY_FILE = "summary.json"
+EVALUATION_FILE = "evaluation.json"
+PRETRAINED_WEIGHTS = "pretrained_generator.weights.h5"
+CHECKPOINT_DIR = "checkpoints"
+SAMPLES_DIR = "samples"
+TENSORBOARD_DIR = "tensorboard"
+SWEEP_DIR = "sweep"
+SWEEP_FILE = "sweep.json"
+SWEEP_PLOT = "quality_diversity.png"
+REPORT_DIR = "report"
+
+# The columns of metrics.csv.
+METRIC_COLUMNS = ("epoch", "phase", *schedule.LOG_KEYS, "bleu_4", "seconds")
+# Settings a run may change between invocations: a checkpoint restores on
+# any number of replicas.
+RESUMABLE_WITH_CHANGES = ("training.strategy",)
+# Checkpoints kept in checkpoints/.
+MAX_CHECKPOINTS = 3
+
+
+class RunError(ValueError):
+    """A run directory (or a file in it) cannot be used as asked; the
+    message names the path and what to do."""
+
+
+# --- writing files ----------------------------------------------------------
+
+
+def write_text_atomically(path, text):
+    """Writes `text` to a temporary file beside `path`, then renames it into
+    place, so a reader never sees half a file."""
+    path = pathlib.Path(path)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def write_lines(path, lines):
+    """Writes one line per item of `lines`, atomically."""
+    write_text_atomically(path, "".join(line + "\n" for line in lines))
+
+
+def write_token_file(path, token_ids):
+    """Writes one sequence of space-separated ids a line, atomically."""
+    write_lines(path, (" ".join(str(int(t)) for t in row) for row in token_ids))
+
+
+def write_json(path, value):
+    """Writes `value` as indented JSON, atomically."""
+    write_text_atomically(
+        path, json.dumps(value, indent=2, sort_keys=True) + "\n"
+    )
+
+
+def save_weights_atomically(model, path):
+    """`model.save_weights(path)` through a temporary file and a rename."""
+    path = pathlib.Path(path)
+    temporary = path.with_name(".tmp-" + path.name)
+    model.save_weights(str(temporary))
+    os.replace(temporary, path)
+
+
+def write_metrics(run_dir, rows):
+    """Writes the rows (dicts keyed by `METRIC_COLUMNS`) to metrics.csv and
+    metrics.json."""
+    run_dir = pathlib.Path(run_dir)
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, METRIC_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomically(run_dir / METRICS_CSV, table.getvalue())
+    write_json(run_dir / METRICS_JSON, rows)
+
+
+def read_metric_rows(run_dir, before_epoch=None):
+    """The rows of metrics.csv as written (strings), those of epochs before
+    `before_epoch` only when it is given; [] when there is no file."""
+    path = pathlib.Path(run_dir) / METRICS_CSV
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    if before_epoch is None:
+        return rows
+    return [row for row in rows if int(row["epoch"]) < before_epoch]
+
+
+# --- reading files ----------------------------------------------------------
+
+
+def read_token_file(path, vocabulary_size=None, sequence_length=None):
+    """Reads sequences of space-separated token ids, one a line (the authors'
+    sample format). Names the file and line of the first bad entry."""
+    path = pathlib.Path(path)
+    if path.is_dir():
+        raise RunError(f"{path} is a directory; expected a token file.")
+    if not path.exists():
+        raise RunError(f"{path} does not exist.")
+    rows = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise RunError(f"{path} is not UTF-8 text ({error.reason}).") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = [int(token) for token in line.split()]
+        except ValueError:
+            raise RunError(
+                f"{path}:{number}: expected space-separated integer token ids."
+            ) from None
+        if sequence_length is not None and len(row) != sequence_length:
+            raise RunError(
+                f"{path}:{number}: {len(row)} tokens, expected "
+                f"{sequence_length}."
+            )
+        if vocabulary_size is not None and any(
+            not 0 <= t < vocabulary_size for t in row
+        ):
+            raise RunError(
+                f"{path}:{number}: token id outside [0, {vocabulary_size})."
+            )
+        rows.append(row)
+    if not rows:
+        raise RunError(f"{path} holds no sequences.")
+    if len({len(r) for r in rows}) != 1:
+        raise RunError(f"{path}: sequences have different lengths.")
+    return np.asarray(rows, dtype=np.int32)
+
+
+def load_config(run_dir):
+    """The validated `ExperimentConfig` of a run directory."""
+    run_dir = pathlib.Path(run_dir)
+    path = run_dir / CONFIG_FILE
+    if not run_dir.is_dir():
+        raise RunError(f"{run_dir} is not a run directory (it does not exist).")
+    if not path.exists():
+        raise RunError(f"{run_dir} has no {CONFIG_FILE}; is it a seqgan-tf run?")
+    try:
+        return ExperimentConfig.from_dict(json.loads(path.read_text())).validate()
+    except (json.JSONDecodeError, ConfigError) as error:
+        raise RunError(f"{path} is not a valid run config: {error}") from None
+
+
+def load_vocabulary(run_dir):
+    """The vocabulary saved with a text run, or None (an oracle run)."""
+    path = pathlib.Path(run_dir) / VOCABULARY_FILE
+    if not path.exists():
+        return None
+    try:
+        return Vocabulary.load(path)
+    except VocabularyError as error:
+        raise RunError(f"{path}: {error}") from None
+
+
+def config_differences(old, new):
+    """`field: old -> new` for every field in which two configs differ,
+    but for those a resumed run may change."""
+    old_flat, new_flat = flatten(old.to_dict()), flatten(new.to_dict())
+    return [
+        f"{key}: {old_flat.get(key)!r} -> {new_flat.get(key)!r}"
+        for key in sorted(set(old_flat) | set(new_flat))
+        if old_flat.get(key) != new_flat.get(key)
+        and key not in RESUMABLE_WITH_CHANGES
+    ]
+
+
+def default_name(config):
+    """runs/quick, runs/quick_coco, runs/quick_my_corpus (from a file)."""
+    if not config.is_text:
+        return config.preset
+    dataset = config.data.dataset
+    if dataset.startswith("tfds:"):
+        name = dataset[len("tfds:") :]
+    elif os.path.isfile(dataset):
+        name = pathlib.Path(dataset).stem
+    else:
+        name = dataset
+    return f"{config.preset}_{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}"
+
+
+def with_sequence_length(config, sequence_length):
+    """`config` with the text task's T fixed (T = 0 means "from the data")."""
+    data = dataclasses.replace(config.data, sequence_length=sequence_length)
+    return dataclasses.replace(config, data=data).validate()
+
+
+# --- checkpoints ------------------------------------------------------------
+
+
+def checkpoint_path(run_dir, epoch):
+    """The checkpoint prefix of `epoch` in a run directory."""
+    return str(pathlib.Path(run_dir) / CHECKPOINT_DIR / f"ckpt-{epoch}")
+
+
+def restore(gan, run_dir, checkpoint=None, save_dir=None):
+    """Restores a trainer from the newest (or the given) checkpoint of a run.
+
+    Returns `(manager, epoch, path)`: a `tf.train.CheckpointManager` that
+    saves into `save_dir` (default: the run's checkpoints/; a non-chief
+    worker reads the chief's checkpoints but saves into a folder of its
+    own), the variable holding the next epoch (0 for a new run), and the
+    restored checkpoint's path (None for a new run).
+
+    A checkpoint that cannot be read is an error naming the file: training
+    never silently starts over on top of a damaged run.
+    """
+    epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+    checkpoint_object = gan.make_checkpoint(epoch)
+    directory = pathlib.Path(run_dir) / CHECKPOINT_DIR
+    manager = tf.train.CheckpointManager(
+        checkpoint_object,
+        str(save_dir or directory),
+        max_to_keep=MAX_CHECKPOINTS,
+    )
+    path = checkpoint or tf.train.latest_checkpoint(str(directory))
+    if path is None:
+        return manager, epoch, None
+    try:
+        status = checkpoint_object.read(path)
+        status.assert_existing_objects_matched().expect_partial()
+    except (tf.errors.OpError, AssertionError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0][:200]
+        raise RunError(
+            f"checkpoint {path} is corrupt or from another model ({reason}); "
+            "delete it to resume from an earlier one, or use a new --output."
+        ) from None
+    return manager, epoch, path
+
+
+# --- summary ----------------------------------------------------------------
+
+
+def summarize(run_dir, config, seconds, finished_epochs):
+    """Writes summary.json (epochs done, the NLL-oracle after each phase,
+    the text evaluation, wall time accumulated over invocations) and
+    returns it."""
+    run_dir = pathlib.Path(run_dir)
+    t = config.training
+    rows = json.loads((run_dir / METRICS_JSON).read_text())
+    total = t.generator_epochs + t.discriminator_rounds + t.adversarial_rounds
+
+    def last_nll(phase):
+        values = [
+            (int(r["epoch"]), float(r["nll_oracle"]))
+            for r in rows
+            if int(r["phase"]) == phase and r["nll_oracle"] not in ("", None)
+        ]
+        return values[-1] if values else (None, None)
+
+    pre_epoch, pre_nll = last_nll(schedule.PHASES.index("generator"))
+    adv_epoch, adv_nll = last_nll(schedule.PHASES.index("adversarial"))
+    evaluation = read_json(run_dir / EVALUATION_FILE)
+    previous = read_json(run_dir / SUMMARY_FILE)
+    summary = {
+        "preset": config.preset,
+        "epochs_done": finished_epochs,
+        "epochs_total": total,
+        "complete": finished_epochs >= total,
+        "nll_oracle_pretrained": pre_nll,
+        "nll_oracle_pretrained_epoch": pre_epoch,
+        "nll_oracle_adversarial": adv_nll,
+        "nll_oracle_adversarial_epoch": adv_epoch,
+        "wall_seconds": previous.get("wall_seconds", 0.0) + seconds,
+        "run_dir": str(run_dir),
+        "task": config.data.task,
+    }
+    if config.is_text:
+        summary["dataset"] = config.data.dataset
+        summary["evaluation"] = evaluation
+    write_json(run_dir / SUMMARY_FILE, summary)
+    return summary
+
+
+def read_json(path):
+    """The JSON value of `path`, or {} when there is no such file."""
+    return json.loads(path.read_text()) if path.exists() else {}

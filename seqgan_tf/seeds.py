@@ -1,0 +1,22 @@
+"""Seeds of the trainer's random streams, derived from integers.
+
+Every random draw of a run comes from `seed_pair(seed, STREAM, epoch, ...)`,
+so a run resumed at any epoch replays what the uninterrupted run drew.
+"""
+
+import numpy as np
+
+# Distinct streams of randomness.
+NEGATIVES = 0  # the generated sequences of a D round
+SHUFFLE = 1  # the order of a D round's passes
+POLICY = 2  # the batch of a policy-gradient step
+ROLLOUT = 3  # the Monte Carlo completions of that batch
+EVAL = 4  # evaluation samples (NLL-oracle, sample files, text metrics)
+GENERATOR_ORDER = 5  # the order of a shuffled MLE epoch
+POSITIVES = 6  # the real sequences of a D round, when they outnumber it
+
+
+def seed_pair(*values):
+    """A stateless int32 seed pair derived from integers (e.g. seed, epoch)."""
+    state = np.random.SeedSequence([int(v) for v in values]).generate_state(2)
+    return (state % np.uint32(2**31 - 1)).astype(np.int32)
