@@ -93,7 +93,7 @@ def bench_rewards(generator, discriminator, token_ids, args):
     def rewards(token_ids, seed):
         return rollout.rollout_rewards(
             generator,
-            discriminator.predict_real,
+            discriminator.scorer,
             token_ids,
             seed,
             num_rollouts=num_rollouts,

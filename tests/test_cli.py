@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from conftest import TINY_SENTENCES
 
+from seqgan_tf import bleu
 from seqgan_tf import cli
+from seqgan_tf import runs
 
 TINY = ["--preset", "tiny", "--verbose", "0"]
 
@@ -58,7 +60,7 @@ def test_train_writes_a_complete_run_directory(finished_run):
     assert (run_dir / "checkpoints" / "checkpoint").exists()
     assert list((run_dir / "tensorboard").rglob("events.out.tfevents.*"))
     # Samples and real data in the authors' format: ids separated by spaces.
-    real = cli.read_token_file(run_dir / "real_data.txt", 26, 12)
+    real = runs.read_token_file(run_dir / "real_data.txt", 26, 12)
     assert real.shape == (256, 12)
     samples = sorted((run_dir / "samples").glob("epoch_*.txt"))
     assert [p.name for p in samples] == [
@@ -67,7 +69,7 @@ def test_train_writes_a_complete_run_directory(finished_run):
         "epoch_0003.txt",
         "epoch_0004.txt",
     ]
-    assert cli.read_token_file(samples[-1], 26, 12).shape == (256, 12)
+    assert runs.read_token_file(samples[-1], 26, 12).shape == (256, 12)
 
 
 def test_rerunning_a_finished_run_resumes_and_trains_nothing(
@@ -285,6 +287,85 @@ def test_console_script_is_installed():
     assert "train" in result.stdout and "generate" in result.stdout
 
 
+# C++ log lines of TensorFlow and absl, as they start.
+NATIVE_LOG_MARKERS = (
+    "I0000",
+    "W0000",
+    "E0000",
+    "absl::InitializeLog",
+    "oneDNN",
+    "cuda",
+    "cuInit",
+    "cpu_feature_guard",
+)
+
+
+@pytest.mark.slow
+def test_train_output_is_ours_alone(tmp_path):
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")
+    }
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    environment["TMPDIR"] = str(temporary)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "seqgan_tf.cli",
+            "train",
+            "--preset",
+            "tiny",
+            "--output",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=environment,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    for marker in NATIVE_LOG_MARKERS:
+        assert marker not in output, marker
+    assert "nan" not in output.lower()
+    for title in (
+        "generator pretraining (MLE) 1/2",
+        "discriminator pretraining 1/1",
+        "adversarial round 2/2",
+    ):
+        assert title in result.stdout
+    assert "left" in result.stdout
+    assert "after adversarial" in result.stdout
+    # The native log went to a temporary file, removed after success.
+    assert not list(temporary.glob("seqgan-tf-native-*.log"))
+
+
+@pytest.mark.slow
+def test_the_parser_and_the_package_leave_tensorflow_and_the_environment():
+    probe = (
+        "import os, sys\n"
+        "import seqgan_tf\n"
+        "from seqgan_tf import cli\n"
+        "cli.make_parser().parse_args(['train', '--preset', 'tiny'])\n"
+        "assert 'tensorflow' not in sys.modules, 'parsing imported TF'\n"
+        "import seqgan_tf.trainer\n"
+        "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'))\n"
+    )
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "None"
+
+
 # --- the text task ------------------------------------------------------------
 
 TEXT_LINES = TINY_SENTENCES * 12
@@ -394,10 +475,8 @@ def test_evaluate_a_text_file_against_a_dataset(text_run, tmp_path, capsys):
     )
     assert code == 0
     result = json.loads(out.strip().splitlines()[-1])
-    from seqgan_tf import metrics
-
     references = [line.split() for line in TEXT_LINES[9::10]]
-    expected = metrics.bleu(
+    expected = bleu.bleu(
         [["a", "cat", "sat", "on", "the", "log", "."], ["zebra", "zebra"]],
         references,
         max_order=4,

@@ -124,8 +124,8 @@ def test_rollout_rewards_shared_prefix_matches_plain(chunk_size):
             )
         )()
 
-    shared = rewards(discriminator.predict_real, True)
-    plain = rewards(discriminator.predict_real, False)
+    shared = rewards(discriminator.scorer, True)
+    plain = rewards(discriminator.scorer, False)
     wrapped = rewards(lambda x: discriminator.predict_real(x), True)
 
     np.testing.assert_allclose(shared, plain, rtol=0, atol=1e-6)
@@ -134,27 +134,37 @@ def test_rollout_rewards_shared_prefix_matches_plain(chunk_size):
     assert np.std(np.asarray(plain)[:, :-1]) > 1e-4
 
 
-def test_completion_scorer_only_for_an_unmodified_predict_real():
+def test_rollout_uses_score_completions_only_when_the_scorer_offers_it():
+    generator = make_generator()
     discriminator = make_discriminator()
+    token_ids = generator.generate(3, seed=(4, 5))
+    calls = []
 
-    class Custom(Discriminator):
-        def predict_real(self, token_ids):
-            return 1.0 - super().predict_real(token_ids)
+    class Recording:
+        def __call__(self, token_ids):
+            calls.append("whole")
+            return discriminator.predict_real(token_ids)
 
-    custom = Custom(
-        VOCABULARY_SIZE,
-        SEQUENCE_LENGTH,
-        filter_sizes=FILTER_SIZES,
-        num_filters=NUM_FILTERS,
-    )
-    assert (
-        rollout.completion_scorer(discriminator.predict_real)
-        == discriminator.predict_real_of_completions
-    )
-    wrapped = lambda x: discriminator.predict_real(x)  # noqa: E731
-    assert rollout.completion_scorer(wrapped) is None
-    assert rollout.completion_scorer(discriminator) is None
-    assert rollout.completion_scorer(custom.predict_real) is None
+        def score_completions(self, token_ids, completions):
+            calls.append("completions")
+            return discriminator.predict_real_of_completions(
+                token_ids, completions
+            )
+
+    def run(scorer, share_prefix=True):
+        calls.clear()
+        rollout.rollout_rewards(
+            generator, scorer, token_ids, (6, 7), num_rollouts=2,
+            share_prefix=share_prefix,
+        )
+        return sorted(set(calls))
+
+    assert run(Recording()) == ["completions", "whole"]
+    assert run(Recording(), share_prefix=False) == ["whole"]
+    assert run(lambda x: Recording()(x)) == ["whole"]
+    # The discriminator's own scorer offers it.
+    assert callable(discriminator.scorer.score_completions)
+    assert not hasattr(discriminator.predict_real, "score_completions")
 
 
 @pytest.mark.parametrize("temperature", [1.0, 0.5])

@@ -6,9 +6,9 @@ import pytest
 import tensorflow as tf
 
 import seqgan_tf
-from seqgan_tf.trainer import CheckpointCallback
+from seqgan_tf.callbacks import CheckpointCallback
+from seqgan_tf.progress import PhaseProgress
 from seqgan_tf.trainer import SeqGAN
-from seqgan_tf.trainer import checkpoint_for
 
 VOCABULARY, LENGTH = 26, 12
 
@@ -54,9 +54,11 @@ def make_gan(oracle, seed=3, **kwargs):
 
 
 class Recorder(keras.callbacks.Callback):
+    """Every epoch's logs, as the callbacks saw them."""
+
     def __init__(self):
         super().__init__()
-        self.epochs, self.batches = [], 0
+        self.epochs, self.batches, self.logs = [], 0, []
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epochs.append(epoch)
@@ -64,12 +66,21 @@ class Recorder(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.batches += 1
 
+    def on_epoch_end(self, epoch, logs=None):
+        self.logs.append(dict(logs))
 
-def test_fit_runs_three_phases_and_logs_every_metric(oracle, real, tmp_path):
+    def values(self, key):
+        """`key` of every epoch, NaN where the epoch did not log it."""
+        return [logs.get(key, math.nan) for logs in self.logs]
+
+
+def test_train_runs_three_phases_and_logs_what_each_measures(
+    oracle, real, tmp_path
+):
     gan = make_gan(oracle)
     recorder = Recorder()
     csv_path = tmp_path / "log.csv"
-    history = gan.fit(
+    history = gan.train(
         real,
         generator_epochs=2,
         discriminator_rounds=1,
@@ -77,15 +88,20 @@ def test_fit_runs_three_phases_and_logs_every_metric(oracle, real, tmp_path):
         callbacks=[recorder, keras.callbacks.CSVLogger(str(csv_path))],
         verbose=0,
     )
-    logs = history.history
-    assert logs["phase"] == [0.0, 0.0, 1.0, 2.0, 2.0]
+    assert history.history["phase"] == [0, 0, 1, 2, 2]
+    assert history.epoch == [0, 1, 2, 3, 4]
+    logs = {key: recorder.values(key) for key in ("g_loss", "d_loss",
+            "d_accuracy", "mean_reward", "nll_oracle")}
     assert recorder.epochs == [0, 1, 2, 3, 4]
     # 4 MLE steps x 2 epochs; a D round pairs the 64 negatives with 64 of
     # the 128 real sequences: (64 + 64) // 32 = 4 steps; adversarial: 1 PG
     # step + one D round of 4, twice.
     assert recorder.batches == 8 + 4 + 10
     assert all(math.isfinite(v) for v in logs["g_loss"][:2])
-    assert math.isnan(logs["g_loss"][2]) and math.isfinite(logs["d_loss"][2])
+    # Each phase logs only what it measures.
+    assert set(recorder.logs[0]) == {"g_loss", "nll_oracle", "phase", "seconds"}
+    assert set(recorder.logs[2]) == {"d_loss", "d_accuracy", "phase", "seconds"}
+    assert math.isfinite(logs["d_loss"][2])
     assert all(0.0 <= logs["d_accuracy"][i] <= 1.0 for i in (2, 3, 4))
     assert all(0.0 < logs["mean_reward"][i] < 1.0 for i in (3, 4))
     assert math.isnan(logs["nll_oracle"][2])
@@ -95,12 +111,14 @@ def test_fit_runs_three_phases_and_logs_every_metric(oracle, real, tmp_path):
 
 def test_mle_pretraining_lowers_the_loss(oracle, real):
     gan = make_gan(oracle, eval_every=0)
-    history = gan.fit(real, 6, 0, 0, verbose=0)
+    recorder = Recorder()
+    history = gan.train(real, 6, 0, 0, callbacks=[recorder], verbose=0)
     losses = history.history["g_loss"]
     assert losses[-1] < losses[0] - 0.1
     # eval_every=0 still measures at the end of the phase.
-    assert math.isfinite(history.history["nll_oracle"][-1])
-    assert all(math.isnan(v) for v in history.history["nll_oracle"][:-1])
+    nll_oracle = recorder.values("nll_oracle")
+    assert math.isfinite(nll_oracle[-1])
+    assert all(math.isnan(v) for v in nll_oracle[:-1])
 
 
 def test_early_stopping_callback_stops_training(oracle, real):
@@ -108,15 +126,15 @@ def test_early_stopping_callback_stops_training(oracle, real):
     stopper = keras.callbacks.EarlyStopping(
         monitor="g_loss", mode="min", min_delta=100.0, patience=0
     )
-    history = gan.fit(real, 5, 0, 0, callbacks=[stopper], verbose=0)
+    history = gan.train(real, 5, 0, 0, callbacks=[stopper], verbose=0)
     assert len(history.history["g_loss"]) == 2
 
 
 def test_same_seed_same_weights(oracle, real):
     first = make_gan(oracle)
-    first.fit(real, 1, 1, 1, verbose=0)
+    first.train(real, 1, 1, 1, verbose=0)
     second = make_gan(oracle)
-    second.fit(real, 1, 1, 1, verbose=0)
+    second.train(real, 1, 1, 1, verbose=0)
     for a, b in zip(
         first.generator.get_weights(), second.generator.get_weights()
     ):
@@ -125,7 +143,7 @@ def test_same_seed_same_weights(oracle, real):
 
 def test_resume_from_checkpoint_continues_the_same_run(oracle, real, tmp_path):
     reference = make_gan(oracle)
-    reference.fit(real, 2, 1, 2, verbose=0)
+    reference.train(real, 2, 1, 2, verbose=0)
 
     class StopAt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -135,9 +153,9 @@ def test_resume_from_checkpoint_continues_the_same_run(oracle, real, tmp_path):
     interrupted = make_gan(oracle)
     epoch = tf.Variable(0, dtype=tf.int64)
     manager = tf.train.CheckpointManager(
-        checkpoint_for(interrupted, epoch), str(tmp_path), max_to_keep=2
+        interrupted.make_checkpoint(epoch), str(tmp_path), max_to_keep=2
     )
-    interrupted.fit(
+    interrupted.train(
         real,
         2,
         1,
@@ -149,11 +167,11 @@ def test_resume_from_checkpoint_continues_the_same_run(oracle, real, tmp_path):
 
     resumed = make_gan(oracle, seed=3)
     resumed_epoch = tf.Variable(0, dtype=tf.int64)
-    checkpoint_for(resumed, resumed_epoch).read(manager.latest_checkpoint)
-    history = resumed.fit(
+    resumed.make_checkpoint(resumed_epoch).read(manager.latest_checkpoint)
+    history = resumed.train(
         real, 2, 1, 2, initial_epoch=int(resumed_epoch.numpy()), verbose=0
     )
-    assert history.history["phase"] == [2.0, 2.0]
+    assert history.history["phase"] == [2, 2]
     for a, b in zip(
         reference.generator.get_weights(), resumed.generator.get_weights()
     ):
@@ -162,14 +180,14 @@ def test_resume_from_checkpoint_continues_the_same_run(oracle, real, tmp_path):
 
 def test_constant_reward_ablation(oracle, real):
     gan = make_gan(oracle, reward="constant", constant_reward=0.25)
-    history = gan.fit(real, 0, 0, 1, verbose=0)
+    history = gan.train(real, 0, 0, 1, verbose=0)
     assert history.history["mean_reward"] == [pytest.approx(0.25)]
 
 
 def test_delayed_rollout_policy_follows_the_generator(oracle, real):
     gan = make_gan(oracle, rollout_policy="delayed", rollout_update_rate=0.5)
     before = gan.rollout_generator.get_weights()
-    gan.fit(real, 0, 0, 1, verbose=0)
+    gan.train(real, 0, 0, 1, verbose=0)
     after = gan.rollout_generator.get_weights()
     generator = gan.generator.get_weights()
     assert not np.allclose(before[-1], after[-1])
@@ -195,10 +213,10 @@ def test_current_rollout_policy_has_no_copy(oracle):
 )
 def test_bad_real_data_is_named(oracle, data, message):
     with pytest.raises(ValueError, match=message):
-        make_gan(oracle).fit(data, 1, 0, 0, verbose=0)
+        make_gan(oracle).train(data, 1, 0, 0, verbose=0)
 
 
-def test_fit_needs_compile(oracle, real):
+def test_train_needs_compile(oracle, real):
     gan = SeqGAN(
         seqgan_tf.Generator(VOCABULARY, LENGTH, hidden_dim=4),
         seqgan_tf.Discriminator(
@@ -206,7 +224,7 @@ def test_fit_needs_compile(oracle, real):
         ),
     )
     with pytest.raises(RuntimeError, match="compile"):
-        gan.fit(real, 1, 0, 0)
+        gan.train(real, 1, 0, 0)
 
 
 def test_mismatched_lengths_are_rejected():
@@ -243,8 +261,17 @@ def test_validation_data_logs_nll_test_at_the_evaluation_epochs(
 ):
     held_out = oracle.generate(40, seed=(5, 5)).numpy()
     gan = make_gan(oracle, eval_every=2)
-    history = gan.fit(real, 3, 1, 1, verbose=0, validation_data=held_out)
-    nll_test = history.history["nll_test"]
+    recorder = Recorder()
+    gan.train(
+        real,
+        3,
+        1,
+        1,
+        callbacks=[recorder],
+        verbose=0,
+        validation_data=held_out,
+    )
+    nll_test = recorder.values("nll_test")
     # MLE epochs 0 and 2 (every 2nd and the last), no D round, the last
     # adversarial round.
     evaluated = [not math.isnan(v) for v in nll_test]
@@ -252,4 +279,82 @@ def test_validation_data_logs_nll_test_at_the_evaluation_epochs(
     expected = seqgan_tf.metrics.nll(gan.generator, held_out)
     assert nll_test[-1] == pytest.approx(expected, rel=1e-6)
     with pytest.raises(ValueError, match="Validation data"):
-        gan.fit(real, 1, 0, 0, verbose=0, validation_data=held_out[:, :5])
+        gan.train(real, 1, 0, 0, verbose=0, validation_data=held_out[:, :5])
+
+
+def test_keras_fit_is_left_alone_and_train_step_points_to_train(oracle):
+    assert SeqGAN.fit is keras.Model.fit
+    with pytest.raises(NotImplementedError, match="SeqGAN.train"):
+        make_gan(oracle).train_step(None)
+
+
+def test_public_steps_update_their_network_and_trackers(oracle, real):
+    gan = make_gan(oracle)
+    before = [w.copy() for w in gan.generator.get_weights()]
+    d_before = [w.copy() for w in gan.discriminator.get_weights()]
+    first = float(gan.mle_step(real[:32]))
+    for _ in range(5):
+        last = float(gan.mle_step(real[:32]))
+    assert last < first
+    assert gan.g_loss_tracker.count.numpy() == 6
+    assert not np.allclose(before[-1], gan.generator.get_weights()[-1])
+    np.testing.assert_array_equal(
+        d_before[-1], gan.discriminator.get_weights()[-1]
+    )
+
+    labels = np.tile([1, 0], 16).astype(np.int32)
+    loss = float(gan.discriminator_step(real[:32], labels))
+    assert math.isfinite(loss)
+    assert 0.0 <= float(gan.d_accuracy_tracker.result()) <= 1.0
+    assert not np.allclose(d_before[-1], gan.discriminator.get_weights()[-1])
+
+    generator_before = gan.generator.get_weights()[-1].copy()
+    loss = float(gan.policy_gradient_step([1, 2], [3, 4]))
+    assert math.isfinite(loss)
+    assert 0.0 < float(gan.reward_tracker.result()) < 1.0
+    assert not np.allclose(generator_before, gan.generator.get_weights()[-1])
+
+
+def test_config_round_trip(oracle):
+    gan = make_gan(oracle, num_rollouts=3, reward="constant")
+    config = gan.get_config()
+    again = SeqGAN.from_config(config)
+    settings = {
+        k: v
+        for k, v in config.items()
+        if k not in ("generator", "discriminator")
+    }
+    assert settings["num_rollouts"] == 3 and settings["reward"] == "constant"
+    assert {k: again.get_config()[k] for k in settings} == settings
+    for name in ("generator", "discriminator"):
+        assert (
+            getattr(again, name).get_config()
+            == getattr(gan, name).get_config()
+        )
+
+
+def test_progress_names_each_phase_and_shows_no_nan(oracle, real, capsys):
+    gan = make_gan(oracle)
+    gan.train(real, 2, 1, 1, verbose=2)
+    out = capsys.readouterr().out
+    for title in (
+        "generator pretraining (MLE) 1/2",
+        "generator pretraining (MLE) 2/2",
+        "discriminator pretraining 1/1",
+        "adversarial round 1/1",
+    ):
+        assert title in out
+    assert "nan" not in out.lower()
+    assert out.count("left") == 4
+    discriminator_line = out.split("discriminator pretraining 1/1")[1]
+    discriminator_line = discriminator_line.splitlines()[1]
+    assert "d_loss" in discriminator_line
+    assert "g_loss" not in discriminator_line
+    assert "phase" not in out
+
+
+def test_verbose_0_prints_nothing(oracle, real, capsys):
+    assert issubclass(PhaseProgress, keras.callbacks.Callback)
+    history = make_gan(oracle).train(real, 1, 1, 0, verbose=0)
+    assert history.epoch == [0, 1]
+    assert capsys.readouterr().out == ""

@@ -40,9 +40,6 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from seqgan_tf import metrics
-from seqgan_tf.models import OracleLSTM
-
 RESOURCE_PACKAGE = "seqgan_tf"
 COCO_FILES = {
     "train": "resources/coco/train.txt",
@@ -345,6 +342,11 @@ class SeqganOracleSequences(_OfflineBuilder):
         return {"train": self._generate_examples()}
 
     def _generate_examples(self):
+        # Imported here so that importing the datasets does not import
+        # TensorFlow and Keras (the oracle needs both).
+        from seqgan_tf import metrics
+        from seqgan_tf.models import OracleLSTM
+
         config = self.builder_config
         oracle = OracleLSTM.from_paper()
         tokens = metrics.sample_many(
