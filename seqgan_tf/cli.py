@@ -15,7 +15,6 @@ import os
 import sys
 import tempfile
 
-
 # Where TensorFlow's native log goes (default: a temporary file, removed
 # unless the command crashed).
 NATIVE_LOG_VARIABLE = "SEQGAN_TF_NATIVE_LOG"

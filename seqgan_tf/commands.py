@@ -23,6 +23,7 @@ from seqgan_tf.data import CorpusError
 from seqgan_tf.data import get_tokenizer
 from seqgan_tf.data import read_corpus
 
+
 class CLIError(Exception):
     """Bad user input; printed as one line, exit status 2."""
 
@@ -265,11 +266,8 @@ def command_sweep(args):
         text_data=text_data,
     )
     print("\n".join(quality.sweep_table(result["models"])))
-    print(
-        f"Wrote {output / runs.SWEEP_FILE} and {output / runs.SWEEP_PLOT}."
-    )
+    print(f"Wrote {output / runs.SWEEP_FILE} and {output / runs.SWEEP_PLOT}.")
     return 0
-
 
 
 COMMANDS = {

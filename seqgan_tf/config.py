@@ -274,7 +274,8 @@ class ExperimentConfig:
         for name, (value, allowed) in choices.items():
             if value not in allowed:
                 raise ConfigError(
-                    f"{name} must be one of {', '.join(allowed)}; got {value!r}."
+                    f"{name} must be one of {', '.join(allowed)}; "
+                    f"got {value!r}."
                 )
         if self.training.mixed_precision not in MIXED_PRECISION_POLICIES:
             raise ConfigError(
@@ -298,8 +299,9 @@ class ExperimentConfig:
         )
         if len(sizes) != len(counts) or not sizes:
             raise ConfigError(
-                "discriminator.filter_sizes and discriminator.num_filters must be "
-                f"non-empty and of equal length; got {len(sizes)} and {len(counts)}."
+                "discriminator.filter_sizes and discriminator.num_filters "
+                "must be non-empty and of equal length; got "
+                f"{len(sizes)} and {len(counts)}."
             )
         length = self.sequence_length
         if not length:  # "text" with T from the data: checked once known.
@@ -307,7 +309,8 @@ class ExperimentConfig:
         if max(sizes) > length or min(sizes) < 1 or min(counts) < 1:
             raise ConfigError(
                 f"discriminator.filter_sizes must lie in [1, {length}] (the "
-                f"sequence length) with positive num_filters; got {sizes}, {counts}."
+                "sequence length) with positive num_filters; got "
+                f"{sizes}, {counts}."
             )
         return self
 
@@ -539,6 +542,7 @@ def get_preset(name):
     """The preset called `name`; a `ConfigError` lists the known ones."""
     if name not in PRESETS:
         raise ConfigError(
-            f"Unknown preset {name!r}; choose one of: {', '.join(sorted(PRESETS))}."
+            f"Unknown preset {name!r}; choose one of: "
+            f"{', '.join(sorted(PRESETS))}."
         )
     return PRESETS[name]

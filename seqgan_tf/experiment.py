@@ -251,9 +251,7 @@ def train(
         previous = runs.load_config(run_dir)
         if config.is_text and not config.sequence_length:
             # T "from the data" was fixed when the run started.
-            config = runs.with_sequence_length(
-                config, previous.sequence_length
-            )
+            config = runs.with_sequence_length(config, previous.sequence_length)
         differences = runs.config_differences(previous, config)
         if differences:
             raise RunError(

@@ -153,7 +153,9 @@ class GraphVocabulary:
         table = tf.constant(self.tokens, dtype=tf.string)
         words = tf.gather(table, token_ids)
         if self.eos_id is None:
-            return tf.strings.reduce_join(words, axis=-1, separator=self.separator)
+            return tf.strings.reduce_join(
+                words, axis=-1, separator=self.separator
+            )
         # Strictly before the first EOS, and not a skipped id.
         is_eos = tf.cast(tf.equal(token_ids, self.eos_id), tf.int32)
         keep = tf.equal(tf.cumsum(is_eos, axis=-1), 0)
@@ -207,11 +209,15 @@ def _package_version():
 
 def _check_rows(rows, max_samples, name):
     return [
-        tf.debugging.assert_greater_equal(rows, 1, message=f"`{name}` must be >= 1"),
+        tf.debugging.assert_greater_equal(
+            rows, 1, message=f"`{name}` must be >= 1"
+        ),
         tf.debugging.assert_less_equal(
             rows,
             max_samples,
-            message=f"`{name}` must be <= {max_samples} (the cap of this export)",
+            message=(
+                f"`{name}` must be <= {max_samples} (the cap of this export)"
+            ),
         ),
     ]
 
@@ -219,7 +225,9 @@ def _check_rows(rows, max_samples, name):
 def _check_temperature(temperature):
     # NaN fails `> 0` too.
     return [
-        tf.debugging.assert_positive(temperature, message="`temperature` must be > 0")
+        tf.debugging.assert_positive(
+            temperature, message="`temperature` must be > 0"
+        )
     ]
 
 
@@ -237,7 +245,9 @@ def _check_ids(token_ids, vocabulary_size, name):
     ]
 
 
-def make_serving_functions(generator, vocabulary, max_samples, lookup_table=None):
+def make_serving_functions(
+    generator, vocabulary, max_samples, lookup_table=None
+):
     """The endpoint functions and their input signatures.
 
     `generate`, `complete` and `log_prob` always; `prefix_text` when a
@@ -292,7 +302,10 @@ def make_serving_functions(generator, vocabulary, max_samples, lookup_table=None
             tf.debugging.assert_less_equal(
                 shape[1],
                 length,
-                message=f"`prefix_tokens` is longer than the sequence length {length}",
+                message=(
+                    "`prefix_tokens` is longer than the sequence length "
+                    f"{length}"
+                ),
             )
         )
         checks += _check_ids(prefix_tokens, vocabulary_size, "prefix_tokens")
@@ -312,7 +325,9 @@ def make_serving_functions(generator, vocabulary, max_samples, lookup_table=None
             tf.debugging.assert_equal(
                 shape[1],
                 length,
-                message=f"`tokens` must have length {length} (the sequence length)",
+                message=(
+                    f"`tokens` must have length {length} (the sequence length)"
+                ),
             )
         )
         checks += _check_ids(tokens, vocabulary_size, "tokens")
@@ -340,7 +355,9 @@ def make_serving_functions(generator, vocabulary, max_samples, lookup_table=None
         checks += _check_temperature(temperature)
         with tf.control_dependencies(checks):
             lengths = tf.identity(lengths)
-            prefix = tf.identity(ids.to_tensor(default_value=0, shape=[None, length]))
+            prefix = tf.identity(
+                ids.to_tensor(default_value=0, shape=[None, length])
+            )
         prefix = tf.ensure_shape(prefix, [None, length])
         return run_sampler(prefix, lengths, temperature, seed)
 
@@ -454,7 +471,9 @@ def existing_versions(model_dir):
     if not model_dir.is_dir():
         return []
     return sorted(
-        int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit()
+        int(p.name)
+        for p in model_dir.iterdir()
+        if p.is_dir() and p.name.isdigit()
     )
 
 
@@ -546,7 +565,9 @@ def export_generator(
             f"the vocabulary has {len(vocabulary)} tokens but the generator "
             f"{generator.vocabulary_size}."
         )
-    signatures = SIGNATURES + ((TEXT_SIGNATURE,) if data_vocabulary is not None else ())
+    signatures = SIGNATURES + (
+        (TEXT_SIGNATURE,) if data_vocabulary is not None else ()
+    )
     model_dir = pathlib.Path(output) / name
     if version is None:
         versions = existing_versions(model_dir)
@@ -557,11 +578,15 @@ def export_generator(
         except (TypeError, ValueError):
             valid = False
         if not valid or int(version) < 1:
-            raise ExportError(f"version must be a positive integer, got {version!r}.")
+            raise ExportError(
+                f"version must be a positive integer, got {version!r}."
+            )
     version = int(version)
     target = model_dir / str(version)
     if target.exists() and not overwrite:
-        raise ExportError(f"{target} already exists; use another version or overwrite.")
+        raise ExportError(
+            f"{target} already exists; use another version or overwrite."
+        )
 
     info = {
         "vocabulary_size": generator.vocabulary_size,

@@ -138,8 +138,10 @@ def discriminator_loss(
     """
     logits = tf.cast(logits, tf.float32)
     labels = tf.cast(labels, tf.int32)
-    batch = tf.shape(logits)[0] if global_batch_size is None else (
-        global_batch_size
+    batch = (
+        tf.shape(logits)[0]
+        if global_batch_size is None
+        else (global_batch_size)
     )
     cross_entropy = tf.reduce_sum(
         tf.nn.sparse_softmax_cross_entropy_with_logits(

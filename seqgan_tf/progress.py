@@ -67,9 +67,7 @@ class PhaseProgress(keras.callbacks.Callback):
         self._bar.update(steps, self._values(logs), finalize=True)
         left = self._seconds_left(epoch)
         elapsed = time.perf_counter() - self._started
-        print(
-            f"  {_duration(elapsed)} elapsed, about {_duration(left)} left"
-        )
+        print(f"  {_duration(elapsed)} elapsed, about {_duration(left)} left")
 
     def _values(self, logs):
         return [

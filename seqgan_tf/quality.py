@@ -24,7 +24,6 @@ reproducible and the temperatures are compared on common random numbers.
 """
 
 import math
-
 import pathlib
 
 from matplotlib.figure import Figure

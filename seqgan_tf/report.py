@@ -235,7 +235,6 @@ def plot_evaluation(rows, text):
 def build_figures(rows, text=False, sweep=None):
     """{file name: matplotlib Figure} of the report's plots (those with
     data). Every curve is one `Line2D` of its axes; nothing else is."""
-    from seqgan_tf import quality
 
     figures = {
         "generator_loss.png": plot_generator_loss(rows),

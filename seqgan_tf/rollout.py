@@ -1,6 +1,6 @@
-"""Monte Carlo rollout rewards: the discriminator's verdict passed to each token.
-
-All (rollouts x prefixes x batch) completions are sampled and scored as one batch.
+"""Monte Carlo rollout rewards: the discriminator's verdict passed to each
+token. All (rollouts x prefixes x batch) completions are sampled and scored
+as one batch.
 """
 
 import typing

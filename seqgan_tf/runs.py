@@ -169,9 +169,13 @@ def load_config(run_dir):
     if not run_dir.is_dir():
         raise RunError(f"{run_dir} is not a run directory (it does not exist).")
     if not path.exists():
-        raise RunError(f"{run_dir} has no {CONFIG_FILE}; is it a seqgan-tf run?")
+        raise RunError(
+            f"{run_dir} has no {CONFIG_FILE}; is it a seqgan-tf run?"
+        )
     try:
-        return ExperimentConfig.from_dict(json.loads(path.read_text())).validate()
+        return ExperimentConfig.from_dict(
+            json.loads(path.read_text())
+        ).validate()
     except (json.JSONDecodeError, ConfigError) as error:
         raise RunError(f"{path} is not a valid run config: {error}") from None
 

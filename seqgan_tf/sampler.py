@@ -12,7 +12,6 @@ import numpy as np
 import tensorflow as tf
 
 
-
 class SamplerModel(typing.Protocol):
     """What `sample` needs of a model: one recurrent step at a time.
 
@@ -230,8 +229,9 @@ def sample(
     return tf.transpose(tokens.stack())
 
 
-def sample_chunks(model, num_samples, seed=(0, 0), batch_size=4096,
-                  temperature=1.0):
+def sample_chunks(
+    model, num_samples, seed=(0, 0), batch_size=4096, temperature=1.0
+):
     """Yields `num_samples` sequences of `model.generate` as int32 tensors of
     at most `batch_size` rows; chunk `i` is drawn with `seed` folded by
     `i`, so the samples depend on `batch_size` but on nothing else."""
@@ -247,8 +247,9 @@ def sample_chunks(model, num_samples, seed=(0, 0), batch_size=4096,
         )
 
 
-def sample_many(model, num_samples, seed=(0, 0), batch_size=4096,
-                temperature=1.0):
+def sample_many(
+    model, num_samples, seed=(0, 0), batch_size=4096, temperature=1.0
+):
     """`num_samples` sequences from `model` as an int32 NumPy array."""
     return np.concatenate(
         [

@@ -157,7 +157,8 @@ class SeqGAN(keras.Model):
         if generator.sequence_length != discriminator.sequence_length:
             raise ValueError(
                 "Generator and discriminator disagree on sequence_length: "
-                f"{generator.sequence_length} vs {discriminator.sequence_length}."
+                f"{generator.sequence_length} vs "
+                f"{discriminator.sequence_length}."
             )
         if generator.vocabulary_size != discriminator.vocabulary_size:
             raise ValueError(
@@ -182,7 +183,8 @@ class SeqGAN(keras.Model):
             )
         if reward not in ("discriminator", "constant"):
             raise ValueError(
-                f"`reward` must be 'discriminator' or 'constant', got {reward!r}."
+                "`reward` must be 'discriminator' or 'constant', got "
+                f"{reward!r}."
             )
         if pg_reduction not in losses.REDUCTIONS:
             raise ValueError("`pg_reduction` must be 'sum' or 'mean'.")
@@ -789,9 +791,7 @@ class SeqGAN(keras.Model):
             for index, layer in enumerate(getattr(self, model_name).layers):
                 seed_generator = getattr(layer, "seed_generator", None)
                 if seed_generator is not None:
-                    objects[f"rng_{model_name}_{index}"] = (
-                        seed_generator.state
-                    )
+                    objects[f"rng_{model_name}_{index}"] = seed_generator.state
         return tf.train.Checkpoint(**objects)
 
     def get_config(self):

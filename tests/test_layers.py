@@ -57,7 +57,9 @@ def imports_in(source, name, is_package, known):
             base = node.module or ""
             if node.level:
                 base = ".".join(
-                    package.split(".")[: len(package.split(".")) - node.level + 1]
+                    package.split(".")[
+                        : len(package.split(".")) - node.level + 1
+                    ]
                     + ([base] if base else [])
                 )
             # `from package import module` imports the module.
@@ -109,8 +111,9 @@ def test_no_module_imports_a_higher_layer():
             if target == "seqgan_tf":
                 upward.append(f"{name} -> seqgan_tf (the whole package)")
             elif layer_of(target, table) > own:
-                upward.append(f"{name} ({own}) -> {target} "
-                              f"({layer_of(target, table)})")
+                upward.append(
+                    f"{name} ({own}) -> {target} ({layer_of(target, table)})"
+                )
     assert not upward, "\n".join(upward)
 
 
@@ -130,7 +133,7 @@ def test_no_import_cycles():
             if node.startswith(target + "."):
                 continue  # a submodule importing its package
             if state.get(target) == "open":
-                cycles.append(stack[stack.index(target):] + [target])
+                cycles.append(stack[stack.index(target) :] + [target])
             elif target not in state:
                 visit(target, stack + [target])
         state[node] = "done"

@@ -26,7 +26,9 @@ def test_nll_is_the_masked_tempered_mean(make_generator, eos_id, temperature):
     generator = make_generator(seed=3, stddev=1.0, eos_id=eos_id)
     token_ids = np.random.default_rng(0).integers(0, 26, (7, 12))
     token_ids[0, 4] = token_ids[1, 0] = 2
-    got = metrics.nll(generator, token_ids, batch_size=3, temperature=temperature)
+    got = metrics.nll(
+        generator, token_ids, batch_size=3, temperature=temperature
+    )
     expected = _expected_nll(generator, token_ids, temperature, eos_id)
     assert got == pytest.approx(expected, rel=1e-5)
 

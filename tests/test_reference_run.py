@@ -55,9 +55,11 @@ def _h5_arrays(path):
     arrays = {}
     with h5py.File(path, "r") as handle:
         handle.visititems(
-            lambda name, item: arrays.__setitem__(name, item[()])
-            if isinstance(item, h5py.Dataset)
-            else None
+            lambda name, item: (
+                arrays.__setitem__(name, item[()])
+                if isinstance(item, h5py.Dataset)
+                else None
+            )
         )
     return arrays
 
@@ -70,9 +72,7 @@ def test_tiny_run_matches_the_reference(variant, tmp_path):
     corpus.write_text("\n".join(TINY_SENTENCES * 6) + "\n")
     arguments = json.loads((expected_dir / "args.json").read_text())
     run_dir = tmp_path / "run"
-    experiment.train(
-        _config(arguments, corpus), run_dir, verbose=0, log=None
-    )
+    experiment.train(_config(arguments, corpus), run_dir, verbose=0, log=None)
 
     # config.json: the same, but for the corpus's path.
     config = json.loads((run_dir / "config.json").read_text())

@@ -14,12 +14,13 @@ from seqgan_tf import quality
 from seqgan_tf import report
 
 
-
 def train_tiny(run_dir, dataset=None):
     config = config_lib.get_preset("tiny")
     if dataset:
         config = config_lib.for_dataset(config, str(dataset))
     experiment.train(config, run_dir, verbose=0, log=None)
+
+
 TEXT_LINES = [
     "the cat sat on the mat .",
     "a dog sat on a log .",

@@ -154,7 +154,11 @@ def test_rollout_uses_score_completions_only_when_the_scorer_offers_it():
     def run(scorer, share_prefix=True):
         calls.clear()
         rollout.rollout_rewards(
-            generator, scorer, token_ids, (6, 7), num_rollouts=2,
+            generator,
+            scorer,
+            token_ids,
+            (6, 7),
+            num_rollouts=2,
             share_prefix=share_prefix,
         )
         return sorted(set(calls))

@@ -90,8 +90,16 @@ def test_train_runs_three_phases_and_logs_what_each_measures(
     )
     assert history.history["phase"] == [0, 0, 1, 2, 2]
     assert history.epoch == [0, 1, 2, 3, 4]
-    logs = {key: recorder.values(key) for key in ("g_loss", "d_loss",
-            "d_accuracy", "mean_reward", "nll_oracle")}
+    logs = {
+        key: recorder.values(key)
+        for key in (
+            "g_loss",
+            "d_loss",
+            "d_accuracy",
+            "mean_reward",
+            "nll_oracle",
+        )
+    }
     assert recorder.epochs == [0, 1, 2, 3, 4]
     # 4 MLE steps x 2 epochs; a D round pairs the 64 negatives with 64 of
     # the 128 real sequences: (64 + 64) // 32 = 4 steps; adversarial: 1 PG
@@ -256,9 +264,7 @@ def test_mismatched_vocabularies_and_padding_are_rejected():
         )
 
 
-def test_validation_data_logs_nll_test_at_the_evaluation_epochs(
-    oracle, real
-):
+def test_validation_data_logs_nll_test_at_the_evaluation_epochs(oracle, real):
     held_out = oracle.generate(40, seed=(5, 5)).numpy()
     gan = make_gan(oracle, eval_every=2)
     recorder = Recorder()
@@ -328,8 +334,7 @@ def test_config_round_trip(oracle):
     assert {k: again.get_config()[k] for k in settings} == settings
     for name in ("generator", "discriminator"):
         assert (
-            getattr(again, name).get_config()
-            == getattr(gan, name).get_config()
+            getattr(again, name).get_config() == getattr(gan, name).get_config()
         )
 
 

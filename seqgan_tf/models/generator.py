@@ -82,8 +82,8 @@ class Generator(keras.Model):
                 )
         if not 0 <= int(start_token) < int(vocabulary_size):
             raise ValueError(
-                f"`start_token` must be in [0, vocabulary_size={vocabulary_size}), "
-                f"got {start_token}."
+                "`start_token` must be in [0, "
+                f"vocabulary_size={vocabulary_size}), got {start_token}."
             )
         if not 0 <= int(pad_id) < int(vocabulary_size):
             raise ValueError(
@@ -243,6 +243,7 @@ class Generator(keras.Model):
         """Returns the compiled sampler, tracing it once per model."""
         if self._sample_function is not None:
             return self._sample_function
+
         def sample(prefix, prefix_length, seed, temperature):
             return sampler.sample(
                 self, prefix, prefix_length, seed, temperature=temperature
