@@ -35,7 +35,7 @@ NUM_SAMPLES = 9984  # generated negatives / evaluation samples (156 x 64)
 NUM_D_SEQUENCES = 2 * NUM_SAMPLES  # 9,984 real + 9,984 generated per D epoch
 NLL_CHUNK = 1000  # log_prob of 9,984 at once materialises 4 GB of logits
 
-# The `paper` schedule (see DESIGN.md, "The algorithm").
+# The `paper` schedule (see the README, "The algorithm").
 PRETRAIN_EPOCHS = 120
 NLL_EVERY = 5
 D_PRETRAIN_ROUNDS = 50

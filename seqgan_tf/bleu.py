@@ -198,7 +198,7 @@ def bleu(hypotheses, references, max_order=4):
     smoothing_function=SmoothingFunction().method1)`, but the references are
     indexed once, so it runs orders of magnitude faster than NLTK in a loop.
 
-    `max_order` may be 1..5 (issue 4 asks for BLEU-2..BLEU-5). Raises
+    `max_order` may be 1..5. Raises
     ValueError for empty `hypotheses` or `references`.
     """
     scores = bleu_scores(hypotheses, references, max_order)

@@ -15,6 +15,8 @@ import os
 import sys
 import tempfile
 
+from seqgan_tf.config import STRATEGIES
+
 # Where TensorFlow's native log goes (default: a temporary file, removed
 # unless the command crashed).
 NATIVE_LOG_VARIABLE = "SEQGAN_TF_NATIVE_LOG"
@@ -41,7 +43,18 @@ def make_parser():
         description="SeqGAN for TensorFlow 2 / Keras 3.",
     )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    for add in (
+        _add_train,
+        _add_evaluate,
+        _add_generate,
+        _add_export,
+        _add_report_commands,
+    ):
+        add(commands)
+    return parser
 
+
+def _add_train(commands):
     train = commands.add_parser(
         "train", help="train a SeqGAN (default: the quick synthetic experiment)"
     )
@@ -72,7 +85,7 @@ def make_parser():
     )
     train.add_argument(
         "--strategy",
-        choices=("default", "mirrored", "multiworker", "tpu"),
+        choices=STRATEGIES,
         help="tf.distribute strategy (default: one device); mirrored: all "
         "GPUs of this host; multiworker: the cluster of TF_CONFIG; tpu: "
         "the TPU of the environment (Colab)",
@@ -107,6 +120,8 @@ def make_parser():
     )
     train.set_defaults(command="train")
 
+
+def _add_evaluate(commands):
     evaluate = commands.add_parser(
         "evaluate",
         help="NLL-oracle (oracle task) or BLEU-2..5, Self-BLEU-2..4 and "
@@ -146,6 +161,8 @@ def make_parser():
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.set_defaults(command="evaluate")
 
+
+def _add_generate(commands):
     generate = commands.add_parser(
         "generate", help="sample from a checkpoint or an exported SavedModel"
     )
@@ -165,6 +182,8 @@ def make_parser():
     )
     generate.set_defaults(command="generate")
 
+
+def _add_export(commands):
     export = commands.add_parser(
         "export", help="export a run's generator as a TF Serving SavedModel"
     )
@@ -188,8 +207,6 @@ def make_parser():
         help="replace an existing version",
     )
     export.set_defaults(command="export")
-    _add_report_commands(commands)
-    return parser
 
 
 def _add_report_commands(commands):

@@ -452,7 +452,7 @@ def _replace_path(config, path, value):
 
 
 PRESETS = {
-    # The SeqGAN authors' code, exactly (see DESIGN.md).
+    # The SeqGAN authors' code, exactly (see the README's algorithm section).
     "paper": ExperimentConfig(preset="paper"),
     # Same models and algorithm, a schedule for ~10 minutes on 2 CPU cores.
     "quick": ExperimentConfig(

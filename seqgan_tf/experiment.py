@@ -244,46 +244,16 @@ def train(
     # first thing to touch the runtime.
     strategy = make_strategy(config)
     run_dir = pathlib.Path(run_dir or f"runs/{runs.default_name(config)}")
-    if run_dir.exists() and not run_dir.is_dir():
-        raise RunError(f"--output {run_dir} exists and is not a directory.")
-    resuming = (run_dir / runs.CONFIG_FILE).exists()
-    if resuming:
-        previous = runs.load_config(run_dir)
-        if config.is_text and not config.sequence_length:
-            # T "from the data" was fixed when the run started.
-            config = runs.with_sequence_length(config, previous.sequence_length)
-        differences = runs.config_differences(previous, config)
-        if differences:
-            raise RunError(
-                f"{run_dir} holds a different run "
-                f"({'; '.join(differences[:4])}); use another --output, or "
-                "the same settings to resume it."
-            )
-    elif run_dir.exists() and any(run_dir.iterdir()):
-        raise RunError(
-            f"{run_dir} is not empty and holds no {runs.CONFIG_FILE}; "
-            "refusing to mix a run into it. Use another --output."
-        )
+    config, resuming = _check_run_dir(config, run_dir)
     # Only the chief writes the run directory. Other workers of a
     # multi-worker run take part in every save (the strategy needs them
     # to) but write into a folder of their own, removed at the end.
-    chief = distribute.is_chief(strategy)
     out_dir = pathlib.Path(distribute.write_dir(run_dir, strategy))
     started = time.perf_counter()
-    oracle = data = held_out = vocabulary_size = None
-    if config.is_text:
-        vocabulary = runs.load_vocabulary(run_dir) if resuming else None
-        data = load_text(config, vocabulary, data_dir, log)
-        config = runs.with_sequence_length(config, data.sequence_length)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if vocabulary is None:
-            data.vocabulary.save(out_dir / runs.VOCABULARY_FILE)
-        real, held_out = data.train_ids, data.test_ids
-        vocabulary_size = len(data.vocabulary)
-    else:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        oracle = build_oracle(config)
-        real = _oracle_data(config, oracle, run_dir, out_dir, log)
+    config, oracle, data, real = _real_data(
+        config, run_dir, out_dir, resuming, data_dir, log
+    )
+    vocabulary_size = len(data.vocabulary) if data else None
     gan = build_gan(config, oracle, vocabulary_size, strategy)
     manager, epoch_variable, restored = runs.restore(
         gan, run_dir, save_dir=out_dir / runs.CHECKPOINT_DIR
@@ -300,7 +270,92 @@ def train(
             f"Resuming {run_dir} from {restored} (epoch {initial_epoch}/"
             f"{len(plan)})."
         )
-    run_callbacks = [
+    run_callbacks = _run_callbacks(
+        config,
+        gan,
+        out_dir,
+        plan,
+        data,
+        initial_epoch,
+        manager,
+        epoch_variable,
+    )
+    if stop_after:
+        run_callbacks.append(callbacks_lib.StopAfter(stop_after))
+    gan.train(
+        real,
+        generator_epochs=t.generator_epochs,
+        discriminator_rounds=t.discriminator_rounds,
+        adversarial_rounds=t.adversarial_rounds,
+        callbacks=run_callbacks + list(callbacks),
+        verbose=verbose,
+        initial_epoch=initial_epoch,
+        validation_data=data.test_ids if data else None,
+    )
+    finished = int(epoch_variable.numpy())
+    if not distribute.is_chief(strategy):
+        shutil.rmtree(out_dir, ignore_errors=True)
+        return None
+    return runs.summarize(
+        run_dir, config, time.perf_counter() - started, finished
+    )
+
+
+def _check_run_dir(config, run_dir):
+    """`(config, resuming)`: refuses a directory that holds another run or
+    something else; a resumed text run keeps the T it started with."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunError(f"--output {run_dir} exists and is not a directory.")
+    if not (run_dir / runs.CONFIG_FILE).exists():
+        if run_dir.exists() and any(run_dir.iterdir()):
+            raise RunError(
+                f"{run_dir} is not empty and holds no {runs.CONFIG_FILE}; "
+                "refusing to mix a run into it. Use another --output."
+            )
+        return config, False
+    previous = runs.load_config(run_dir)
+    if config.is_text and not config.sequence_length:
+        # T "from the data" was fixed when the run started.
+        config = runs.with_sequence_length(config, previous.sequence_length)
+    differences = runs.config_differences(previous, config)
+    if differences:
+        raise RunError(
+            f"{run_dir} holds a different run "
+            f"({'; '.join(differences[:4])}); use another --output, or "
+            "the same settings to resume it."
+        )
+    return config, True
+
+
+def _real_data(config, run_dir, out_dir, resuming, data_dir, log):
+    """`(config, oracle, text data, real token ids)` of a run: a text task's
+    data (its vocabulary saved, T fixed in the config) or the oracle and
+    its samples."""
+    if not config.is_text:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        oracle = build_oracle(config)
+        return (
+            config,
+            oracle,
+            None,
+            _oracle_data(config, oracle, run_dir, out_dir, log),
+        )
+    vocabulary = runs.load_vocabulary(run_dir) if resuming else None
+    data = load_text(config, vocabulary, data_dir, log)
+    config = runs.with_sequence_length(config, data.sequence_length)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if vocabulary is None:
+        data.vocabulary.save(out_dir / runs.VOCABULARY_FILE)
+    return config, None, data, data.train_ids
+
+
+def _run_callbacks(
+    config, gan, out_dir, plan, data, initial_epoch, manager, epoch_variable
+):
+    """The callbacks that keep a run directory, in the order they must run
+    (the samples add `bleu_4` to the logs before they are written)."""
+    t = config.training
+    return [
         callbacks_lib.SampleWriter(
             gan, out_dir, min(SAMPLE_FILE_SIZE, t.eval_samples), data
         ),
@@ -322,25 +377,6 @@ def train(
             manager, epoch_variable, every=t.checkpoint_every
         ),
     ]
-    if stop_after:
-        run_callbacks.append(callbacks_lib.StopAfter(stop_after))
-    gan.train(
-        real,
-        generator_epochs=t.generator_epochs,
-        discriminator_rounds=t.discriminator_rounds,
-        adversarial_rounds=t.adversarial_rounds,
-        callbacks=run_callbacks + list(callbacks),
-        verbose=verbose,
-        initial_epoch=initial_epoch,
-        validation_data=held_out,
-    )
-    finished = int(epoch_variable.numpy())
-    if not chief:
-        shutil.rmtree(out_dir, ignore_errors=True)
-        return None
-    return runs.summarize(
-        run_dir, config, time.perf_counter() - started, finished
-    )
 
 
 def _oracle_data(config, oracle, run_dir, out_dir, log):
