@@ -48,6 +48,7 @@ def finished_run(tmp_path_factory):
     return run_dir
 
 
+@pytest.mark.slow
 def test_train_writes_a_complete_run_directory(finished_run):
     run_dir = finished_run
     config = json.loads((run_dir / "config.json").read_text())
@@ -72,6 +73,7 @@ def test_train_writes_a_complete_run_directory(finished_run):
     assert runs.read_token_file(samples[-1], 26, 12).shape == (256, 12)
 
 
+@pytest.mark.slow
 def test_rerunning_a_finished_run_resumes_and_trains_nothing(
     finished_run, capsys
 ):
@@ -83,6 +85,7 @@ def test_rerunning_a_finished_run_resumes_and_trains_nothing(
     assert metric_epochs(finished_run) == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_stop_and_resume_matches_an_uninterrupted_run(
     finished_run, tmp_path, capsys
 ):
@@ -107,6 +110,7 @@ def test_stop_and_resume_matches_an_uninterrupted_run(
                 )
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     run_dir = tmp_path / "killed"
     command = [
@@ -143,6 +147,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     assert metric_epochs(run_dir) == list(range(7))
 
 
+@pytest.mark.slow
 def test_generate_is_reproducible_and_in_range(finished_run, capsys):
     args = [
         "generate",
@@ -162,6 +167,7 @@ def test_generate_is_reproducible_and_in_range(finished_run, capsys):
     assert run_cli(args[:-1] + ["4"], capsys)[1] != out
 
 
+@pytest.mark.slow
 def test_evaluate_a_checkpoint_and_a_token_file(finished_run, capsys):
     code, out, _ = run_cli(
         ["evaluate", "--checkpoint", str(finished_run), "--samples", "128"],
@@ -188,6 +194,7 @@ def test_evaluate_a_checkpoint_and_a_token_file(finished_run, capsys):
     )
 
 
+@pytest.mark.slow
 def test_different_config_in_the_output_directory(finished_run, capsys):
     code, _, err = run_cli(
         ["train", *TINY, "--output", str(finished_run), "--seed", "5"], capsys
@@ -195,6 +202,7 @@ def test_different_config_in_the_output_directory(finished_run, capsys):
     assert_one_line_error(code, err, "holds a different run (seed: 88 -> 5)")
 
 
+@pytest.mark.slow
 def test_corrupt_checkpoint_is_reported_not_overwritten(
     finished_run, tmp_path, capsys
 ):
@@ -241,6 +249,7 @@ def test_bad_input_is_one_line(args, message, capsys):
     assert_one_line_error(code, err, message)
 
 
+@pytest.mark.slow
 def test_non_empty_directory_without_a_run_is_refused(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     code, _, err = run_cli(["train", *TINY, "--output", str(tmp_path)], capsys)
@@ -266,6 +275,7 @@ def test_bad_token_files_name_the_line(tmp_path, capsys):
     assert_one_line_error(code, err, "is a directory")
 
 
+@pytest.mark.slow
 def test_argument_errors_exit_2_with_one_line(capsys):
     with pytest.raises(SystemExit) as error:
         cli.main(["train", "--verbose", "7"])
@@ -277,6 +287,7 @@ def test_argument_errors_exit_2_with_one_line(capsys):
     assert "must be >= 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_console_script_is_installed():
     # The script pip installed beside this interpreter, venv activated or not.
     script = os.path.join(os.path.dirname(sys.executable), "seqgan-tf")
@@ -382,6 +393,7 @@ def text_run(tmp_path_factory):
     return run_dir, corpus, args
 
 
+@pytest.mark.slow
 def test_text_training_writes_vocabulary_text_samples_and_scores(text_run):
     run_dir, _, _ = text_run
     config = json.loads((run_dir / "config.json").read_text())
@@ -421,6 +433,7 @@ def test_text_training_writes_vocabulary_text_samples_and_scores(text_run):
     assert all(r["nll_oracle"] == "" for r in rows)
 
 
+@pytest.mark.slow
 def test_text_evaluate_matches_the_recorded_scores(text_run, capsys):
     run_dir, _, _ = text_run
     evaluation = json.loads((run_dir / "evaluation.json").read_text())
@@ -445,6 +458,7 @@ def test_text_evaluate_matches_the_recorded_scores(text_run, capsys):
     assert pretrained["nll_test"] != result["nll_test"]
 
 
+@pytest.mark.slow
 def test_text_generate_prints_sentences(text_run, capsys):
     run_dir, _, _ = text_run
     code, out, _ = run_cli(
@@ -457,6 +471,7 @@ def test_text_generate_prints_sentences(text_run, capsys):
     assert all(set(line.split()) <= vocabulary for line in lines)
 
 
+@pytest.mark.slow
 def test_evaluate_a_text_file_against_a_dataset(text_run, tmp_path, capsys):
     _, corpus, _ = text_run
     hypotheses = tmp_path / "hypotheses.txt"
@@ -485,6 +500,7 @@ def test_evaluate_a_text_file_against_a_dataset(text_run, tmp_path, capsys):
     assert result["bleu_4"] == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_a_changed_vocabulary_file_is_a_clear_error(text_run, capsys):
     run_dir, _, args = text_run
     path = run_dir / "vocabulary.txt"
@@ -502,6 +518,7 @@ def test_a_changed_vocabulary_file_is_a_clear_error(text_run, capsys):
         path.write_text(original)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "dataset, message",
     [
@@ -553,6 +570,7 @@ def _external_tfds_builder():
     return SeqganTestExternalText
 
 
+@pytest.mark.slow
 def test_a_prepared_tfds_dataset_trains_with_its_text_key(tmp_path, capsys):
     builder_class = _external_tfds_builder()
     data_dir = str(tmp_path / "tfds")
@@ -580,6 +598,7 @@ def test_a_prepared_tfds_dataset_trains_with_its_text_key(tmp_path, capsys):
     assert set(" ".join(TEXT_LINES).split()) <= vocabulary
 
 
+@pytest.mark.slow
 def test_text_export_serves_the_same_sentences(text_run, tmp_path, capsys):
     run_dir, _, _ = text_run
     models = tmp_path / "models"
@@ -603,6 +622,7 @@ def test_text_export_serves_the_same_sentences(text_run, tmp_path, capsys):
     assert len(from_export.splitlines()) == 6  # an empty line: EOS first
 
 
+@pytest.mark.slow
 def test_a_run_resumes_under_another_strategy(tmp_path, capsys):
     run_dir = str(tmp_path / "run")
     code, _, _ = run_cli(
@@ -629,6 +649,7 @@ def test_a_run_resumes_under_another_strategy(tmp_path, capsys):
     assert metric_epochs(tmp_path / "run") == [0, 1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_mixed_precision_run_trains_and_is_a_different_run(tmp_path, capsys):
     run_dir = str(tmp_path / "run")
     base = ["train", *TINY, "--output", run_dir]
@@ -642,6 +663,7 @@ def test_mixed_precision_run_trains_and_is_a_different_run(tmp_path, capsys):
     assert_one_line_error(code, err, "training.mixed_precision")
 
 
+@pytest.mark.slow
 def test_multiworker_without_tf_config_is_a_one_line_error(
     tmp_path, capsys, monkeypatch
 ):

@@ -84,6 +84,7 @@ ORACLE_CURVES = {
 TEXT_CURVES = {**ORACLE_CURVES, "evaluation.png": 2}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", ["oracle", "text"])
 def test_report_writes_html_and_valid_pngs(
     task, oracle_run, text_run, tmp_path, capsys
@@ -126,6 +127,7 @@ def test_report_writes_html_and_valid_pngs(
     )
 
 
+@pytest.mark.slow
 def test_figures_count_only_curves(oracle_run):
     rows = report.read_metrics(oracle_run)
     figures = report.build_figures(rows, text=False)
@@ -158,6 +160,7 @@ def test_report_of_a_non_run_is_a_one_line_error(tmp_path, capsys):
         report.write_report(tmp_path)
 
 
+@pytest.mark.slow
 def test_sweep_command_writes_json_plot_and_feeds_the_report(
     oracle_run, tmp_path, capsys
 ):
@@ -196,6 +199,7 @@ def test_sweep_command_writes_json_plot_and_feeds_the_report(
     assert "Temperature sweep" in path.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "extra, message",
     [
@@ -209,6 +213,7 @@ def test_sweep_bad_input_is_one_line(oracle_run, extra, message, capsys):
     assert_one_line_error(code, capsys.readouterr().err, message)
 
 
+@pytest.mark.slow
 def test_text_sweep_orders_extremes_and_is_reproducible(text_gan, tmp_path):
     gan, data = text_gan
     temperatures = [0.05, 1.0]
@@ -246,6 +251,7 @@ def test_text_sweep_orders_extremes_and_is_reproducible(text_gan, tmp_path):
     png_size(tmp_path / "qd.png")
 
 
+@pytest.mark.slow
 def test_sweep_needs_exactly_one_task(text_gan):
     gan, data = text_gan
     with pytest.raises(ValueError, match="exactly one"):

@@ -105,6 +105,7 @@ def test_predict_real_of_completions_rejects_bad_shapes():
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk_size", [4096, 2 * 11 * 3])
 def test_rollout_rewards_shared_prefix_matches_plain(chunk_size):
     generator = make_generator()

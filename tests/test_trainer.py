@@ -74,6 +74,7 @@ class Recorder(keras.callbacks.Callback):
         return [logs.get(key, math.nan) for logs in self.logs]
 
 
+@pytest.mark.slow
 def test_train_runs_three_phases_and_logs_what_each_measures(
     oracle, real, tmp_path
 ):
@@ -117,6 +118,7 @@ def test_train_runs_three_phases_and_logs_what_each_measures(
     assert len(csv_path.read_text().strip().splitlines()) == 1 + 5
 
 
+@pytest.mark.slow
 def test_mle_pretraining_lowers_the_loss(oracle, real):
     gan = make_gan(oracle, eval_every=0)
     recorder = Recorder()
@@ -129,6 +131,7 @@ def test_mle_pretraining_lowers_the_loss(oracle, real):
     assert all(math.isnan(v) for v in nll_oracle[:-1])
 
 
+@pytest.mark.slow
 def test_early_stopping_callback_stops_training(oracle, real):
     gan = make_gan(oracle)
     stopper = keras.callbacks.EarlyStopping(
@@ -138,6 +141,7 @@ def test_early_stopping_callback_stops_training(oracle, real):
     assert len(history.history["g_loss"]) == 2
 
 
+@pytest.mark.slow
 def test_same_seed_same_weights(oracle, real):
     first = make_gan(oracle)
     first.train(real, 1, 1, 1, verbose=0)
@@ -149,6 +153,7 @@ def test_same_seed_same_weights(oracle, real):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_resume_from_checkpoint_continues_the_same_run(oracle, real, tmp_path):
     reference = make_gan(oracle)
     reference.train(real, 2, 1, 2, verbose=0)
@@ -186,12 +191,14 @@ def test_resume_from_checkpoint_continues_the_same_run(oracle, real, tmp_path):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_constant_reward_ablation(oracle, real):
     gan = make_gan(oracle, reward="constant", constant_reward=0.25)
     history = gan.train(real, 0, 0, 1, verbose=0)
     assert history.history["mean_reward"] == [pytest.approx(0.25)]
 
 
+@pytest.mark.slow
 def test_delayed_rollout_policy_follows_the_generator(oracle, real):
     gan = make_gan(oracle, rollout_policy="delayed", rollout_update_rate=0.5)
     before = gan.rollout_generator.get_weights()
@@ -264,6 +271,7 @@ def test_mismatched_vocabularies_and_padding_are_rejected():
         )
 
 
+@pytest.mark.slow
 def test_validation_data_logs_nll_test_at_the_evaluation_epochs(oracle, real):
     held_out = oracle.generate(40, seed=(5, 5)).numpy()
     gan = make_gan(oracle, eval_every=2)
@@ -338,6 +346,7 @@ def test_config_round_trip(oracle):
         )
 
 
+@pytest.mark.slow
 def test_progress_names_each_phase_and_shows_no_nan(oracle, real, capsys):
     gan = make_gan(oracle)
     gan.train(real, 2, 1, 1, verbose=2)
