@@ -1,4 +1,4 @@
-"""Times `seqgan_tf.metrics.bleu` / `self_bleu` against NLTK in a loop.
+"""Times `seqgan_tf.bleu.bleu` / `self_bleu` against NLTK in a loop.
 
 References are the COCO training captions, hypotheses the test captions
 (whitespace-tokenised lines). For each order, NLTK's
@@ -28,9 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from nltk.translate.bleu_score import SmoothingFunction
 from nltk.translate.bleu_score import sentence_bleu
 
-from seqgan_tf import metrics
+from seqgan_tf import bleu
 
-DATA = str(pathlib.Path(metrics.__file__).parent / "resources" / "coco")
+DATA = str(pathlib.Path(bleu.__file__).parent / "resources" / "coco")
 TOLERANCE = 1e-9
 
 
@@ -72,19 +72,21 @@ def max_difference(ours, theirs):
 
 def bench_bleu(references, hypotheses, order, num_nltk):
     sample = hypotheses[:num_nltk]
-    theirs, nltk_seconds = timed(nltk_scores, sample, lambda i: references, order)
+    theirs, nltk_seconds = timed(
+        nltk_scores, sample, lambda i: references, order
+    )
     ours_sample, ours_sample_seconds = timed(
-        metrics.bleu_scores, sample, references, order
+        bleu.bleu_scores, sample, references, order
     )
     ours_all, ours_all_seconds = timed(
-        metrics.bleu_scores, hypotheses, references, order
+        bleu.bleu_scores, hypotheses, references, order
     )
     # A scorer indexes the references once and then scores small batches
     # (e.g. the samples of each evaluation epoch) at the per-hypothesis cost.
-    scorer, build_seconds = timed(metrics.BleuScorer, references, order)
+    scorer, build_seconds = timed(bleu.BleuScorer, references, order)
     ours_scorer, scorer_seconds = timed(scorer.scores, sample, order)
     # The public API (mean) on the NLTK sample, to check it too.
-    mean_ours = metrics.bleu(sample, references, max_order=order)
+    mean_ours = bleu.bleu(sample, references, max_order=order)
     nltk_per = nltk_seconds / len(sample)
     ours_per = ours_all_seconds / len(hypotheses)
     return {
@@ -100,7 +102,9 @@ def bench_bleu(references, hypotheses, order, num_nltk):
         "speedup_same_hypotheses": nltk_seconds / ours_sample_seconds,
         "scorer_build_seconds": build_seconds,
         "scorer_seconds_same_hypotheses": scorer_seconds,
-        "speedup_same_hypotheses_prebuilt_scorer": nltk_seconds / scorer_seconds,
+        "speedup_same_hypotheses_prebuilt_scorer": (
+            nltk_seconds / scorer_seconds
+        ),
         "max_abs_difference": max(
             max_difference(ours_sample, theirs),
             max_difference(ours_scorer, theirs),
@@ -121,8 +125,8 @@ def bench_self_bleu(corpus, everything, order, num_nltk):
         lambda k: corpus[: indices[k]] + corpus[indices[k] + 1 :],
         order,
     )
-    ours, ours_seconds = timed(metrics.self_bleu_scores, corpus, order)
-    _, ours_all_seconds = timed(metrics.self_bleu_scores, everything, order)
+    ours, ours_seconds = timed(bleu.self_bleu_scores, corpus, order)
+    _, ours_all_seconds = timed(bleu.self_bleu_scores, everything, order)
     nltk_per = nltk_seconds / len(indices)
     ours_per = ours_seconds / len(corpus)
     return {
@@ -136,7 +140,9 @@ def bench_self_bleu(corpus, everything, order, num_nltk):
         "speedup": nltk_per / ours_per,
         "ours_full_corpus_hypotheses": len(everything),
         "ours_full_corpus_seconds": ours_all_seconds,
-        "max_abs_difference": max_difference([ours[i] for i in indices], theirs),
+        "max_abs_difference": max_difference(
+            [ours[i] for i in indices], theirs
+        ),
         "mean_nltk_sample": sum(theirs) / len(theirs),
         "mean_ours_all": sum(ours) / len(ours),
     }
@@ -161,7 +167,9 @@ def main(argv=None):
     )
     parser.add_argument("--orders", default="2,3,4,5")
     parser.add_argument("--self-orders", default="2,3,4")
-    parser.add_argument("--json", metavar="PATH", help="also write results here")
+    parser.add_argument(
+        "--json", metavar="PATH", help="also write results here"
+    )
     args = parser.parse_args(argv)
 
     references = read_sentences(args.references)
@@ -175,11 +183,15 @@ def main(argv=None):
 
     rows = []
     for order in [int(o) for o in args.orders.split(",") if o]:
-        rows.append(bench_bleu(references, hypotheses, order, args.num_hypotheses))
+        rows.append(
+            bench_bleu(references, hypotheses, order, args.num_hypotheses)
+        )
         print_row(rows[-1])
     corpus = hypotheses[: args.self_hypotheses]
     for order in [int(o) for o in args.self_orders.split(",") if o]:
-        rows.append(bench_self_bleu(corpus, hypotheses, order, args.num_self_nltk))
+        rows.append(
+            bench_self_bleu(corpus, hypotheses, order, args.num_self_nltk)
+        )
         print_row(rows[-1])
 
     print()
@@ -198,8 +210,9 @@ def main(argv=None):
 
 def print_row(row):
     print(
-        f"{row['metric']:<12} done: nltk {row['nltk_seconds_per_hypothesis']:.4f} "
-        f"s/hyp, ours {row['ours_seconds_per_hypothesis'] * 1e6:.1f} us/hyp",
+        f"{row['metric']:<12} done: "
+        f"nltk {row['nltk_seconds_per_hypothesis']:.4f} s/hyp, "
+        f"ours {row['ours_seconds_per_hypothesis'] * 1e6:.1f} us/hyp",
         flush=True,
     )
 
@@ -240,8 +253,9 @@ def print_table(rows):
             )
         else:
             print(
-                f"{row['metric']}: ours on all {row['ours_full_corpus_hypotheses']}"
-                f" test lines takes {row['ours_full_corpus_seconds']:.3f} s"
+                f"{row['metric']}: ours on all "
+                f"{row['ours_full_corpus_hypotheses']} test lines takes "
+                f"{row['ours_full_corpus_seconds']:.3f} s"
             )
 
 

@@ -26,6 +26,8 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 CONFIGS = {
@@ -41,6 +43,8 @@ CONFIGS = {
 
 def measure(replicas, policy, repeats):
     """Runs in the child process; returns median seconds per step."""
+    # TensorFlow and the models are imported in the child only, and only
+    # after the CPU is split into logical devices (before TF initialises).
     import tensorflow as tf
 
     if replicas > 1:
@@ -49,7 +53,6 @@ def measure(replicas, policy, repeats):
             cpu, [tf.config.LogicalDeviceConfiguration()] * replicas
         )
     import keras
-    import numpy as np
 
     import seqgan_tf
     from seqgan_tf import distribute
@@ -71,17 +74,16 @@ def measure(replicas, policy, repeats):
     rng = np.random.default_rng(0)
     tokens = rng.integers(0, 5000, (64, 20)).astype(np.int32)
     labels = rng.integers(0, 2, 64).astype(np.int32)
-    mle = gan._function("mle", gan._mle_step)
-    disc = gan._function("discriminator", gan._discriminator_step)
-    pg = gan._function("policy_gradient", gan._policy_gradient_step)
     steps = {
-        "mle": (lambda: mle(gan._distribute(tokens)), 10 * repeats),
+        "mle": (lambda: gan.mle_step(tokens), 10 * repeats),
         "discriminator": (
-            lambda: disc(gan._distribute(tokens), gan._distribute(labels)),
+            lambda: gan.discriminator_step(tokens, labels),
             5 * repeats,
         ),
         "policy_gradient": (
-            lambda: pg(tf.constant([1, 2]), tf.constant([3, 4])),
+            lambda: gan.policy_gradient_step(
+                tf.constant([1, 2]), tf.constant([3, 4])
+            ),
             repeats,
         ),
     }
@@ -157,7 +159,8 @@ def main(argv=None):
                 for k in ("mle", "discriminator", "policy_gradient")
             )
         print(
-            f"{name:<42}{row['mle'] * 1e3:>8.1f}ms{row['discriminator'] * 1e3:>8.1f}ms"
+            f"{name:<42}{row['mle'] * 1e3:>8.1f}ms"
+            f"{row['discriminator'] * 1e3:>8.1f}ms"
             f"{row['policy_gradient']:>9.2f}s{ratios:>32}"
         )
     print("\nmedians; ratios > 1 are slower than one float32 device.")

@@ -24,6 +24,7 @@ model folder (the highest numbered version in it is used).
 """
 
 import argparse
+import importlib.machinery
 import json
 import os
 import platform
@@ -74,6 +75,8 @@ def size_on_disk(path):
 
 def export_paper_generator(output, seed):
     """Exports Generator(5000, 20) with random weights; returns its folder."""
+    # Imported here, not at the top: the worker process runs this same file
+    # and must import neither keras nor seqgan_tf.
     import keras
 
     import seqgan_tf
@@ -220,8 +223,6 @@ class _Blocker:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] not in BLOCKED_MODULES:
             return None
-        import importlib.machinery
-
         return importlib.machinery.ModuleSpec(name, self, origin=None)
 
     def create_module(self, spec):
@@ -244,6 +245,7 @@ def percentile(values, fraction):
 
 def worker_main(path, sizes, repeats):
     sys.meta_path.insert(0, _Blocker())
+    # Imported only once the blocker is in place (see `_Blocker`).
     import tensorflow as tf
 
     def call(function, num_samples, seed):

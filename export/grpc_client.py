@@ -73,7 +73,9 @@ def predict(host, port, request, timeout=30.0):
     with grpc.insecure_channel(f"{host}:{port}") as channel:
         stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
         response = stub.Predict(request, timeout=timeout)
-    return {key: tf.make_ndarray(value) for key, value in response.outputs.items()}
+    return {
+        key: tf.make_ndarray(value) for key, value in response.outputs.items()
+    }
 
 
 def parse_args(argv=None):

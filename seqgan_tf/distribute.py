@@ -36,7 +36,8 @@ import time
 
 import tensorflow as tf
 
-STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
+from seqgan_tf.config import STRATEGIES
+
 TASK_TYPES = ("worker", "chief", "evaluator", "ps")
 
 

@@ -22,7 +22,7 @@ Nottingham folk tunes from MIDI, sampling the pitch every 0.4 s as one of
 score instead of 0.4 s, and tokens are MIDI numbers (piano keys 1-88 are
 MIDI 21-108) plus 0 for a rest.
 
-Metrics of the music task: BLEU-4 is `seqgan_tf.metrics.bleu(hypotheses,
+Metrics of the music task: BLEU-4 is `seqgan_tf.bleu.bleu(hypotheses,
 references, max_order=4)` on the token lists; `pitch_mse` is the paper's
 MSE, which the paper names but does not define; ours:
 

@@ -1,4 +1,7 @@
-"""Shared pytest setup: the `large` marker and tiny, seeded models."""
+"""Shared pytest setup: tiny, seeded models and a no-network fixture.
+
+The `slow` marker is registered in pyproject.toml.
+"""
 
 import socket
 
@@ -23,12 +26,6 @@ TINY_SENTENCES = [
     "the bird sat on the dog .",
     "a mat on the log .",
 ]
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "large: slow test (more than ~20 s on two CPU cores)."
-    )
 
 
 def _seeded_weights(model, seed, stddev):

@@ -14,11 +14,16 @@ set before TensorFlow initialises, so each check runs in a fresh process:
     python tests/distributed_helper.py restore DIRECTORY
 
 `multiworker` and `lone` read the cluster from TF_CONFIG.
+
+keras and seqgan_tf are imported inside each check, after it has set up
+TensorFlow's devices, threads or cluster, so that nothing they do on import
+can initialise TensorFlow first.
 """
 
 import json
 import os
 import sys
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -100,7 +105,7 @@ def train(variant="basic", dropout=0.0):
                 gan.generator.get_weights(),
                 gan.discriminator.get_weights(),
             )
-        history = gan.fit(
+        history = gan.train(
             real,
             generator_epochs=2,
             discriminator_rounds=1,
@@ -234,7 +239,7 @@ def mixed():
             num_rollouts=2,
         )
         gan.compile()
-        history = gan.fit(
+        history = gan.train(
             real,
             generator_epochs=2,
             discriminator_rounds=1,
@@ -285,8 +290,7 @@ def _fit_small(strategy, checkpoint_dir=None):
     """The run that multi-worker training must reproduce on one device."""
     import seqgan_tf
     from seqgan_tf import distribute
-    from seqgan_tf.trainer import CheckpointCallback
-    from seqgan_tf.trainer import checkpoint_for
+    from seqgan_tf.callbacks import CheckpointCallback
 
     class RecordingCheckpoints(CheckpointCallback):
         """Records, per save, whether the model's strategy made it the
@@ -314,10 +318,10 @@ def _fit_small(strategy, checkpoint_dir=None):
     if checkpoint_dir:
         epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         manager = tf.train.CheckpointManager(
-            checkpoint_for(gan, epoch), checkpoint_dir, max_to_keep=2
+            gan.make_checkpoint(epoch), checkpoint_dir, max_to_keep=2
         )
         callbacks.append(RecordingCheckpoints(manager, epoch, every=2))
-    history = gan.fit(
+    history = gan.train(
         real,
         generator_epochs=2,
         discriminator_rounds=1,
@@ -339,8 +343,6 @@ def _fit_small(strategy, checkpoint_dir=None):
 
 
 def multiworker(timeout, checkpoint_dir):
-    import time
-
     from seqgan_tf import distribute
 
     start = time.perf_counter()
@@ -365,12 +367,10 @@ def lone(timeout):
 def save(directory):
     """Trains briefly and saves with one and with two replicas."""
     split_cpu(2)
-    from seqgan_tf.trainer import checkpoint_for
-
     results = {}
     for name, strategy in _strategies().items():
         gan = build(strategy)
-        gan.fit(
+        gan.train(
             np.random.default_rng(0).integers(0, VOCABULARY, (32, LENGTH)),
             generator_epochs=1,
             discriminator_rounds=1,
@@ -379,7 +379,7 @@ def save(directory):
         )
         epoch = tf.Variable(3, dtype=tf.int64, trainable=False)
         manager = tf.train.CheckpointManager(
-            checkpoint_for(gan, epoch), os.path.join(directory, name), 1
+            gan.make_checkpoint(epoch), os.path.join(directory, name), 1
         )
         manager.save()
         results[name] = {
@@ -393,8 +393,6 @@ def save(directory):
 def restore(directory):
     """Restores each checkpoint of `save` under the other replica count."""
     split_cpu(2)
-    from seqgan_tf.trainer import checkpoint_for
-
     results = {}
     strategies = _strategies()
     for saved, restored in (("one", "two"), ("two", "one")):
@@ -402,7 +400,7 @@ def restore(directory):
         gan = build(strategy)
         with strategy.scope():
             epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
-        checkpoint = checkpoint_for(gan, epoch)
+        checkpoint = gan.make_checkpoint(epoch)
         path = tf.train.latest_checkpoint(os.path.join(directory, saved))
         checkpoint.read(path).assert_existing_objects_matched().expect_partial()
         results[f"{saved}_to_{restored}"] = {

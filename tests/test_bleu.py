@@ -1,4 +1,4 @@
-"""BLEU and Self-BLEU (`seqgan_tf.metrics.bleu` / `self_bleu`) against NLTK.
+"""BLEU and Self-BLEU (`seqgan_tf.bleu.bleu` / `self_bleu`) against NLTK.
 
 The reference is NLTK's `sentence_bleu(references, hyp, weights=(1/n,)*n,
 smoothing_function=SmoothingFunction().method1)`, averaged over hypotheses;
@@ -14,7 +14,7 @@ import pytest
 from nltk.translate.bleu_score import SmoothingFunction
 from nltk.translate.bleu_score import sentence_bleu
 
-from seqgan_tf import metrics
+from seqgan_tf import bleu
 
 TOLERANCE = 1e-9
 METHOD1 = SmoothingFunction().method1
@@ -51,7 +51,10 @@ def _mean(values):
 
 def _random_corpus(rng, count, vocabulary, max_length, min_length=0):
     return [
-        [rng.randrange(vocabulary) for _ in range(rng.randint(min_length, max_length))]
+        [
+            rng.randrange(vocabulary)
+            for _ in range(rng.randint(min_length, max_length))
+        ]
         for _ in range(count)
     ]
 
@@ -73,8 +76,8 @@ def test_bleu_matches_nltk_on_random_corpora(seed, order):
     hypotheses = _random_corpus(rng, 25, vocabulary, 14)
     references = _random_corpus(rng, rng.randint(1, 30), vocabulary, 14)
     theirs = _nltk_scores(hypotheses, references, order)
-    _assert_close(metrics.bleu_scores(hypotheses, references, order), theirs)
-    ours = metrics.bleu(hypotheses, references, max_order=order)
+    _assert_close(bleu.bleu_scores(hypotheses, references, order), theirs)
+    ours = bleu.bleu(hypotheses, references, max_order=order)
     assert isinstance(ours, float)
     assert abs(ours - _mean(theirs)) <= TOLERANCE
     # Guard against a vacuous comparison: some non-trivial scores occur.
@@ -101,18 +104,21 @@ def test_bleu_matches_nltk_on_word_tokens(order):
         _tokens("a surfer on a wave in the ocean on top of a large surfboard"),
     ]
     theirs = _nltk_scores(hypotheses, references, order)
-    _assert_close(metrics.bleu_scores(hypotheses, references, order), theirs)
-    assert abs(metrics.bleu(hypotheses, references, order) - _mean(theirs)) <= TOLERANCE
+    _assert_close(bleu.bleu_scores(hypotheses, references, order), theirs)
+    assert (
+        abs(bleu.bleu(hypotheses, references, order) - _mean(theirs))
+        <= TOLERANCE
+    )
 
 
 def test_bleu_edge_values():
     references = [[1, 2, 3, 4, 5]]
     # Identical sentence: 1.0. No unigram overlap / empty hypothesis: 0.0.
-    assert metrics.bleu([[1, 2, 3, 4, 5]], references) == pytest.approx(1.0)
-    assert metrics.bleu([[7, 8, 9]], references) == 0.0
-    assert metrics.bleu([[]], references) == 0.0
+    assert bleu.bleu([[1, 2, 3, 4, 5]], references) == pytest.approx(1.0)
+    assert bleu.bleu([[7, 8, 9]], references) == 0.0
+    assert bleu.bleu([[]], references) == 0.0
     # Shorter than n: the missing orders get method1's 0.1 / 1.
-    short = metrics.bleu([[1, 2]], references, max_order=4)
+    short = bleu.bleu([[1, 2]], references, max_order=4)
     expected = math.exp(1 - 5 / 2) * math.exp(
         math.fsum(0.25 * math.log(p) for p in (1.0, 1.0, 0.1, 0.1))
     )
@@ -126,22 +132,22 @@ def test_bleu_closest_reference_length_ties_to_shorter():
     references = [[1, 2, 3, 4, 5, 6], [9, 9, 9, 9]]
     hypothesis = [[1, 2, 3, 4, 5]]
     theirs = _nltk_scores(hypothesis, references, 4)
-    assert abs(metrics.bleu(hypothesis, references) - theirs[0]) <= TOLERANCE
-    assert abs(metrics.bleu(hypothesis, references[:1]) - theirs[0]) > 0.1
+    assert abs(bleu.bleu(hypothesis, references) - theirs[0]) <= TOLERANCE
+    assert abs(bleu.bleu(hypothesis, references[:1]) - theirs[0]) > 0.1
 
 
 def test_bleu_accepts_string_int_and_numpy_tokens():
     words = [["a", "b", "c", "d"], ["b", "c", "d", "e"]]
     ids = [[0, 1, 2, 3], [1, 2, 3, 4]]
-    assert metrics.bleu(words[:1], words[1:], 2) == pytest.approx(
-        metrics.bleu(ids[:1], ids[1:], 2), abs=TOLERANCE
+    assert bleu.bleu(words[:1], words[1:], 2) == pytest.approx(
+        bleu.bleu(ids[:1], ids[1:], 2), abs=TOLERANCE
     )
     as_arrays = np.array(ids, dtype=np.int32)
-    assert metrics.bleu(as_arrays[:1], as_arrays[1:], 2) == pytest.approx(
-        metrics.bleu(ids[:1], ids[1:], 2), abs=TOLERANCE
+    assert bleu.bleu(as_arrays[:1], as_arrays[1:], 2) == pytest.approx(
+        bleu.bleu(ids[:1], ids[1:], 2), abs=TOLERANCE
     )
     expected = _mean(_nltk_scores(words[:1], words[1:], 2))
-    assert abs(metrics.bleu(words[:1], words[1:], 2) - expected) <= TOLERANCE
+    assert abs(bleu.bleu(words[:1], words[1:], 2) - expected) <= TOLERANCE
 
 
 # ----------------------------------------------------------- Self-BLEU ----
@@ -157,8 +163,8 @@ def test_self_bleu_matches_nltk_excluding_self(seed, order):
     vocabulary = rng.choice([2, 3, 6, 20])
     hypotheses = _random_corpus(rng, 30, vocabulary, rng.choice([4, 10]))
     theirs = _nltk_self_scores(hypotheses, order)
-    _assert_close(metrics.self_bleu_scores(hypotheses, order), theirs)
-    ours = metrics.self_bleu(hypotheses, max_order=order)
+    _assert_close(bleu.self_bleu_scores(hypotheses, order), theirs)
+    ours = bleu.self_bleu(hypotheses, max_order=order)
     assert isinstance(ours, float)
     assert abs(ours - _mean(theirs)) <= TOLERANCE
 
@@ -171,7 +177,7 @@ def test_self_bleu_never_scores_a_sentence_against_itself():
     ]
     # Including the sentence itself among its references would give 1.0.
     assert _mean(_nltk_scores(hypotheses, hypotheses, 4)) == pytest.approx(1.0)
-    score = metrics.self_bleu(hypotheses, 4)
+    score = bleu.self_bleu(hypotheses, 4)
     assert score < 1.0
     assert score == 0.0  # no word is shared between the sentences
     assert abs(score - _mean(_nltk_self_scores(hypotheses, 4))) <= TOLERANCE
@@ -180,7 +186,7 @@ def test_self_bleu_never_scores_a_sentence_against_itself():
 def test_self_bleu_counts_duplicates_at_other_indices():
     sentence = _tokens("a man riding a wave on a surfboard")
     other = _tokens("three zebras grazing")
-    scores = metrics.self_bleu_scores([sentence, other, list(sentence)], 4)
+    scores = bleu.self_bleu_scores([sentence, other, list(sentence)], 4)
     assert scores[0] == pytest.approx(1.0)
     assert scores[2] == pytest.approx(1.0)
     assert scores[1] == 0.0
@@ -201,7 +207,7 @@ def test_self_bleu_clipping_uses_max_over_the_others():
     ]
     for order in (1, 2, 3, 4):
         _assert_close(
-            metrics.self_bleu_scores(hypotheses, order),
+            bleu.self_bleu_scores(hypotheses, order),
             _nltk_self_scores(hypotheses, order),
         )
 
@@ -212,7 +218,7 @@ def test_self_bleu_length_exclusion():
     hypotheses = [[1, 2, 3], [1, 2], [1, 2, 3, 4], [5, 6, 7, 8, 9, 1]]
     for order in (2, 3, 4):
         _assert_close(
-            metrics.self_bleu_scores(hypotheses, order),
+            bleu.self_bleu_scores(hypotheses, order),
             _nltk_self_scores(hypotheses, order),
         )
 
@@ -222,22 +228,22 @@ def test_self_bleu_length_exclusion():
 
 def test_bad_inputs_raise_clear_errors():
     with pytest.raises(ValueError, match="references"):
-        metrics.bleu([[1, 2]], [])
+        bleu.bleu([[1, 2]], [])
     with pytest.raises(ValueError, match="hypotheses"):
-        metrics.bleu([], [[1, 2]])
+        bleu.bleu([], [[1, 2]])
     for order in (0, 6, -1, 2.5, True, "4"):
         with pytest.raises(ValueError, match="max_order"):
-            metrics.bleu([[1, 2]], [[1, 2]], max_order=order)
+            bleu.bleu([[1, 2]], [[1, 2]], max_order=order)
         with pytest.raises(ValueError, match="max_order"):
-            metrics.self_bleu([[1, 2], [1, 2]], max_order=order)
+            bleu.self_bleu([[1, 2], [1, 2]], max_order=order)
     with pytest.raises(ValueError, match="at least 2"):
-        metrics.self_bleu([[1, 2, 3]])
+        bleu.self_bleu([[1, 2, 3]])
     with pytest.raises(ValueError, match="hypotheses"):
-        metrics.self_bleu([])
+        bleu.self_bleu([])
     with pytest.raises(TypeError, match="token lists"):
-        metrics.bleu(["a raw sentence"], [["a", "raw"]])
+        bleu.bleu(["a raw sentence"], [["a", "raw"]])
     with pytest.raises(TypeError, match="token lists"):
-        metrics.bleu([["a"]], "a raw reference")
+        bleu.bleu([["a"]], "a raw reference")
 
 
 def test_a_scorer_indexes_once_and_scores_every_order_like_bleu():
@@ -250,13 +256,13 @@ def test_a_scorer_indexes_once_and_scores_every_order_like_bleu():
         [rng.choice("abcdefg") for _ in range(rng.randint(0, 9))]
         for _ in range(12)
     ]
-    scorer = metrics.BleuScorer(references, max_order=5)
+    scorer = bleu.BleuScorer(references, max_order=5)
     for order in (1, 2, 3, 4, 5):
-        assert scorer.scores(hypotheses, order) == metrics.bleu_scores(
+        assert scorer.scores(hypotheses, order) == bleu.bleu_scores(
             hypotheses, references, order
         )
-        assert scorer.bleu(hypotheses, order) == metrics.bleu(
+        assert scorer.bleu(hypotheses, order) == bleu.bleu(
             hypotheses, references, order
         )
     with pytest.raises(ValueError, match="max_order >= 5"):
-        metrics.BleuScorer(references, max_order=4).bleu(hypotheses, 5)
+        bleu.BleuScorer(references, max_order=4).bleu(hypotheses, 5)

@@ -35,7 +35,7 @@ def test_paper_preset_is_the_authors_schedule():
 def test_presets_validate_and_round_trip_through_json(name):
     config = config_lib.get_preset(name).validate()
     restored = config_lib.ExperimentConfig.from_dict(
-        json.loads(config.to_json())
+        json.loads(json.dumps(config.to_dict()))
     )
     assert restored == config
 

@@ -12,7 +12,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from seqgan_tf import datasets
-from seqgan_tf import metrics
+from seqgan_tf import sampler
 from seqgan_tf.datasets import builders
 from seqgan_tf.models import OracleLSTM
 
@@ -115,6 +115,7 @@ def test_quatrains_small_follows_the_split_rule(tmp_path):
             assert len(text.split()) == 24
 
 
+@pytest.mark.slow
 def test_quatrains_full_split_counts(tmp_path):
     builder = datasets.prepare("chinese_quatrains", data_dir=tmp_path)
     assert builder.builder_config.name == "full"
@@ -124,13 +125,14 @@ def test_quatrains_full_split_counts(tmp_path):
     assert builder.info.splits["train"].num_examples == NUM_QUATRAINS - 1640
 
 
+@pytest.mark.slow
 def test_oracle_tiny_matches_sample_many(tmp_path):
     examples = _examples(datasets.load("oracle/tiny", "train", tmp_path))
     tokens = np.stack([e["tokens"] for e in examples])
     assert tokens.shape == (64, 20)
     assert tokens.dtype == np.int32
     assert tokens.min() >= 0 and tokens.max() < 5000
-    expected = metrics.sample_many(OracleLSTM.from_paper(), 64, seed=(88, 0))
+    expected = sampler.sample_many(OracleLSTM.from_paper(), 64, seed=(88, 0))
     np.testing.assert_array_equal(tokens, expected)
 
 
@@ -165,6 +167,7 @@ def test_namespaced_dataset_is_refused(tmp_path):
         datasets.load("huggingface:foo", "train", data_dir=tmp_path)
 
 
+@pytest.mark.slow
 def test_bad_config_split_and_text_key(tmp_path):
     with pytest.raises(ValueError, match="unknown config 'huge'"):
         datasets.load("coco/huge", "train", data_dir=tmp_path)

@@ -7,20 +7,26 @@ before TensorFlow initialises, so those checks run
 tests/distributed_helper.py in subprocesses (killed after a hard cap).
 """
 
+import dataclasses
 import json
 import os
 import pathlib
 import socket
 import subprocess
 import sys
+import threading
 import time
+import types
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import seqgan_tf
+from seqgan_tf import config
 from seqgan_tf import distribute
 from seqgan_tf import rollout
+from seqgan_tf.callbacks import CheckpointCallback
 
 HELPER = pathlib.Path(__file__).with_name("distributed_helper.py")
 
@@ -43,6 +49,7 @@ def run_helper(*args):
     return json.loads(lines[-1][len("RESULT ") :])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["basic", "delayed_eos"])
 def test_two_replicas_train_as_one_device(variant):
     # MLE epochs, a D round and adversarial rounds (sampling, rollouts
@@ -61,18 +68,21 @@ def test_two_replicas_train_as_one_device(variant):
         assert np.isfinite(logs[key]).any(), key
 
 
+@pytest.mark.slow
 def test_sampler_split_with_row_ids_equals_whole_batch():
     result = run_helper("sampler")
     assert result["sampled_fraction"] > 0.5
     assert result["equal"]
 
 
+@pytest.mark.slow
 def test_sampler_does_not_depend_on_thread_count():
     one = run_helper("threads", "one")
     default = run_helper("threads", "default")
     np.testing.assert_array_equal(one["tokens"], default["tokens"])
 
 
+@pytest.mark.slow
 def test_rollout_rewards_of_a_split_batch_equal_the_whole(make_generator):
     policy = make_generator(seed=4)
     token_ids = tf.constant(
@@ -105,6 +115,7 @@ def test_rollout_rewards_of_a_split_batch_equal_the_whole(make_generator):
     assert np.std(whole[:, :-1]) > 0
 
 
+@pytest.mark.slow
 def test_naive_rollout_of_a_split_batch_equals_the_whole(make_generator):
     token_ids = tf.constant(
         np.random.default_rng(3).integers(0, 26, (4, 5)), tf.int32
@@ -133,8 +144,6 @@ def test_naive_rollout_of_a_split_batch_equals_the_whole(make_generator):
 
 
 def test_batch_size_must_divide_among_replicas():
-    import seqgan_tf
-
     class FakeStrategy:
         num_replicas_in_sync = 3
 
@@ -151,6 +160,7 @@ def test_batch_size_must_divide_among_replicas():
         tf.distribute.get_strategy = original
 
 
+@pytest.mark.slow
 def test_mixed_precision_keeps_logits_losses_and_rewards_float32():
     result = run_helper("mixed")
     for policy, low in [
@@ -169,10 +179,6 @@ def test_mixed_precision_keeps_logits_losses_and_rewards_float32():
 
 
 def test_config_strategy_and_mixed_precision_fields():
-    import dataclasses
-
-    from seqgan_tf import config
-
     base = config.ExperimentConfig()
     assert base.training.strategy == "default"
     assert base.training.mixed_precision == ""
@@ -344,6 +350,7 @@ def max_diff(first, second):
     )
 
 
+@pytest.mark.slow
 def test_two_workers_train_as_one_device(tmp_path):
     # Two processes of MultiWorkerMirroredStrategy over loopback (collective
     # ops over gRPC) run MLE epochs, a D round and two adversarial rounds
@@ -396,6 +403,7 @@ def test_two_workers_train_as_one_device(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_worker_without_its_peer_fails_within_the_timeout(tmp_path):
     # TensorFlow would wait for the missing worker forever; make_strategy
     # gives up after timeout_seconds and names the address.
@@ -438,8 +446,6 @@ def test_is_chief_and_write_dir_outside_multi_worker(tmp_path):
 def test_checkpoint_callback_on_a_non_chief_worker_keeps_nothing(
     tmp_path, monkeypatch
 ):
-    from seqgan_tf.trainer import CheckpointCallback
-
     private = tmp_path / "workertemp_worker_1"
     written = []
 
@@ -460,6 +466,7 @@ def test_checkpoint_callback_on_a_non_chief_worker_keeps_nothing(
     assert int(epoch.numpy()) == 1
 
 
+@pytest.mark.slow
 def test_checkpoint_restores_across_replica_counts(tmp_path):
     # Saved with two replicas (MirroredStrategy over two logical CPUs),
     # restored on one device, and the other way round: generator,
@@ -496,8 +503,6 @@ def test_bad_cluster_addresses_are_named(workers, message, monkeypatch):
 def rendezvous(clusters, timeout=10):
     """Runs the start-up rendezvous of one worker per cluster (worker i
     of its cluster) in threads; returns each one's error, or None."""
-    import threading
-
     errors = [None] * len(clusters)
 
     def worker(index, cluster):
@@ -563,8 +568,6 @@ def test_is_chief_and_write_dir_of_multi_worker_tasks(
 ):
     # A MultiWorkerMirroredStrategy shell (a real one would start the
     # collective runtime of this process) with its cluster resolver.
-    import types
-
     port = iter(range(7001, 7100))
     cluster = tf.train.ClusterSpec(
         {

@@ -7,13 +7,20 @@ import pathlib
 import subprocess
 import sys
 import textwrap
+import types
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
 
+import seqgan_tf
 from seqgan_tf import cli
 from seqgan_tf import export
+from seqgan_tf import losses
+from seqgan_tf.data import Vocabulary
+from seqgan_tf.data import vocabulary as data_vocabulary
 
 VOCABULARY_SIZE = 26
 SEQUENCE_LENGTH = 12
@@ -22,8 +29,6 @@ NAME = "tiny"
 
 @pytest.fixture(scope="module")
 def generator():
-    import seqgan_tf
-
     model = seqgan_tf.Generator(
         VOCABULARY_SIZE, SEQUENCE_LENGTH, embedding_dim=4, hidden_dim=4
     )
@@ -37,6 +42,8 @@ def generator():
     return model
 
 
+# The tests that use this export are marked slow: writing and loading it
+# takes ~3 s.
 @pytest.fixture(scope="module")
 def exported(generator, tmp_path_factory):
     base = tmp_path_factory.mktemp("export")
@@ -51,11 +58,14 @@ def loaded(exported):
     return tf.saved_model.load(str(exported))
 
 
+@pytest.mark.slow
 def test_layout_and_metadata(exported):
     assert exported.name == "1" and exported.parent.name == NAME
     assert (exported / "saved_model.pb").exists()
     assert (exported / "variables").is_dir()
-    metadata = json.loads((exported / "assets" / export.METADATA_FILE).read_text())
+    metadata = json.loads(
+        (exported / "assets" / export.METADATA_FILE).read_text()
+    )
     assert metadata["vocabulary_size"] == VOCABULARY_SIZE
     assert metadata["sequence_length"] == SEQUENCE_LENGTH
     assert metadata["preset"] == "test"
@@ -69,6 +79,7 @@ def _signature_call(loaded, name, **inputs):
     return {k: v.numpy() for k, v in loaded.signatures[name](**inputs).items()}
 
 
+@pytest.mark.slow
 def test_signatures_match_the_in_process_generator(generator, loaded):
     assert set(loaded.signatures) == {
         "serving_default",
@@ -120,6 +131,7 @@ def test_seed_mapping():
     assert all(0 <= v < 2**31 - 1 for pair in mapped for v in pair)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "signature, inputs, named",
     [
@@ -138,7 +150,11 @@ def test_seed_mapping():
 def test_invalid_inputs_name_the_input(loaded, signature, inputs, named):
     defaults = {
         "generate": {"num_samples": 2, "temperature": 1.0, "seed": [0, 0]},
-        "complete": {"prefix_tokens": [[1, 2]], "temperature": 1.0, "seed": [0, 0]},
+        "complete": {
+            "prefix_tokens": [[1, 2]],
+            "temperature": 1.0,
+            "seed": [0, 0],
+        },
         "log_prob": {"tokens": [[1] * 12]},
     }[signature]
     values = {**defaults, **inputs}
@@ -163,8 +179,6 @@ def test_invalid_inputs_name_the_input(loaded, signature, inputs, named):
 
 
 def _op_types(exported):
-    from tensorflow.core.protobuf import saved_model_pb2
-
     model = saved_model_pb2.SavedModel()
     model.ParseFromString((exported / "saved_model.pb").read_bytes())
     ops = set()
@@ -176,6 +190,7 @@ def _op_types(exported):
     return ops
 
 
+@pytest.mark.slow
 def test_graph_has_no_python_ops(exported):
     ops = _op_types(exported)
     assert not ops & {"PyFunc", "EagerPyFunc", "PyFuncStateless"}
@@ -185,6 +200,7 @@ def test_graph_has_no_python_ops(exported):
 
 def _replay_warmup_file(exported, loaded, name):
     """Replays every warmup request; returns the signatures they call."""
+    # tensorflow-serving-api is needed by this check only.
     from tensorflow_serving.apis import prediction_log_pb2
 
     path = exported / "assets.extra" / export.WARMUP_FILE
@@ -212,6 +228,7 @@ def _replay_warmup_file(exported, loaded, name):
     return set(by_signature)
 
 
+@pytest.mark.slow
 def test_warmup_file_matches_the_signatures(exported, loaded):
     assert _replay_warmup_file(exported, loaded, NAME) == set(export.SIGNATURES)
 
@@ -301,7 +318,10 @@ LOADERS_SCRIPT = textwrap.dedent(
 )
 
 
-def test_loads_without_this_package_tf1_loader_and_saved_model_cli(generator, exported):
+@pytest.mark.slow
+def test_loads_without_this_package_tf1_loader_and_saved_model_cli(
+    generator, exported
+):
     cli_path = pathlib.Path(sys.executable).with_name("saved_model_cli")
     assert cli_path.exists()
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -315,8 +335,12 @@ def test_loads_without_this_package_tf1_loader_and_saved_model_cli(generator, ex
         timeout=120,
     )
     assert process.returncode == 0, process.stderr[-3000:]
-    line = [l for l in process.stdout.splitlines() if l.startswith("RESULT ")]
-    result = json.loads(line[-1][len("RESULT ") :])
+    lines = [
+        line
+        for line in process.stdout.splitlines()
+        if line.startswith("RESULT ")
+    ]
+    result = json.loads(lines[-1][len("RESULT ") :])
     expected = generator.generate(3, seed=(1, 2)).numpy().tolist()
     assert result["tf2"] == expected
     assert result["tf1_3"] == expected
@@ -332,6 +356,7 @@ def test_loads_without_this_package_tf1_loader_and_saved_model_cli(generator, ex
     assert not result["keras_imported"]
 
 
+@pytest.mark.slow
 def test_versions_increment_and_are_not_overwritten(generator, tmp_path):
     first = export.export_generator(generator, tmp_path, "m")
     second = export.export_generator(generator, tmp_path, "m")
@@ -340,7 +365,9 @@ def test_versions_increment_and_are_not_overwritten(generator, tmp_path):
     with pytest.raises(export.ExportError, match="already exists"):
         export.export_generator(generator, tmp_path, "m", version=1)
     assert (first / "saved_model.pb").stat().st_mtime_ns == before
-    again = export.export_generator(generator, tmp_path, "m", version=1, overwrite=True)
+    again = export.export_generator(
+        generator, tmp_path, "m", version=1, overwrite=True
+    )
     assert again == first and (first / "saved_model.pb").exists()
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["1", "2"]
     assert export.resolve_saved_model(tmp_path / "m") == second
@@ -348,9 +375,8 @@ def test_versions_increment_and_are_not_overwritten(generator, tmp_path):
         export.export_generator(generator, tmp_path, "a/b")
 
 
+@pytest.mark.slow
 def test_interrupted_export_leaves_nothing(generator, tmp_path, monkeypatch):
-    import keras
-
     # `keras.export.ExportArchive()` returns an instance of a backend class.
     archive_class = type(keras.export.ExportArchive())
     original = archive_class.write_out
@@ -400,15 +426,11 @@ TEXT_NAME = "text"
 
 @pytest.fixture(scope="module")
 def text_vocabulary():
-    from seqgan_tf.data import Vocabulary
-
     return Vocabulary(TEXT_WORDS)  # 4 special tokens + 16 words = 20
 
 
 @pytest.fixture(scope="module")
 def text_generator(text_vocabulary):
-    import seqgan_tf
-
     model = seqgan_tf.Generator(
         len(text_vocabulary),
         TEXT_LENGTH,
@@ -428,6 +450,7 @@ def text_generator(text_vocabulary):
     return model
 
 
+# The tests that use this export are marked slow, as those of `exported`.
 @pytest.fixture(scope="module")
 def text_exported(text_generator, text_vocabulary, tmp_path_factory):
     base = tmp_path_factory.mktemp("text_export")
@@ -447,8 +470,6 @@ def text_loaded(text_exported):
 
 
 def _masked_log_prob(generator, tokens):
-    from seqgan_tf import losses
-
     token_log_probs = generator.log_prob(tokens).numpy()
     mask = losses.padding_mask(tokens, generator.eos_id).numpy()
     token_log_probs = np.where(mask, token_log_probs, 0.0)
@@ -456,20 +477,20 @@ def _masked_log_prob(generator, tokens):
 
 
 def test_special_ids_match_the_data_vocabulary():
-    from seqgan_tf.data import vocabulary
-
     assert (export.PAD_ID, export.BOS_ID, export.EOS_ID, export.UNK_ID) == (
-        vocabulary.PAD_ID,
-        vocabulary.BOS_ID,
-        vocabulary.EOS_ID,
-        vocabulary.UNK_ID,
+        data_vocabulary.PAD_ID,
+        data_vocabulary.BOS_ID,
+        data_vocabulary.EOS_ID,
+        data_vocabulary.UNK_ID,
     )
-    assert export.NUM_SPECIAL == vocabulary.NUM_SPECIAL
+    assert export.NUM_SPECIAL == data_vocabulary.NUM_SPECIAL
 
 
 @pytest.mark.parametrize("separator", [" ", ""])
 def test_graph_detokenize_equals_decode(text_vocabulary, separator):
-    graph = export.GraphVocabulary.from_data_vocabulary(text_vocabulary, separator)
+    graph = export.GraphVocabulary.from_data_vocabulary(
+        text_vocabulary, separator
+    )
     rows = np.array(
         [
             [4, 5, 2, 6, 0, 0],  # stops at EOS
@@ -486,9 +507,8 @@ def test_graph_detokenize_equals_decode(text_vocabulary, separator):
     assert texts[2] == ""
 
 
+@pytest.mark.slow
 def test_text_export_layout_and_metadata(text_exported, text_vocabulary):
-    from seqgan_tf.data import Vocabulary
-
     assets = text_exported / "assets"
     assert Vocabulary.load(assets / "vocabulary.txt") == text_vocabulary
     assert (assets / "vocabulary.txt").read_text() == "".join(
@@ -512,6 +532,7 @@ def test_text_export_layout_and_metadata(text_exported, text_vocabulary):
     assert text_vocabulary.path is None
 
 
+@pytest.mark.slow
 def test_text_export_warmup_and_ops(text_exported, text_loaded):
     replayed = _replay_warmup_file(text_exported, text_loaded, TEXT_NAME)
     assert replayed == {*export.SIGNATURES, "prefix_text"}
@@ -521,16 +542,18 @@ def test_text_export_warmup_and_ops(text_exported, text_loaded):
 
 
 def test_text_export_rejects_mismatches(text_vocabulary, tmp_path):
-    import seqgan_tf
-
     small = seqgan_tf.Generator(19, 4, embedding_dim=2, hidden_dim=2)
     with pytest.raises(export.ExportError, match="20 tokens.*19"):
-        export.export_generator(small, tmp_path, "m", vocabulary=text_vocabulary)
+        export.export_generator(
+            small, tmp_path, "m", vocabulary=text_vocabulary
+        )
     other_eos = seqgan_tf.Generator(
         20, 4, embedding_dim=2, hidden_dim=2, eos_id=5, pad_id=0
     )
     with pytest.raises(export.ExportError, match="eos_id=5"):
-        export.export_generator(other_eos, tmp_path, "m", vocabulary=text_vocabulary)
+        export.export_generator(
+            other_eos, tmp_path, "m", vocabulary=text_vocabulary
+        )
     assert not (tmp_path / "m").exists() or not list((tmp_path / "m").iterdir())
 
 
@@ -619,6 +642,7 @@ TEXT_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_text_export_without_this_package(
     text_generator, text_vocabulary, text_exported
 ):
@@ -642,8 +666,12 @@ def test_text_export_without_this_package(
         timeout=120,
     )
     assert process.returncode == 0, process.stderr[-3000:]
-    line = [l for l in process.stdout.splitlines() if l.startswith("RESULT ")]
-    result = json.loads(line[-1][len("RESULT ") :])
+    lines = [
+        line
+        for line in process.stdout.splitlines()
+        if line.startswith("RESULT ")
+    ]
+    result = json.loads(lines[-1][len("RESULT ") :])
     assert not result["keras_imported"]
     assert not result["seqgan_tf_imported"]
 
@@ -671,7 +699,9 @@ def test_text_export_without_this_package(
 
     # prefix_text: whitespace split, unknown word -> UNK, then `complete`.
     completed = result["prefix_text"]
-    ids = [text_vocabulary.encode(text.split(), add_eos=False) for text in prefixes]
+    ids = [
+        text_vocabulary.encode(text.split(), add_eos=False) for text in prefixes
+    ]
     assert ids[1][1] == 3  # "zebra" is unknown
     rows = np.array(completed["tokens"], np.int32)
     assert rows.shape == (len(prefixes), TEXT_LENGTH)
@@ -697,6 +727,7 @@ def test_text_export_without_this_package(
     assert "`prefix_text`" in result["too_long"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "inputs",
     [
@@ -713,7 +744,11 @@ def test_prefix_text_invalid_inputs(text_loaded, inputs):
         "seed": [0, 0],
         **inputs,
     }
-    dtypes = {"prefix_text": tf.string, "temperature": tf.float32, "seed": tf.int64}
+    dtypes = {
+        "prefix_text": tf.string,
+        "temperature": tf.float32,
+        "seed": tf.int64,
+    }
     named = "temperature" if "temperature" in inputs else "prefix_text"
     with pytest.raises(tf.errors.InvalidArgumentError) as info:
         text_loaded.signatures["prefix_text"](
@@ -722,34 +757,37 @@ def test_prefix_text_invalid_inputs(text_loaded, inputs):
     assert f"`{named}`" in info.value.message
 
 
-def _fake_run(tmp_path, monkeypatch, generator, vocabulary, tokenizer):
-    """A run folder for `export_run` with `cli._restored_gan` stubbed (the
-    checkpoint itself is the CLI's business, tested with real runs below)."""
-    import types
-
+def _fake_run(tmp_path, generator, vocabulary, tokenizer):
+    """A restored run for `export_run`, as `experiment.restore_run` returns
+    it, at epoch 3 and with its vocabulary read back from the run folder
+    (restoring a checkpoint is tested with real runs below)."""
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    (run_dir / "config.json").write_text(
-        json.dumps({"preset": "test", "data": {"tokenizer": tokenizer}})
-    )
     if vocabulary is not None:
         vocabulary.save(run_dir / "vocabulary.txt")
+        vocabulary = Vocabulary.load(run_dir / "vocabulary.txt")
     config = types.SimpleNamespace(
-        preset="test", data=types.SimpleNamespace(task="text")
+        preset="test",
+        data=types.SimpleNamespace(task="text", tokenizer=tokenizer),
     )
-    gan = types.SimpleNamespace(generator=generator)
-    monkeypatch.setattr(cli, "_restored_gan", lambda *_: (config, gan, 3))
-    return run_dir
+    return types.SimpleNamespace(
+        config=config,
+        gan=types.SimpleNamespace(generator=generator),
+        epoch=3,
+        run_dir=run_dir,
+        vocabulary=vocabulary,
+    )
 
 
-def test_export_run_uses_the_run_vocabulary(text_generator, tmp_path, monkeypatch):
-    from seqgan_tf.data import Vocabulary
-
+@pytest.mark.slow
+def test_export_run_uses_the_run_vocabulary(text_generator, tmp_path):
     # Single characters; "" joins them.
     vocabulary = Vocabulary(list("abcdefghijklmnop"))
-    run_dir = _fake_run(tmp_path, monkeypatch, text_generator, vocabulary, "character")
-    target = export.export_run(run_dir, tmp_path / "models", "chars")
-    metadata = json.loads((target / "assets" / export.METADATA_FILE).read_text())
+    run = _fake_run(tmp_path, text_generator, vocabulary, "character")
+    target = export.export_run(run, tmp_path / "models", "chars")
+    metadata = json.loads(
+        (target / "assets" / export.METADATA_FILE).read_text()
+    )
     assert metadata["vocabulary"]["separator"] == ""
     assert metadata["vocabulary"]["tokenizer"] == "character"
     assert metadata["checkpoint_epoch"] == 3
@@ -766,14 +804,10 @@ def test_export_run_uses_the_run_vocabulary(text_generator, tmp_path, monkeypatc
     ]
 
 
-def test_export_run_vocabulary_size_mismatch(text_generator, tmp_path, monkeypatch):
-    from seqgan_tf.data import Vocabulary
-
-    run_dir = _fake_run(
-        tmp_path, monkeypatch, text_generator, Vocabulary(["x", "y"]), None
-    )
+def test_export_run_vocabulary_size_mismatch(text_generator, tmp_path):
+    run = _fake_run(tmp_path, text_generator, Vocabulary(["x", "y"]), None)
     with pytest.raises(export.ExportError) as info:
-        export.export_run(run_dir, tmp_path / "models", "m")
+        export.export_run(run, tmp_path / "models", "m")
     assert "6 tokens" in str(info.value) and "20" in str(info.value)
     assert not (tmp_path / "models" / "m").exists() or not list(
         (tmp_path / "models" / "m").iterdir()
@@ -791,7 +825,11 @@ def _run(args, capsys):
 
 def _assert_one_line_error(code, err, message):
     assert code == 2, err
-    lines = [l for l in err.strip().splitlines() if l.startswith("seqgan-tf")]
+    lines = [
+        line
+        for line in err.strip().splitlines()
+        if line.startswith("seqgan-tf")
+    ]
     assert len(lines) == 1 and lines[0].startswith("seqgan-tf: error:"), err
     assert message in lines[0], lines[0]
     assert "Traceback" not in err
@@ -823,6 +861,7 @@ def tiny_run(tmp_path_factory):
     return run_dir
 
 
+@pytest.mark.slow
 def test_cli_export_and_generate(tiny_run, tmp_path, capsys):
     output = tmp_path / "models"
     args = ["export", "--checkpoint", str(tiny_run), "--output", str(output)]
@@ -852,7 +891,9 @@ def test_cli_export_and_generate(tiny_run, tmp_path, capsys):
     lines = out.strip().splitlines()
     assert len(lines) == 4
     assert all(len(line.split()) == SEQUENCE_LENGTH for line in lines)
-    assert all(0 <= int(t) < VOCABULARY_SIZE for l in lines for t in l.split())
+    assert all(
+        0 <= int(t) < VOCABULARY_SIZE for line in lines for t in line.split()
+    )
     # The checkpoint the export came from prints the same samples.
     code, out, err = _run(
         [
@@ -874,17 +915,27 @@ def test_cli_export_and_generate(tiny_run, tmp_path, capsys):
     code, _, err = _run([*args, "--name", "tiny", "--version", "1"], capsys)
     _assert_one_line_error(code, err, "already exists")
     code, _, err = _run(
-        ["export", "--checkpoint", str(tmp_path / "nope"), "--output", str(output)],
+        [
+            "export",
+            "--checkpoint",
+            str(tmp_path / "nope"),
+            "--output",
+            str(output),
+        ],
         capsys,
     )
     _assert_one_line_error(code, err, "nope")
-    code, _, err = _run(["generate", "--saved-model", str(version), "-n", "0"], capsys)
+    code, _, err = _run(
+        ["generate", "--saved-model", str(version), "-n", "0"], capsys
+    )
     _assert_one_line_error(code, err, "-n must be >= 1")
     code, _, err = _run(
         ["generate", "--saved-model", str(version), "-n", "20000"], capsys
     )
     _assert_one_line_error(code, err, "num_samples")
-    code, _, err = _run(["generate", "--saved-model", str(tmp_path / "nope")], capsys)
+    code, _, err = _run(
+        ["generate", "--saved-model", str(tmp_path / "nope")], capsys
+    )
     _assert_one_line_error(code, err, "nope")
     code, _, err = _run(["generate"], capsys)
     _assert_one_line_error(code, err, "exactly one of")

@@ -126,6 +126,7 @@ def test_generate_same_seed_same_samples_other_seed_other_samples(
     assert len({tuple(row) for row in a}) > 1
 
 
+@pytest.mark.slow
 def test_near_zero_temperature_is_greedy_decoding(make_generator):
     # stddev 1 spreads the logits so every greedy choice wins by a margin
     # far beyond what temperature 1e-5 could ever flip.
@@ -174,6 +175,7 @@ def test_complete_keeps_each_rows_prefix_and_samples_the_rest(make_generator):
     np.testing.assert_array_equal(other[~sampled], completed[~sampled])
 
 
+@pytest.mark.slow
 def test_complete_near_zero_temperature_is_greedy_completion(make_generator):
     generator = make_generator(seed=8, stddev=1.0)
     prefix = random_token_ids(4, seed=8)

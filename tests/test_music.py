@@ -11,13 +11,12 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-music21 = pytest.importorskip("music21")
-
-from music21 import converter
-
 from seqgan_tf import datasets
 from seqgan_tf import music
 from seqgan_tf.datasets import folk_tunes
+
+# music21 is the optional `music` extra: without it the module is skipped.
+converter = pytest.importorskip("music21.converter")
 
 # M:2/4, L:1/8, so a 16th-note step is half an eighth note. A pickup, a
 # chord symbol (ignored), a grace note (ignored), a rest, a triplet, a tie
@@ -163,6 +162,7 @@ def test_folk_tunes_is_registered():
     ]
 
 
+@pytest.mark.slow
 def test_folk_tunes_small_builds_offline(tmp_path):
     start = time.monotonic()
     builder = datasets.prepare("folk_tunes/small", data_dir=tmp_path)

@@ -111,6 +111,7 @@ def test_notebooks_are_stored_clean(name):
     assert "colab.research.google.com/github/" in notebook.cells[0].source
 
 
+@pytest.mark.slow
 def test_quickstart_synthetic(tmp_path):
     notebook = _execute(
         "01_quickstart_synthetic.ipynb",
@@ -131,6 +132,7 @@ def test_quickstart_synthetic(tmp_path):
     assert _images(notebook) >= 1
 
 
+@pytest.mark.slow
 def test_your_own_text(tmp_path):
     corpus = tmp_path / "my_corpus.txt"
     corpus.write_text("\n".join(CORPUS) + "\n", encoding="utf-8")
@@ -172,6 +174,7 @@ def _rest_client():
     return module
 
 
+@pytest.mark.slow
 def test_export_and_serve(tmp_path):
     notebook = _execute(
         "03_export_and_serve.ipynb",

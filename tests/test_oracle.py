@@ -114,7 +114,7 @@ def test_from_paper_rejects_a_bad_path(tmp_path):
         seqgan_tf.OracleLSTM.from_paper(path)
 
 
-@pytest.mark.large
+@pytest.mark.slow
 def test_paper_oracle_scores_its_own_samples_at_its_entropy_rate(paper_oracle):
     samples = paper_oracle.generate(NUM_SAMPLES, seed=(0, 88))
     assert samples.shape == (NUM_SAMPLES, 20)
@@ -123,7 +123,7 @@ def test_paper_oracle_scores_its_own_samples_at_its_entropy_rate(paper_oracle):
     assert 5.74 <= nll(paper_oracle, samples) <= 5.77
 
 
-@pytest.mark.large
+@pytest.mark.slow
 def test_paper_oracle_scores_an_untrained_generator(paper_oracle):
     generator = seqgan_tf.Generator(5000, 20)
     rng = np.random.default_rng(0)
@@ -137,6 +137,7 @@ def test_paper_oracle_scores_an_untrained_generator(paper_oracle):
     assert abs(nll(paper_oracle, samples) - UNTRAINED_NLL) < TOLERANCE
 
 
+@pytest.mark.slow
 def test_paper_oracle_scores_uniform_random_tokens(paper_oracle):
     rng = np.random.default_rng(0)
     samples = rng.integers(0, 5000, (NUM_SAMPLES, 20)).astype("int32")

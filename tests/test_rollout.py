@@ -48,6 +48,7 @@ def test_shape_and_dtype(make_generator):
     assert rewards.dtype == tf.float32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk_size", CHUNK_SIZES)
 @pytest.mark.parametrize("num_rollouts", [1, 3, 4])
 def test_constant_score_gives_constant_rewards(
@@ -184,6 +185,7 @@ def test_rollout_completions_keep_their_prefixes(make_generator):
         np.testing.assert_array_equal(rewards, np.ones((B, T)))
 
 
+@pytest.mark.slow
 def test_deterministic_policy_matches_naive_rollout(make_generator):
     # With temperature 1e-5 and well-separated logits (stddev 1) the policy
     # completes greedily, so both implementations score the same
@@ -243,6 +245,7 @@ def exact_rewards(policy, score_fn, token_ids):
     return np.array(means), np.array(variances)
 
 
+@pytest.mark.slow
 def test_rewards_agree_in_distribution_with_exact_and_naive(make_generator):
     # Length-3 sequences have few enough completions to compute the expected
     # rewards exactly. Both estimators (n = 256 vectorised, 128 naive
@@ -271,7 +274,9 @@ def test_rewards_agree_in_distribution_with_exact_and_naive(make_generator):
         np.testing.assert_allclose(rewards[:, 2], score(token_ids), rtol=1e-6)
 
 
-@pytest.mark.parametrize("chunk_size", [33, 4096])
+@pytest.mark.parametrize(
+    "chunk_size", [pytest.param(33, marks=pytest.mark.slow), 4096]
+)
 def test_discriminator_scores_with_and_without_prefix_sharing(
     make_generator, chunk_size
 ):

@@ -202,7 +202,9 @@ def reference_draw(logits, uniforms):
     return np.minimum((cdf < goal[:, None]).sum(axis=1), logits.shape[1] - 1)
 
 
-@pytest.mark.parametrize("num_classes", [26, 600, 1009, 5000])
+@pytest.mark.parametrize(
+    "num_classes", [26, 600, 1009, pytest.param(5000, marks=pytest.mark.slow)]
+)
 def test_draw_is_the_inverse_cdf(num_classes):
     # One level below sampler.TWO_LEVEL_MIN_CLASSES, two levels above (1009
     # is prime: its last block is padded). Float32 rounding may move a draw

@@ -9,10 +9,10 @@ from seqgan_tf.data import PAD_ID
 from seqgan_tf.data import CorpusError
 from seqgan_tf.data import Vocabulary
 from seqgan_tf.data.corpus import tokenize_lines
-from seqgan_tf.data.text_data import TextDataError
-from seqgan_tf.data.text_data import held_out
-from seqgan_tf.data.text_data import load_for_config
-from seqgan_tf.data.text_data import load_text_data
+from seqgan_tf.datasets.text_data import TextDataError
+from seqgan_tf.datasets.text_data import held_out
+from seqgan_tf.datasets.text_data import load_for_config
+from seqgan_tf.datasets.text_data import load_text_data
 
 
 def write(path, lines):

@@ -1,8 +1,9 @@
 """Tests for seqgan_tf.data.tokenizers."""
 
-import os
+import importlib.resources
 import pathlib
 
+import nltk.data
 import pytest
 
 from seqgan_tf.data import CharacterTokenizer
@@ -16,18 +17,14 @@ from seqgan_tf.data import tokenizer_names
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 TAGGED = FIXTURES / "abstract_pos_tagged.txt"
-# The project's shared data sits beside the repository (../shared/data).
-SHARED_DATA = pathlib.Path(
-    os.environ.get(
-        "SEQGAN_SHARED_DATA",
-        pathlib.Path(__file__).resolve().parents[2] / "shared" / "data",
-    )
+# The corpora shipped with the package (seqgan_tf/resources).
+RESOURCES = pathlib.Path(
+    str(importlib.resources.files("seqgan_tf") / "resources")
 )
-COCO = SHARED_DATA / "coco" / "train.txt"
-QUATRAINS = SHARED_DATA / "poems" / "quatrains.txt"
+COCO = RESOURCES / "coco" / "train.txt"
+QUATRAINS = RESOURCES / "poems" / "quatrains.txt"
 
-# Inline copies of the first lines of the shared corpora, so the round-trip
-# tests run even where the shared data is absent.
+# Inline copies of the first lines of those corpora, one test case each.
 COCO_LINES = [
     "a bicycle replica with a clock as the front wheel.",
     "a black honda motorcycle parked in front of a garage.",
@@ -45,9 +42,7 @@ ENGLISH_LINES = COCO_LINES + [
 ]
 
 
-def _shared_lines(path, count=200):
-    if not path.exists():
-        pytest.skip(f"{path} is absent (set SEQGAN_SHARED_DATA to its folder)")
+def _corpus_lines(path, count=200):
     with open(path, encoding="utf-8") as f:
         return [line.strip() for _, line in zip(range(count), f)]
 
@@ -106,9 +101,9 @@ def test_whitespace_round_trip(line):
     assert tokenizer.detokenize(tokenizer.tokenize(line)) == line
 
 
-def test_whitespace_round_trip_on_shared_corpora():
+def test_whitespace_round_trip_on_shipped_corpora():
     tokenizer = get_tokenizer("whitespace")
-    for line in _shared_lines(COCO) + _shared_lines(QUATRAINS):
+    for line in _corpus_lines(COCO) + _corpus_lines(QUATRAINS):
         assert tokenizer.detokenize(tokenizer.tokenize(line)) == line
 
 
@@ -146,16 +141,15 @@ def test_word_detokenize_restores_simple_text():
         assert tokenizer.detokenize(tokenizer.tokenize(line)) == line
 
 
-def test_word_round_trip_on_shared_coco():
+@pytest.mark.slow
+def test_word_round_trip_on_shipped_coco():
     tokenizer = get_tokenizer("word")
-    for line in _shared_lines(COCO, count=2000):
+    for line in _corpus_lines(COCO, count=2000):
         tokens = tokenizer.tokenize(line)
         assert tokenizer.tokenize(tokenizer.detokenize(tokens)) == tokens
 
 
 def test_word_tokenizer_needs_no_nltk_data(monkeypatch):
-    import nltk.data
-
     def refuse(*args, **kwargs):
         raise LookupError("no NLTK data in this test")
 
@@ -187,9 +181,9 @@ def test_character_round_trip(line):
     assert running.detokenize(running.tokenize(text)) == text
 
 
-def test_character_round_trip_on_shared_quatrains():
+def test_character_round_trip_on_shipped_quatrains():
     tokenizer = get_tokenizer("character", joiner=" ")
-    for line in _shared_lines(QUATRAINS):
+    for line in _corpus_lines(QUATRAINS):
         tokens = tokenizer.tokenize(line)
         assert len(tokens) == 24
         assert tokenizer.detokenize(tokens) == line
@@ -256,8 +250,7 @@ def test_tagged_fixture_modes_agree():
     assert [detokenize(s) for s in pairs] == lines
 
 
-def test_read_shared_quatrains():
-    _shared_lines(QUATRAINS, count=1)
+def test_read_shipped_quatrains():
     report = read_corpus(QUATRAINS, get_tokenizer("character", joiner=" "))
     assert len(report.sequences) == 16394
     assert report.longest == 24

@@ -11,7 +11,6 @@ from seqgan_tf.data import PAD_ID
 from seqgan_tf.data import UNK_ID
 from seqgan_tf.data import Vocabulary
 from seqgan_tf.data import VocabularyError
-from seqgan_tf.data import VocabularyMismatchError
 
 SPECIAL = ["<pad>", "<bos>", "<eos>", "<unk>"]
 
@@ -217,45 +216,3 @@ def test_load_missing_file_and_directory(tmp_path):
 def test_load_accepts_crlf_and_a_missing_final_newline(tmp_path):
     path = _write(tmp_path, "<pad>\r\n<bos>\r\n<eos>\r\n<unk>\r\na\r\nb")
     assert Vocabulary.load(path).tokens == SPECIAL + ["a", "b"]
-
-
-def test_check_compatible_accepts_equal_vocabularies():
-    vocabulary = Vocabulary.build(SEQUENCES)
-    vocabulary.check_compatible(Vocabulary.build(SEQUENCES))
-    vocabulary.check_compatible(vocabulary.size)
-    vocabulary.check_compatible(np.int32(vocabulary.size))
-
-
-def test_mismatch_error_names_both_sizes_and_the_fix(tmp_path):
-    trained = Vocabulary([f"w{i}" for i in range(4999)])
-    trained.save(tmp_path / "coco_vocabulary.txt")
-    data = Vocabulary([f"w{i}" for i in range(4994)])
-    with pytest.raises(VocabularyMismatchError) as info:
-        data.check_compatible(trained, source="the checkpoint runs/coco")
-    message = str(info.value)
-    path = str(tmp_path / "coco_vocabulary.txt")
-    assert message == (
-        f"the checkpoint runs/coco was trained with vocabulary {path} "
-        "(5,003 tokens) but this vocabulary has 4,998; pass --vocabulary "
-        f"{path} so that both use the same vocabulary."
-    )
-    assert isinstance(info.value, ValueError)
-
-
-def test_mismatch_error_names_the_first_differing_token():
-    trained = Vocabulary(["a", "b", "c"])
-    data = Vocabulary(["a", "c", "b"])
-    with pytest.raises(
-        VocabularyMismatchError, match=r"at id 5: 'b' there, 'c' here"
-    ):
-        data.check_compatible(trained)
-
-
-def test_mismatch_with_a_size():
-    with pytest.raises(
-        VocabularyMismatchError,
-        match=r"trained with 5,000 tokens but this vocabulary has 6",
-    ):
-        Vocabulary(["a", "b"]).check_compatible(5000)
-    with pytest.raises(VocabularyError, match="takes a Vocabulary or"):
-        Vocabulary(["a"]).check_compatible("vocabulary.txt")

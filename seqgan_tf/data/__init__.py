@@ -25,7 +25,6 @@ from seqgan_tf.data.vocabulary import PAD_ID
 from seqgan_tf.data.vocabulary import UNK_ID
 from seqgan_tf.data.vocabulary import Vocabulary
 from seqgan_tf.data.vocabulary import VocabularyError
-from seqgan_tf.data.vocabulary import VocabularyMismatchError
 
 __all__ = [
     "BOS_ID",
@@ -42,7 +41,6 @@ __all__ = [
     "UNK_ID",
     "Vocabulary",
     "VocabularyError",
-    "VocabularyMismatchError",
     "WhitespaceTokenizer",
     "WordTokenizer",
     "discriminator_dataset",

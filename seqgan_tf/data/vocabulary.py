@@ -20,10 +20,6 @@ class VocabularyError(ValueError):
     """A vocabulary or vocabulary file is invalid; the message names the fix."""
 
 
-class VocabularyMismatchError(VocabularyError):
-    """Two vocabularies (e.g. a checkpoint's and the data's) differ."""
-
-
 class Vocabulary:
     """A fixed token list; ids 0..3 are PAD, BOS, EOS and UNK, in that order.
 
@@ -399,68 +395,6 @@ class Vocabulary:
                 "strings)."
             )
         return cls(lines[NUM_SPECIAL:], **dict(zip(names, special)), path=path)
-
-    def check_compatible(self, other, source="the checkpoint"):
-        """Raises `VocabularyMismatchError` unless `other` matches this one.
-
-        `self` is the vocabulary at hand (e.g. the data's); `other` is the
-        one something was built with (e.g. a checkpoint's), either a
-        `Vocabulary` (size and every token are compared) or an int size.
-
-        Args:
-            other: a `Vocabulary` or a vocabulary size.
-            source: what `other` belongs to, for the message, e.g.
-                "the checkpoint runs/coco/ckpt-3".
-
-        Example:
-
-        >>> data = Vocabulary(["a", "b"])
-        >>> data.check_compatible(6)
-        >>> data.check_compatible(7)
-        Traceback (most recent call last):
-        ...
-        VocabularyMismatchError: the checkpoint was trained with 7 tokens ...
-        """
-        mine = f"the vocabulary {self.path}" if self.path else "this vocabulary"
-        if isinstance(other, Vocabulary):
-            theirs = f"vocabulary {other.path} " if other.path else ""
-            if other.path:
-                advice = (
-                    f"pass --vocabulary {other.path} so that both use the "
-                    "same vocabulary"
-                )
-            else:
-                advice = (
-                    "save the training vocabulary (Vocabulary.save) and "
-                    "load it (Vocabulary.load) instead of building a new one"
-                )
-            if other.size != self.size:
-                raise VocabularyMismatchError(
-                    f"{source} was trained with {theirs}({other.size:,} "
-                    f"tokens) but {mine} has {self.size:,}; {advice}."
-                )
-            for i, (a, b) in enumerate(zip(other._tokens, self._tokens)):
-                if a != b:
-                    raise VocabularyMismatchError(
-                        f"{source} was trained with {theirs}({other.size:,} "
-                        f"tokens), which differs from {mine} at id {i}: "
-                        f"{a!r} there, {b!r} here; {advice}."
-                    )
-            return
-        if isinstance(other, bool) or not isinstance(other, int):
-            try:
-                other = int(other)  # NumPy / tensor scalars.
-            except (TypeError, ValueError):
-                raise VocabularyError(
-                    f"check_compatible() takes a Vocabulary or a vocabulary "
-                    f"size, got {type(other).__name__}."
-                ) from None
-        if other != self.size:
-            raise VocabularyMismatchError(
-                f"{source} was trained with {other:,} tokens but {mine} has "
-                f"{self.size:,}; use the vocabulary file saved with the "
-                "checkpoint (pass --vocabulary PATH)."
-            )
 
 
 def _check_token(token, where):

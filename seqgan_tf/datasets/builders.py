@@ -40,6 +40,8 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
+from seqgan_tf import paper
+
 RESOURCE_PACKAGE = "seqgan_tf"
 COCO_FILES = {
     "train": "resources/coco/train.txt",
@@ -48,8 +50,6 @@ COCO_FILES = {
 QUATRAINS_FILE = "resources/poems/quatrains.txt"
 QUATRAINS_TEST_EVERY = 10  # poem i goes to test iff i % 10 == 0.
 ORACLE_SEED = (88, 0)  # the CLI's real-data seed: (config.seed=88, 0).
-ORACLE_SEQUENCE_LENGTH = 20
-ORACLE_VOCABULARY_SIZE = 5000
 
 _HOMEPAGE = "https://github.com/LantaoYu/SeqGAN"
 _SEQGAN_CITATION = r"""
@@ -99,7 +99,7 @@ class TextConfig(tfds.core.BuilderConfig):
 class OracleConfig(tfds.core.BuilderConfig):
     """Config of `SeqganOracleSequences`: number of sequences and the seed."""
 
-    num_sequences: int = 9984
+    num_sequences: int = paper.NUM_REAL
     seed: tuple = ORACLE_SEED
 
 
@@ -270,14 +270,11 @@ class SeqganChineseQuatrains(_OfflineBuilder):
         del dl_manager  # Offline: everything is in the package.
         _check_max_examples(self.builder_config)
         return {
-            split: self._generate_examples(split)
-            for split in ("train", "test")
+            split: self._generate_examples(split) for split in ("train", "test")
         }
 
     def _generate_examples(self, split):
-        lines = resource_lines(
-            QUATRAINS_FILE, self.builder_config.max_examples
-        )
+        lines = resource_lines(QUATRAINS_FILE, self.builder_config.max_examples)
         for index, line in enumerate(lines):
             if quatrain_split(index) == split:
                 yield index, {"text": line, "index": index}
@@ -287,7 +284,7 @@ class SeqganOracleSequences(_OfflineBuilder):
     """Synthetic data of the SeqGAN paper: sequences of the authors' oracle.
 
     Feature: `tokens`, int32 [20] in [0, 5000). The sequences are
-    `seqgan_tf.metrics.sample_many(OracleLSTM.from_paper(), num_sequences,
+    `seqgan_tf.sampler.sample_many(OracleLSTM.from_paper(), num_sequences,
     seed=(88, 0))` — the same array `seqgan-tf train` samples as its real
     data with the default seed 88 — sampled in chunks of 4,096. Single split
     `train`; keys are the row numbers and the examples keep the array's
@@ -315,13 +312,13 @@ class SeqganOracleSequences(_OfflineBuilder):
                 "oracle LSTM of the SeqGAN paper's synthetic experiment (the "
                 "authors' target_params, shipped in seqgan_tf/resources/"
                 "oracle/). Generated offline, deterministically, by "
-                "seqgan_tf.metrics.sample_many(OracleLSTM.from_paper(), "
+                "seqgan_tf.sampler.sample_many(OracleLSTM.from_paper(), "
                 "num_sequences, seed=(88, 0))."
             ),
             features=tfds.features.FeaturesDict(
                 {
                     "tokens": tfds.features.Tensor(
-                        shape=(ORACLE_SEQUENCE_LENGTH,), dtype=np.int32
+                        shape=(paper.SEQUENCE_LENGTH,), dtype=np.int32
                     ),
                 }
             ),
@@ -344,12 +341,12 @@ class SeqganOracleSequences(_OfflineBuilder):
     def _generate_examples(self):
         # Imported here so that importing the datasets does not import
         # TensorFlow and Keras (the oracle needs both).
-        from seqgan_tf import metrics
+        from seqgan_tf import sampler
         from seqgan_tf.models import OracleLSTM
 
         config = self.builder_config
         oracle = OracleLSTM.from_paper()
-        tokens = metrics.sample_many(
+        tokens = sampler.sample_many(
             oracle, config.num_sequences, seed=tuple(config.seed)
         )
         for index, row in enumerate(tokens):

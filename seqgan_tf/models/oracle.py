@@ -8,10 +8,8 @@ import importlib.resources
 import keras
 import numpy as np
 
+from seqgan_tf import paper
 from seqgan_tf.models.generator import Generator
-
-PAPER_VOCABULARY_SIZE = 5000
-PAPER_SEQUENCE_LENGTH = 20
 
 
 def paper_params_path():
@@ -78,7 +76,7 @@ class OracleLSTM(Generator):
         vocabulary_size, embedding_dim = params["embedding"].shape
         oracle = cls(
             vocabulary_size=vocabulary_size,
-            sequence_length=PAPER_SEQUENCE_LENGTH,
+            sequence_length=paper.SEQUENCE_LENGTH,
             embedding_dim=embedding_dim,
             hidden_dim=params["U_i"].shape[0],
             name="paper_oracle",
