@@ -280,7 +280,7 @@ def test_rewards_agree_in_distribution_with_exact_and_naive(make_generator):
 def test_discriminator_scores_with_and_without_prefix_sharing(
     make_generator, chunk_size
 ):
-    # `predict_real` of a Discriminator is scored with the prefix-sharing
+    # A Discriminator's scorer scores completions with the prefix-sharing
     # `predict_real_of_completions`; the same seed samples the same
     # completions, so the rewards must agree with plain scoring to rounding.
     keras.utils.set_random_seed(1)
@@ -292,7 +292,7 @@ def test_discriminator_scores_with_and_without_prefix_sharing(
     rewards = {
         share: rollout.rollout_rewards(
             policy,
-            discriminator.predict_real,
+            discriminator.scorer,
             token_ids,
             (4, 2),
             num_rollouts=4,
