@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 
+from seqgan_tf.config import METHODS
 from seqgan_tf.config import STRATEGIES
 
 # Where TensorFlow's native log goes (default: a temporary file, removed
@@ -95,6 +96,13 @@ def _add_train(commands):
         choices=("float32", "mixed_bfloat16", "mixed_float16"),
         help="compute in bfloat16 (CPUs with AMX, TPUs) or float16 (GPUs, "
         "with loss scaling); logits, losses and rewards stay float32",
+    )
+    train.add_argument(
+        "--method",
+        choices=METHODS,
+        help="how the generator learns: seqgan (default), mle, "
+        "scheduled_sampling or pg_bleu (the paper's baselines; see "
+        "seqgan_tf.config.for_method)",
     )
     train.add_argument("--seed", type=int, help="root random seed")
     train.add_argument(

@@ -35,6 +35,8 @@ def command_train(args):
     config = config_lib.get_preset(args.preset)
     if args.dataset:
         config = config_lib.for_dataset(config, args.dataset)
+    if args.method:
+        config = config_lib.for_method(config, args.method)
     overrides = list(args.set or [])
     if args.text_key:
         overrides.append(f"data.text_key={args.text_key}")

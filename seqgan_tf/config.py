@@ -108,6 +108,9 @@ class DiscriminatorConfig:
 
 MIXED_PRECISION_POLICIES = ("", "mixed_bfloat16", "mixed_float16")
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
+# The methods of the paper's Table 1; `for_method` sets each one up.
+METHODS = ("seqgan", "mle", "scheduled_sampling", "pg_bleu")
+REWARDS = ("discriminator", "constant", "bleu")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,10 +139,21 @@ class TrainingConfig:
             `rate * copy + (1 - rate) * generator` after each PG step).
         rollout_update_rate: the delayed copy's update rate.
         rollout_chunk_size: completions sampled and scored at once.
-        reward: "discriminator" (P(real) of completions) or "constant"
-            (every token gets `constant_reward`: the ablation).
+        method: what trains the generator (see `for_method`): "seqgan"
+            (the adversarial phases as configured), "mle" (MLE only),
+            "scheduled_sampling" (MLE with scheduled sampling) or
+            "pg_bleu" (policy gradient with the BLEU reward).
+        reward: "discriminator" (P(real) of completions), "constant"
+            (every token gets `constant_reward`: the ablation) or "bleu"
+            (BLEU-3 against a `bleu_reference_fraction` share of the real
+            data: PG-BLEU).
         constant_reward: the reward of the "constant" ablation.
         pg_reduction: "sum" (the authors') or "mean" over the batch.
+        scheduled_sampling_decrement: 0 (teacher forcing), or how much the
+            probability of feeding the true token falls before each MLE
+            epoch, from 1.0 (the authors': 0.002).
+        bleu_reference_fraction: the share of the real data that is the
+            BLEU reward's references (the authors': 0.4).
         eval_every: NLL-oracle every this many epochs/rounds (and at the end
             of each phase); 0 turns it off.
         eval_samples: samples per NLL-oracle (9,984 as the authors' code,
@@ -167,9 +181,12 @@ class TrainingConfig:
     rollout_policy: str = "current"
     rollout_update_rate: float = 0.8
     rollout_chunk_size: int = 4096
+    method: str = "seqgan"
     reward: str = "discriminator"
     constant_reward: float = 1.0
     pg_reduction: str = "sum"
+    scheduled_sampling_decrement: float = 0.0
+    bleu_reference_fraction: float = 0.4
     eval_every: int = 5
     eval_samples: int = 9984
     checkpoint_every: int = 1
@@ -261,10 +278,8 @@ class ExperimentConfig:
                 self.training.rollout_policy,
                 ("current", "delayed"),
             ),
-            "training.reward": (
-                self.training.reward,
-                ("discriminator", "constant"),
-            ),
+            "training.method": (self.training.method, METHODS),
+            "training.reward": (self.training.reward, REWARDS),
             "training.pg_reduction": (
                 self.training.pg_reduction,
                 ("sum", "mean"),
@@ -282,6 +297,16 @@ class ExperimentConfig:
                 "training.mixed_precision must be '' (float32), "
                 "'mixed_bfloat16' or 'mixed_float16'; got "
                 f"{self.training.mixed_precision!r}."
+            )
+        if not 0.0 <= self.training.scheduled_sampling_decrement <= 1.0:
+            raise ConfigError(
+                "training.scheduled_sampling_decrement must be in [0, 1], "
+                f"got {self.training.scheduled_sampling_decrement}."
+            )
+        if not 0.0 < self.training.bleu_reference_fraction <= 1.0:
+            raise ConfigError(
+                "training.bleu_reference_fraction must be in (0, 1], got "
+                f"{self.training.bleu_reference_fraction}."
             )
         if not 0.0 <= self.training.rollout_update_rate <= 1.0:
             raise ConfigError(
@@ -536,6 +561,41 @@ def for_dataset(config, dataset):
     values.update(DATASET_DEFAULTS.get(base, {}))
     data = dataclasses.replace(DataConfig(), **values)
     return dataclasses.replace(config, data=data)
+
+
+def for_method(config, method):
+    """`config` set up to train the generator by `method` (`METHODS`):
+
+    - "seqgan": unchanged;
+    - "mle": MLE pretraining only (no D, no adversarial rounds);
+    - "scheduled_sampling": MLE whose inputs are the generator's own
+      samples with a probability growing by 0.002 per epoch (the authors'
+      baseline), unless `scheduled_sampling_decrement` is already set;
+    - "pg_bleu": MLE pretraining, then policy-gradient rounds rewarded by
+      BLEU-3 against 40% of the real data with 1 rollout (the authors'
+      baseline), no discriminator.
+
+    The schedule's lengths are kept: set them for the comparison at hand.
+    """
+    if method not in METHODS:
+        raise ConfigError(
+            f"Unknown method {method!r}; choose one of: {', '.join(METHODS)}."
+        )
+    t = config.training
+    changes = {"method": method}
+    if method in ("mle", "scheduled_sampling"):
+        changes.update(discriminator_rounds=0, adversarial_rounds=0)
+    if method == "scheduled_sampling" and not t.scheduled_sampling_decrement:
+        changes["scheduled_sampling_decrement"] = 0.002
+    if method == "pg_bleu":
+        changes.update(
+            reward="bleu",
+            num_rollouts=1,
+            discriminator_rounds=0,
+            discriminator_steps=0,
+        )
+    training = dataclasses.replace(t, **changes)
+    return dataclasses.replace(config, training=training)
 
 
 def get_preset(name):

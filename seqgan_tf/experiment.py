@@ -99,6 +99,8 @@ def trainer_arguments(config):
         "constant_reward": t.constant_reward,
         "pg_reduction": t.pg_reduction,
         "generator_shuffle": t.generator_shuffle,
+        "scheduled_sampling_decrement": t.scheduled_sampling_decrement,
+        "bleu_reference_fraction": t.bleu_reference_fraction,
         "eval_every": t.eval_every,
         "eval_samples": t.eval_samples,
         "seed": config.seed,

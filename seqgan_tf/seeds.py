@@ -14,6 +14,8 @@ ROLLOUT = 3  # the Monte Carlo completions of that batch
 EVAL = 4  # evaluation samples (NLL-oracle, sample files, text metrics)
 GENERATOR_ORDER = 5  # the order of a shuffled MLE epoch
 POSITIVES = 6  # the real sequences of a D round, when they outnumber it
+REFERENCES = 7  # PG-BLEU's reference share of the real data
+SCHEDULED = 8  # scheduled sampling's coins and samples
 
 
 def seed_pair(*values):

@@ -21,6 +21,11 @@ from seqgan_tf.data import pipeline
 from seqgan_tf.data.masks import padding_mask
 from seqgan_tf.models.generator import Generator
 from seqgan_tf.progress import PhaseProgress
+from seqgan_tf.rewards import BleuReward
+
+# What rewards the policy gradient: the discriminator's P(real) (SeqGAN), a
+# constant (ablation), or BLEU-3 against a share of the real data (PG-BLEU).
+REWARDS = ("discriminator", "constant", "bleu")
 
 
 class SeqGAN(keras.Model):
@@ -77,10 +82,20 @@ class SeqGAN(keras.Model):
         rollout_policy: "current" (the authors' code in effect) or "delayed".
         rollout_update_rate: update rate of the delayed rollout copy.
         rollout_chunk_size: completions sampled and scored at once.
-        reward: "discriminator" or "constant" (ablation).
+        reward: "discriminator" (SeqGAN), "constant" (ablation) or "bleu"
+            (PG-BLEU: BLEU-3 of the completed sequence against a fixed
+            random `bleu_reference_fraction` of the real data, see
+            `rewards.BleuReward`).
         constant_reward: reward of the constant ablation.
         pg_reduction: "sum" (authors) or "mean".
         generator_shuffle: reshuffle real data every MLE epoch.
+        scheduled_sampling_decrement: 0 for teacher-forced MLE; else MLE
+            epoch k (from 0) feeds the true previous token with probability
+            `max(0, 1 - decrement * (k + 1))` and a sample of the generator
+            otherwise (`scheduled_sampling_step`), as the authors' old
+            scheduled-sampling baseline lowered its rate before each epoch.
+        bleu_reference_fraction: the share of the real data that is the
+            BLEU reward's references.
         eval_every: NLL-oracle period in epochs of the MLE and adversarial
             phases, which are also measured at their last epoch (0: only
             then). Nothing is measured without an oracle.
@@ -139,6 +154,8 @@ class SeqGAN(keras.Model):
         constant_reward=1.0,
         pg_reduction="sum",
         generator_shuffle=False,
+        scheduled_sampling_decrement=0.0,
+        bleu_reference_fraction=0.4,
         eval_every=5,
         eval_samples=9984,
         seed=0,
@@ -181,10 +198,9 @@ class SeqGAN(keras.Model):
                 "`rollout_policy` must be 'current' or 'delayed', got "
                 f"{rollout_policy!r}."
             )
-        if reward not in ("discriminator", "constant"):
+        if reward not in REWARDS:
             raise ValueError(
-                "`reward` must be 'discriminator' or 'constant', got "
-                f"{reward!r}."
+                f"`reward` must be one of {', '.join(REWARDS)}, got {reward!r}."
             )
         if pg_reduction not in losses.REDUCTIONS:
             raise ValueError("`pg_reduction` must be 'sum' or 'mean'.")
@@ -204,6 +220,9 @@ class SeqGAN(keras.Model):
         self.constant_reward = float(constant_reward)
         self.pg_reduction = pg_reduction
         self.generator_shuffle = bool(generator_shuffle)
+        self.scheduled_sampling_decrement = float(scheduled_sampling_decrement)
+        self.bleu_reference_fraction = float(bleu_reference_fraction)
+        self.bleu_reward = None
         self.eval_every = int(eval_every)
         self.eval_samples = int(eval_samples)
         self.seed = int(seed)
@@ -298,6 +317,23 @@ class SeqGAN(keras.Model):
             self._distribute(token_ids)
         )
 
+    def scheduled_sampling_step(self, token_ids, rate, seed):
+        """One MLE update of the generator with scheduled sampling: each
+        input token is the true previous token with probability `rate`,
+        else the generator's own sample
+        (`Generator.scheduled_sampling_logits`); `rate` 1 is `mle_step`.
+
+        Args:
+            token_ids: int [B, T], a global batch of real sequences.
+            rate: float in [0, 1].
+            seed: int32 [2], the seed of the coins and the samples.
+        """
+        return self._compiled("scheduled_sampling", self._ss_step)(
+            self._distribute(token_ids),
+            tf.constant(rate, tf.float32),
+            tf.convert_to_tensor(seed, tf.int32),
+        )
+
     def discriminator_step(self, token_ids, labels):
         """One update of the discriminator on real (label 1) and generated
         (label 0) sequences; returns its loss (`losses.discriminator_loss`).
@@ -336,9 +372,30 @@ class SeqGAN(keras.Model):
             self.g_loss_tracker.update_state(loss)
             return loss
 
-    def _mle_replica(self, token_ids):
+    def _ss_step(self, token_ids, rate, seed):
+        with self._strategy.scope():
+            loss = self._reduce_sum(
+                self._strategy.run(
+                    self._mle_replica, args=(token_ids, rate, seed)
+                )
+            )
+            self.g_loss_tracker.update_state(loss)
+            return loss
+
+    def _mle_replica(self, token_ids, rate=None, seed=None):
         with tf.GradientTape() as tape:
-            logits = self.generator(token_ids, training=True)
+            if rate is None:
+                logits = self.generator(token_ids, training=True)
+            else:
+                local_batch = self.batch_size // self.num_replicas
+                logits = self.generator.scheduled_sampling_logits(
+                    token_ids,
+                    rate,
+                    seed,
+                    training=True,
+                    row_ids=self._replica_offset() + tf.range(local_batch),
+                    num_global_rows=self.batch_size,
+                )
             total, count = losses.mle_loss_terms(
                 logits, token_ids, padding_mask=self._padding_mask(token_ids)
             )
@@ -398,8 +455,7 @@ class SeqGAN(keras.Model):
     def _policy_gradient_replica(self, sample_seed, rollout_seed):
         # This replica's rows of the global batch, with their global ids.
         local_batch = self.batch_size // self.num_replicas
-        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
-        offset = tf.cast(replica, tf.int32) * local_batch
+        offset = self._replica_offset()
         samples = sampler.sample(
             self.generator,
             tf.zeros([local_batch, self.generator.sequence_length], tf.int32),
@@ -432,11 +488,19 @@ class SeqGAN(keras.Model):
         )
         return loss, parts["reward_sum"], parts["reward_count"]
 
+    def _replica_offset(self):
+        """The global index of this replica's first row of a batch."""
+        replica = tf.distribute.get_replica_context().replica_id_in_sync_group
+        local_batch = self.batch_size // self.num_replicas
+        return tf.cast(replica, tf.int32) * local_batch
+
     def _scorer(self):
-        """The rollouts' scorer: the discriminator's P(real), or the
-        constant reward of the ablation."""
+        """The rollouts' scorer: the discriminator's P(real), the constant
+        reward of the ablation, or PG-BLEU's BLEU reward."""
         if self.reward == "constant":
             return self._constant_score
+        if self.reward == "bleu":
+            return self.bleu_reward
         return self.discriminator.scorer
 
     def _constant_score(self, token_ids):
@@ -563,10 +627,21 @@ class SeqGAN(keras.Model):
                     self.seed, seeds.GENERATOR_ORDER, epoch
                 )
             order = pipeline.seeded_order(len(real), order_seed)
-            for token_ids in pipeline.ordered_batches(
-                real, self.batch_size, [order]
-            ):
-                self.mle_step(token_ids)
+            batches = pipeline.ordered_batches(real, self.batch_size, [order])
+            rate = max(
+                0.0, 1.0 - self.scheduled_sampling_decrement * (epoch + 1)
+            )
+            for index, token_ids in enumerate(batches):
+                if self.scheduled_sampling_decrement:
+                    self.scheduled_sampling_step(
+                        token_ids,
+                        rate,
+                        seeds.seed_pair(
+                            self.seed, seeds.SCHEDULED, epoch, index
+                        ),
+                    )
+                else:
+                    self.mle_step(token_ids)
                 _call(on_step)
         elif phase == "discriminator":
             self.discriminator_round(real, epoch, 0, on_step)
@@ -656,6 +731,8 @@ class SeqGAN(keras.Model):
                 f"`initial_epoch` must be in [0, {len(plan)}], got "
                 f"{initial_epoch}."
             )
+        if self.reward == "bleu":
+            self._set_bleu_references(real)
         self.epoch_plan = plan
         self.phase_steps = {
             phase: self.steps_per_epoch(phase, len(real))
@@ -710,6 +787,21 @@ class SeqGAN(keras.Model):
                 break
         callback_list.on_train_end()
         return self.history
+
+    def _set_bleu_references(self, real):
+        """PG-BLEU's references: each real sequence with probability
+        `bleu_reference_fraction`, drawn from the run's seed."""
+        rng = np.random.default_rng(
+            seeds.seed_pair(self.seed, seeds.REFERENCES)
+        )
+        chosen = real[rng.random(len(real)) < self.bleu_reference_fraction]
+        if not len(chosen):
+            chosen = real[:1]
+        self.bleu_reward = BleuReward(
+            chosen, eos_id=getattr(self.generator, "eos_id", None)
+        )
+        # The compiled step captured the previous scorer.
+        self._steps.pop("policy_gradient", None)
 
     def _evaluate(self, epoch, held_out):
         logs = {}
@@ -831,6 +923,8 @@ _CONFIG_FIELDS = (
     "constant_reward",
     "pg_reduction",
     "generator_shuffle",
+    "scheduled_sampling_decrement",
+    "bleu_reference_fraction",
     "eval_every",
     "eval_samples",
     "seed",

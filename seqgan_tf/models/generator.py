@@ -162,6 +162,69 @@ class Generator(keras.Model):
         logits = self(token_ids, training=training)
         return losses.token_log_probs(logits, token_ids, temperature)
 
+    def scheduled_sampling_logits(
+        self,
+        token_ids,
+        rate,
+        seed,
+        training=False,
+        row_ids=None,
+        num_global_rows=None,
+    ):
+        """Logits [B, T, V] of scheduled sampling (Bengio et al., 2015).
+
+        The input at position t > 0 is the true token `token_ids[:, t - 1]`
+        with probability `rate`, else a token drawn from the model's own
+        distribution at position t - 1 (`sampler.draw`, inverse-CDF from a
+        stateless uniform); position 0 reads the start token. A coin and a
+        draw per row and position come from `seed` folded by the position,
+        addressed by `row_ids` in `[0, num_global_rows)` (default: the
+        rows), as the sampler's draws are. With `rate` >= 1 this is exactly
+        the teacher-forced `call`.
+
+        Args:
+            token_ids: int [B, T], the real sequences (inputs and targets).
+            rate: float scalar in [0, 1], the probability of the true token.
+            seed: int32 [2].
+        """
+        token_ids = ops.cast(token_ids, "int32")
+        rate = tf.convert_to_tensor(rate, tf.float32)
+        seed = tf.convert_to_tensor(seed, tf.int32)
+        num_rows = tf.shape(token_ids)[0]
+        if row_ids is None:
+            row_ids = tf.range(num_rows)
+        if num_global_rows is None:
+            num_global_rows = num_rows
+
+        def mixed():
+            state = self.initial_state(num_rows)
+            previous = tf.fill([num_rows], tf.cast(self.start_token, tf.int32))
+            logits = []
+            # A static unroll over the T positions, traced once.
+            for position in range(self.sequence_length):
+                state = self.next_state(previous, state)
+                step_logits = self.logits_from_hidden(state[0])
+                logits.append(step_logits)
+                if position + 1 == self.sequence_length:
+                    break
+                uniforms = tf.random.stateless_uniform(
+                    [2, num_global_rows],
+                    tf.random.experimental.stateless_fold_in(seed, position),
+                )
+                coins = tf.gather(uniforms[0], row_ids)
+                sampled = sampler.draw(
+                    tf.stop_gradient(step_logits),
+                    tf.gather(uniforms[1], row_ids),
+                )
+                previous = tf.where(
+                    coins < rate, token_ids[:, position], sampled
+                )
+            return tf.stack(logits, axis=1)
+
+        return tf.cond(
+            rate >= 1.0, lambda: self(token_ids, training=training), mixed
+        )
+
     # One recurrent step, shared by every sampler and by the rollouts. It uses
     # the LSTM layer's own weights (Keras gate order i, f, c, o), so sampling
     # and teacher forcing can never disagree.
