@@ -50,6 +50,7 @@ def make_parser():
         _add_generate,
         _add_export,
         _add_report_commands,
+        _add_reproduce,
     ):
         add(commands)
     return parser
@@ -257,6 +258,36 @@ def _add_report_commands(commands):
         "(default: RUN_DIR/sweep, where the report finds them)",
     )
     sweep.set_defaults(command="sweep")
+
+
+def _add_reproduce(commands):
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="reproduce a table of the paper: every method on several "
+        "seeds, with statistics (table1: the synthetic oracle)",
+    )
+    reproduce.add_argument("table", choices=("table1",))
+    reproduce.add_argument(
+        "--schedule",
+        choices=("fast", "paper", "tiny"),
+        default="fast",
+        help="fast (about two hours on 2 CPU cores), paper (the authors' "
+        "schedules) or tiny (tests)",
+    )
+    reproduce.add_argument(
+        "--seeds", type=_positive_int, default=3, help="seeds 0..N-1"
+    )
+    reproduce.add_argument(
+        "--output",
+        default="runs/table1",
+        help="folder of the runs and tables (re-running resumes)",
+    )
+    reproduce.add_argument(
+        "--methods",
+        help="comma-separated subset of the methods (default: all)",
+    )
+    reproduce.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0)
+    reproduce.set_defaults(command="reproduce")
 
 
 @contextlib.contextmanager

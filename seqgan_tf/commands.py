@@ -18,6 +18,7 @@ from seqgan_tf import export as export_lib
 from seqgan_tf import metrics
 from seqgan_tf import quality
 from seqgan_tf import report
+from seqgan_tf import reproduce
 from seqgan_tf import runs
 from seqgan_tf.data import CorpusError
 from seqgan_tf.data import get_tokenizer
@@ -272,6 +273,43 @@ def command_sweep(args):
     return 0
 
 
+def command_reproduce(args):
+    methods = reproduce.METHODS
+    if args.methods:
+        methods = tuple(m.strip() for m in args.methods.split(",") if m)
+        unknown = sorted(set(methods) - set(reproduce.METHODS))
+        if unknown:
+            raise CLIError(
+                f"unknown methods {unknown}; choose from "
+                f"{', '.join(reproduce.METHODS)}."
+            )
+    seeds = tuple(range(args.seeds))
+    estimate = reproduce.estimate_seconds(args.schedule, seeds, methods)
+    print(
+        f"Reproducing Table 1 ({args.schedule} schedule, {len(methods)} "
+        f"methods x {len(seeds)} seeds): about {estimate / 60:.0f} min on "
+        "this machine (from its measured step costs; finished runs are "
+        "skipped)."
+    )
+    table = reproduce.reproduce_table1(
+        args.schedule,
+        seeds,
+        args.output,
+        verbose=args.verbose,
+        methods=methods,
+    )
+    output = pathlib.Path(args.output)
+    print((output / "table1.md").read_text(), end="")
+    incomplete = [r["method"] for r in table["rows"] if not r["complete"]]
+    if incomplete:
+        print(f"Incomplete: {', '.join(incomplete)}.")
+    print(
+        f"Wrote {output}/table1.md, table1.csv, table1.json and "
+        f"{reproduce.PLOT_FILE}."
+    )
+    return 0
+
+
 COMMANDS = {
     "train": command_train,
     "evaluate": command_evaluate,
@@ -279,6 +317,7 @@ COMMANDS = {
     "export": command_export,
     "report": command_report,
     "sweep": command_sweep,
+    "reproduce": command_reproduce,
 }
 # Library errors that are the user's input, shown as one line.
 USER_ERRORS = (

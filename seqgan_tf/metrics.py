@@ -23,13 +23,7 @@ def nll(model, token_ids, batch_size=1000, temperature=1.0):
             "`token_ids` must be a non-empty [N, T] array, got "
             f"{token_ids.shape}."
         )
-    if temperature == 1.0:
-        log_prob = model.make_log_prob_function()
-    else:
-
-        def log_prob(chunk):
-            return model.log_prob(chunk, temperature=temperature)
-
+    log_prob = _log_prob_function(model, temperature)
     eos_id = getattr(model, "eos_id", None)
     total = count = 0.0
     for start in range(0, len(token_ids), batch_size):
@@ -38,6 +32,25 @@ def nll(model, token_ids, batch_size=1000, temperature=1.0):
         total += float(tf.reduce_sum(kept))
         count += float(tf.reduce_sum(tf.cast(mask, tf.float32)))
     return -total / count
+
+
+def sequence_nll(model, token_ids, batch_size=1000, temperature=1.0):
+    """Per-sequence mean per-token NLL of `token_ids` [N, T] under `model`
+    (over each row's own positions, as `nll`); float64 [N]."""
+    token_ids = np.asarray(token_ids, dtype=np.int32)
+    log_prob = _log_prob_function(model, temperature)
+    eos_id = getattr(model, "eos_id", None)
+    values = []
+    for start in range(0, len(token_ids), batch_size):
+        chunk = tf.constant(token_ids[start : start + batch_size])
+        log_probs = log_prob(chunk)
+        kept, mask = losses.masked_log_probs(log_probs, chunk, eos_id)
+        count = tf.reduce_sum(tf.cast(mask, tf.float32), axis=1)
+        values.append(
+            -tf.reduce_sum(kept, axis=1).numpy().astype(np.float64)
+            / count.numpy()
+        )
+    return np.concatenate(values)
 
 
 def nll_oracle(
@@ -55,3 +68,15 @@ def nll_oracle(
     ):
         total += float(tf.reduce_sum(log_prob(samples)))
     return -total / (num_samples * generator.sequence_length)
+
+
+def _log_prob_function(model, temperature):
+    """The model's compiled `log_prob` at temperature 1, else a call at
+    `temperature`."""
+    if temperature == 1.0:
+        return model.make_log_prob_function()
+
+    def log_prob(chunk):
+        return model.log_prob(chunk, temperature=temperature)
+
+    return log_prob

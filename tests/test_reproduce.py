@@ -1,0 +1,172 @@
+"""Reproducing Table 1: configs per method, statistics, resumable runs."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from seqgan_tf import reproduce
+from seqgan_tf import sampler
+from seqgan_tf.experiment import build_oracle
+
+TINY = reproduce.SCHEDULES["tiny"]
+
+
+def test_every_method_has_a_valid_config():
+    for method in reproduce.METHODS:
+        config = reproduce.method_config(TINY, method, 0)
+        assert config.seed == 0
+    mle = reproduce.method_config(TINY, "mle", 0).training
+    assert mle.adversarial_rounds == 0 and mle.generator_epochs == 2
+    equal = reproduce.method_config(TINY, "mle_equal_updates", 0).training
+    # 2 adversarial updates, rounded up to a whole epoch of MLE steps.
+    assert equal.generator_epochs == 3
+    ss = reproduce.method_config(TINY, "scheduled_sampling", 0).training
+    assert ss.scheduled_sampling_decrement == pytest.approx(0.3)
+    frozen = reproduce.method_config(
+        TINY, "seqgan_frozen_discriminator", 0
+    ).training
+    assert frozen.discriminator_rounds == frozen.discriminator_steps == 0
+    assert (
+        reproduce.method_config(TINY, "random", 0).training.generator_epochs
+        == 0
+    )
+
+
+def test_nll_test_data_is_disjoint_from_the_training_data():
+    config = reproduce.method_config(TINY, "seqgan", 4)
+    training = sampler.sample_many(
+        build_oracle(config), config.data.num_real, seed=(config.seed, 0)
+    )
+    test = reproduce.test_data(config, 128)
+    assert reproduce.TEST_DATA_STREAM != 0
+    assert not {tuple(r) for r in test} & {tuple(r) for r in training}
+
+
+def _fake_results(tmp_path, methods, seeds, missing=()):
+    rng = np.random.default_rng(0)
+    results = {}
+    for index, method in enumerate(methods):
+        for seed in seeds:
+            if (method, seed) in missing:
+                continue
+            values = rng.normal(5.0 + 0.1 * index, 1.0, 50)
+            run_dir = tmp_path / method / f"seed_{seed}"
+            run_dir.mkdir(parents=True)
+            np.save(
+                run_dir / reproduce.SEQUENCE_NLL_FILE, values.astype(np.float32)
+            )
+            results[method, seed] = {
+                "nll_oracle": float(values.astype(np.float32).mean()),
+                "nll_test": 3.0 + seed,
+                "curve": [],
+            }
+    return results
+
+
+def test_statistics_equal_scipy_and_missing_runs_are_marked(tmp_path):
+    methods, seeds = ("mle", "seqgan"), (0, 1, 2)
+    results = _fake_results(tmp_path, methods, seeds, missing={("mle", 2)})
+    table = reproduce.build_table(results, methods, seeds, tmp_path)
+    mle, seqgan = table["rows"]
+    assert (mle["seeds"], mle["complete"], mle["missing_seeds"]) == (
+        2,
+        False,
+        [2],
+    )
+    assert seqgan["complete"]
+    means = [results["seqgan", s]["nll_oracle"] for s in seeds]
+    assert seqgan["nll_oracle"] == pytest.approx(np.mean(means))
+    assert seqgan["nll_oracle_sd"] == pytest.approx(stats.tstd(means))
+
+    def pooled(method, present):
+        return np.concatenate(
+            [
+                np.load(
+                    tmp_path
+                    / method
+                    / f"seed_{s}"
+                    / reproduce.SEQUENCE_NLL_FILE
+                )
+                for s in present
+            ]
+        ).astype(np.float64)
+
+    expected = stats.ttest_ind(
+        pooled("seqgan", seeds), pooled("mle", (0, 1)), equal_var=False
+    )
+    assert mle["t_vs_seqgan"] == pytest.approx(expected.statistic)
+    assert mle["p_vs_seqgan"] == pytest.approx(expected.pvalue)
+    reproduce.write_tables(table, tmp_path)
+    markdown = (tmp_path / "table1.md").read_text()
+    assert "2/3 (missing [2])" in markdown
+    assert len((tmp_path / "table1.csv").read_text().splitlines()) == 3
+
+
+def _cli(output, *extra):
+    return [
+        sys.executable,
+        "-m",
+        "seqgan_tf.cli",
+        "reproduce",
+        "table1",
+        "--schedule",
+        "tiny",
+        "--seeds",
+        "1",
+        "--output",
+        str(output),
+        *extra,
+    ]
+
+
+@pytest.mark.slow
+def test_reproduce_tiny_writes_every_file_and_a_killed_run_resumes(tmp_path):
+    complete = tmp_path / "complete"
+    result = subprocess.run(
+        _cli(complete), capture_output=True, text=True, timeout=900
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "about" in result.stdout and "min on this machine" in result.stdout
+    for name in (*reproduce.TABLE_FILES, reproduce.PLOT_FILE):
+        assert (complete / name).stat().st_size > 0, name
+    table = json.loads((complete / "table1.json").read_text())
+    assert [row["method"] for row in table["rows"]] == list(reproduce.METHODS)
+    assert all(row["complete"] for row in table["rows"])
+
+    # Killed in the middle, then run again: the same table.
+    methods = ("--methods", "mle,seqgan,pg_bleu")
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(
+        _cli(killed, *methods),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    target = killed / "seqgan" / "seed_0" / "checkpoints" / "checkpoint"
+    deadline = time.time() + 600
+    while (
+        not target.exists()
+        and process.poll() is None
+        and time.time() < deadline
+    ):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert (killed / "mle" / "seed_0" / reproduce.PROTOCOL_FILE).exists()
+    assert not (killed / "seqgan" / "seed_0" / reproduce.PROTOCOL_FILE).exists()
+    again = subprocess.run(
+        _cli(killed, *methods), capture_output=True, text=True, timeout=900
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    resumed = json.loads((killed / "table1.json").read_text())
+    reference = {row["method"]: row for row in table["rows"]}
+    for row in resumed["rows"]:
+        for key in ("nll_oracle", "nll_test"):
+            assert row[key] == pytest.approx(
+                reference[row["method"]][key], rel=1e-5
+            ), (row["method"], key)
