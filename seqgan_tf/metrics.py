@@ -71,12 +71,15 @@ def nll_oracle(
 
 
 def _log_prob_function(model, temperature):
-    """The model's compiled `log_prob` at temperature 1, else a call at
-    `temperature`."""
+    """The model's compiled `log_prob` at temperature 1, else `log_prob` at
+    `temperature` compiled for this call's chunks (eager under
+    `run_eagerly`)."""
     if temperature == 1.0:
         return model.make_log_prob_function()
 
     def log_prob(chunk):
         return model.log_prob(chunk, temperature=temperature)
 
-    return log_prob
+    if getattr(model, "run_eagerly", False):
+        return log_prob
+    return tf.function(log_prob, reduce_retracing=True)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from seqgan_tf import report
 from seqgan_tf import reproduce
 from seqgan_tf import sampler
 from seqgan_tf.experiment import build_oracle
@@ -138,6 +139,9 @@ def test_reproduce_tiny_writes_every_file_and_a_killed_run_resumes(tmp_path):
     table = json.loads((complete / "table1.json").read_text())
     assert [row["method"] for row in table["rows"]] == list(reproduce.METHODS)
     assert all(row["complete"] for row in table["rows"])
+    page = report.write_report(complete).read_text()
+    for method in reproduce.METHODS:
+        assert f"<td>{method}</td>" in page
 
     # Killed in the middle, then run again: the same table.
     methods = ("--methods", "mle,seqgan,pg_bleu")
