@@ -506,6 +506,12 @@ class SeqGAN(keras.Model):
     def _constant_score(self, token_ids):
         return tf.fill(tf.shape(token_ids)[:1], self.constant_reward)
 
+    def _start_rollout_policy(self):
+        """The delayed rollout policy starts as the pretrained generator
+        (the authors build their rollout module after pretraining)."""
+        if self.rollout_generator is not None:
+            self.rollout_generator.set_weights(self.generator.get_weights())
+
     def _update_rollout_policy(self):
         if self.rollout_generator is None:
             return
@@ -762,6 +768,8 @@ class SeqGAN(keras.Model):
                     "steps": self.phase_steps[entry.phase],
                 }
             )
+            if entry.phase == "adversarial" and entry.index == 0:
+                self._start_rollout_policy()
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
             start = time.perf_counter()

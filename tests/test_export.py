@@ -17,6 +17,8 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 import seqgan_tf
 from seqgan_tf import cli
+from seqgan_tf import config as config_lib
+from seqgan_tf import experiment
 from seqgan_tf import export
 from seqgan_tf import losses
 from seqgan_tf.data import Vocabulary
@@ -838,26 +840,15 @@ def _assert_one_line_error(code, err, message):
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "tiny"
-    assert (
-        cli.main(
-            [
-                "train",
-                "--preset",
-                "tiny",
-                "--verbose",
-                "0",
-                "--output",
-                str(run_dir),
-                "--set",
-                "training.generator_epochs=1",
-                "--set",
-                "training.discriminator_rounds=0",
-                "--set",
-                "training.adversarial_rounds=0",
-            ]
-        )
-        == 0
+    config = config_lib.with_overrides(
+        config_lib.get_preset("tiny"),
+        [
+            "training.generator_epochs=1",
+            "training.discriminator_rounds=0",
+            "training.adversarial_rounds=0",
+        ],
     )
+    experiment.train(config, run_dir, verbose=0, log=None)
     return run_dir
 
 

@@ -372,3 +372,24 @@ def test_verbose_0_prints_nothing(oracle, real, capsys):
     history = make_gan(oracle).train(real, 1, 1, 0, verbose=0)
     assert history.epoch == [0, 1]
     assert capsys.readouterr().out == ""
+
+
+def test_delayed_rollout_policy_starts_as_the_pretrained_generator(
+    oracle, real
+):
+    # With update rate 1 the copy never moves after it starts: it must be
+    # the generator as pretraining left it, not the untrained one.
+    gan = make_gan(oracle, rollout_policy="delayed", rollout_update_rate=1.0)
+    untrained = gan.generator.get_weights()
+    pretrained = []
+
+    class AfterPretraining(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                pretrained.extend(gan.generator.get_weights())
+
+    gan.train(real, 2, 0, 1, callbacks=[AfterPretraining()], verbose=0)
+    copy = gan.rollout_generator.get_weights()
+    for a, b in zip(copy, pretrained):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(copy[-1], untrained[-1])
