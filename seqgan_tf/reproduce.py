@@ -367,6 +367,8 @@ def build_table(results, methods, seeds, output):
 def _format(value, digits=3):
     if value is None:
         return "-"
+    if value == 0.0:
+        return "< 1e-300"  # a p-value below the smallest float
     if isinstance(value, float) and abs(value) < 1e-3 and value != 0:
         return f"{value:.1e}"
     return f"{value:.{digits}f}"
