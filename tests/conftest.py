@@ -3,7 +3,10 @@
 The `slow` marker is registered in pyproject.toml.
 """
 
+import signal
 import socket
+import subprocess
+import time
 
 import numpy as np
 import pytest
@@ -55,6 +58,23 @@ def make_generator():
         return _seeded_weights(seqgan_tf.Generator(**kwargs), seed, stddev)
 
     return make
+
+
+def kill_when_written(command, target, timeout):
+    """Starts `command`, kills it hard (SIGKILL) once `target` exists (or
+    it ended, or `timeout` seconds passed)."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + timeout
+    while (
+        not target.exists()
+        and process.poll() is None
+        and time.time() < deadline
+    ):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ REAL = np.random.default_rng(0).integers(0, VOCABULARY, (8, LENGTH))
 # --- scheduled sampling ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_scheduled_sampling_at_rate_one_is_exactly_the_mle_update():
     mle, scheduled = make_gan(), make_gan()
     for _ in range(3):
@@ -89,6 +90,7 @@ def test_scheduled_sampling_mixes_at_a_rate_between():
     assert 0 < same_as_real.mean() < 1 and 0 < same_as_sevens.mean() < 1
 
 
+@pytest.mark.slow
 def test_the_trainer_lowers_the_rate_each_epoch(monkeypatch):
     gan = make_gan(scheduled_sampling_decrement=0.25)
     rates = []
@@ -156,6 +158,7 @@ def test_pg_bleu_rollout_rewards_are_the_bleu_of_the_completions():
     assert rewards[-1] == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_pg_bleu_trains_against_a_share_of_the_real_data():
     gan = make_gan(
         reward="bleu",

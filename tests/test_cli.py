@@ -1,14 +1,13 @@
 import csv
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 from conftest import TINY_SENTENCES
+from conftest import kill_when_written
 
 from seqgan_tf import bleu
 from seqgan_tf import cli
@@ -124,20 +123,9 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
         "--set",
         "training.discriminator_rounds=3",
     ]
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
     # Kill it hard once the first discriminator round is checkpointed.
     target = run_dir / "checkpoints" / "ckpt-3.index"
-    deadline = time.time() + 240
-    while (
-        not target.exists()
-        and process.poll() is None
-        and time.time() < deadline
-    ):
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_when_written(command, target, timeout=240)
     assert target.exists()
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=300

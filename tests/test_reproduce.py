@@ -1,13 +1,12 @@
 """Reproducing Table 1: configs per method, statistics, resumable runs."""
 
 import json
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
+from conftest import kill_when_written
 from scipy import stats
 
 from seqgan_tf import report
@@ -146,21 +145,8 @@ def test_reproduce_tiny_writes_every_file_and_a_killed_run_resumes(tmp_path):
     # Killed in the middle, then run again: the same table.
     methods = ("--methods", "mle,seqgan,pg_bleu")
     killed = tmp_path / "killed"
-    process = subprocess.Popen(
-        _cli(killed, *methods),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     target = killed / "seqgan" / "seed_0" / "checkpoints" / "checkpoint"
-    deadline = time.time() + 600
-    while (
-        not target.exists()
-        and process.poll() is None
-        and time.time() < deadline
-    ):
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    kill_when_written(_cli(killed, *methods), target, timeout=600)
     assert (killed / "mle" / "seed_0" / reproduce.PROTOCOL_FILE).exists()
     assert not (killed / "seqgan" / "seed_0" / reproduce.PROTOCOL_FILE).exists()
     again = subprocess.run(
