@@ -19,7 +19,7 @@ with `keras.export.ExportArchive` and three explicit signatures:
 for sequences sampled at another temperature: they score a sequence, they do
 not describe how it was drawn. For a variable-length generator (`eos_id`
 set) they count only the positions up to and including the first EOS
-(`seqgan_tf.losses.padding_mask`); `token_log_probs` is 0 after it.
+(`seqgan_tf.data.padding_mask`); `token_log_probs` is 0 after it.
 
 `text` is the ids as decimal strings for the oracle task (no vocabulary).
 With a `seqgan_tf.data.Vocabulary` it is, computed in the graph, what
