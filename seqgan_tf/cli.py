@@ -327,6 +327,7 @@ def main(argv=None):
         parser.print_help()
         return 2
     keep_log = bool(os.environ.get(NATIVE_LOG_VARIABLE))
+    commands = None  # set once its import (and TensorFlow's) succeeds
     with native_log_to_file() as log_path:
         try:
             # TensorFlow is imported here, with its native log redirected.
@@ -339,7 +340,8 @@ def main(argv=None):
             )
             return 130
         except Exception as error:
-            if isinstance(error, commands.USER_ERRORS):
+            user_errors = getattr(commands, "USER_ERRORS", ())
+            if isinstance(error, user_errors):
                 print(f"seqgan-tf: error: {error}", file=sys.stderr)
                 return 2
             keep_log = True
