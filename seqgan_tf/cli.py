@@ -264,9 +264,10 @@ def _add_reproduce(commands):
     reproduce = commands.add_parser(
         "reproduce",
         help="reproduce a table of the paper: every method on several "
-        "seeds, with statistics (table1: the synthetic oracle)",
+        "seeds, with statistics (table1: the synthetic oracle; table2: "
+        "Chinese quatrains)",
     )
-    reproduce.add_argument("table", choices=("table1",))
+    reproduce.add_argument("table", choices=("table1", "table2"))
     reproduce.add_argument(
         "--schedule",
         choices=("fast", "paper", "tiny"),
@@ -279,12 +280,16 @@ def _add_reproduce(commands):
     )
     reproduce.add_argument(
         "--output",
-        default="runs/table1",
-        help="folder of the runs and tables (re-running resumes)",
+        help="folder of the runs and tables (default: runs/TABLE; "
+        "re-running resumes)",
     )
     reproduce.add_argument(
         "--methods",
-        help="comma-separated subset of the methods (default: all)",
+        help="table1: comma-separated subset of the methods (default: all)",
+    )
+    reproduce.add_argument(
+        "--data-dir",
+        help="table2: TFDS data directory of the poems (default: TFDS's)",
     )
     reproduce.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0)
     reproduce.set_defaults(command="reproduce")

@@ -274,40 +274,69 @@ def command_sweep(args):
 
 
 def command_reproduce(args):
-    methods = reproduce.METHODS
+    output = pathlib.Path(args.output or f"runs/{args.table}")
+    seeds = tuple(range(args.seeds))
+    if args.table == "table1":
+        if args.data_dir:
+            raise CLIError("--data-dir applies to table2 (the poems).")
+        table = _reproduce_table1(args, seeds, output)
+    else:
+        if args.methods:
+            raise CLIError(
+                "--methods applies to table1; table2 runs mle and seqgan."
+            )
+        table = _reproduce_table2(args, seeds, output)
+    module = reproduce.TABLES[args.table]
+    print((output / module.TABLE_FILES[0]).read_text(), end="")
+    incomplete = [r["method"] for r in table["rows"] if not r["complete"]]
+    if incomplete:
+        print(f"Incomplete: {', '.join(incomplete)}.")
+    print(
+        f"Wrote {', '.join(str(output / f) for f in module.TABLE_FILES)} "
+        f"and {output / module.PLOT_FILE}."
+    )
+    return 0
+
+
+def _reproduce_table1(args, seeds, output):
+    table1 = reproduce.table1
+    methods = table1.METHODS
     if args.methods:
         methods = tuple(m.strip() for m in args.methods.split(",") if m)
-        unknown = sorted(set(methods) - set(reproduce.METHODS))
+        unknown = sorted(set(methods) - set(table1.METHODS))
         if unknown:
             raise CLIError(
                 f"unknown methods {unknown}; choose from "
-                f"{', '.join(reproduce.METHODS)}."
+                f"{', '.join(table1.METHODS)}."
             )
-    seeds = tuple(range(args.seeds))
-    estimate = reproduce.estimate_seconds(args.schedule, seeds, methods)
+    estimate = table1.estimate_seconds(args.schedule, seeds, methods)
     print(
         f"Reproducing Table 1 ({args.schedule} schedule, {len(methods)} "
         f"methods x {len(seeds)} seeds): about {estimate / 60:.0f} min on "
         "this machine (from its measured step costs; finished runs are "
         "skipped)."
     )
-    table = reproduce.reproduce_table1(
+    return table1.reproduce_table1(
+        args.schedule, seeds, output, verbose=args.verbose, methods=methods
+    )
+
+
+def _reproduce_table2(args, seeds, output):
+    table2 = reproduce.table2
+    estimate = table2.estimate_seconds(args.schedule, seeds, args.data_dir)
+    print(
+        f"Reproducing Table 2 ({args.schedule} schedule, mle and seqgan x "
+        f"{len(seeds)} seeds): about {estimate / 60:.0f} min on this "
+        "machine (from its measured step costs; finished runs are "
+        "skipped)."
+    )
+    return table2.reproduce_table2(
         args.schedule,
         seeds,
-        args.output,
+        output,
+        data_dir=args.data_dir,
         verbose=args.verbose,
-        methods=methods,
     )
-    output = pathlib.Path(args.output)
-    print((output / "table1.md").read_text(), end="")
-    incomplete = [r["method"] for r in table["rows"] if not r["complete"]]
-    if incomplete:
-        print(f"Incomplete: {', '.join(incomplete)}.")
-    print(
-        f"Wrote {output}/table1.md, table1.csv, table1.json and "
-        f"{reproduce.PLOT_FILE}."
-    )
-    return 0
 
 
 COMMANDS = {

@@ -281,52 +281,45 @@ def _table(header, body):
     return "\n".join(lines)
 
 
+def reproduction_table(directory):
+    """The `seqgan_tf.reproduce` table module whose JSON table is in
+    `directory` (None if none is)."""
+    for module in reproduce.TABLES.values():
+        if (pathlib.Path(directory) / module.TABLE_FILES[2]).exists():
+            return module
+    return None
+
+
 def write_reproduction_report(directory, output=None):
     """report.html of a `seqgan-tf reproduce` folder: the table (means and
     standard deviations over seeds, the paper's values, Welch's p against
-    SeqGAN) and the quality-diversity plot, embedded."""
+    SeqGAN) and its plot, embedded."""
     directory = pathlib.Path(directory)
-    table = _read_json(directory / reproduce.TABLE_FILES[2])
-    if not isinstance(table, dict) or "rows" not in table:
-        raise ValueError(
-            f"{directory / reproduce.TABLE_FILES[2]} is not a reproduction "
-            "table."
-        )
+    module = reproduction_table(directory)
+    path = directory / (module or reproduce.table1).TABLE_FILES[2]
+    table = _read_json(path)
+    if module is None or not isinstance(table, dict) or "rows" not in table:
+        raise ValueError(f"{path} is not a reproduction table.")
     output = pathlib.Path(output) if output else directory / REPORT_DIR
     output.mkdir(parents=True, exist_ok=True)
-    header = [
-        "method",
-        "NLL-oracle",
-        "sd",
-        "NLL-test",
-        "sd",
-        "paper",
-        "p vs SeqGAN",
-        "seeds",
-    ]
+    header = [title for title, _ in module.REPORT_COLUMNS] + ["seeds"]
     body = [
-        (
-            row["method"],
-            row["nll_oracle"],
-            row["nll_oracle_sd"],
-            row["nll_test"],
-            row["nll_test_sd"],
-            row["paper"],
-            row["p_vs_seqgan"],
+        tuple(row.get(key) for _, key in module.REPORT_COLUMNS)
+        + (
             f"{row['seeds']}/{len(table['seeds'])}"
             + ("" if row["complete"] else " (incomplete)"),
         )
         for row in table["rows"]
     ]
-    parts = ["<h1>Table 1: the synthetic oracle</h1>", _table(header, body)]
-    plot = directory / reproduce.PLOT_FILE
+    parts = [f"<h1>{html.escape(module.TITLE)}</h1>", _table(header, body)]
+    plot = directory / module.PLOT_FILE
     if plot.exists():
         encoded = base64.b64encode(plot.read_bytes()).decode("ascii")
         parts.append(f"<img src='data:image/png;base64,{encoded}'>")
     document = (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
-        f"<title>Table 1</title><style>{STYLE}</style></head>"
-        "<body>\n" + "\n".join(parts) + "\n</body></html>\n"
+        f"<title>{html.escape(module.TITLE)}</title><style>{STYLE}</style>"
+        "</head><body>\n" + "\n".join(parts) + "\n</body></html>\n"
     )
     path = output / REPORT_FILE
     runs.write_text_atomically(path, document)
@@ -418,13 +411,14 @@ def write_report(run_dir, output=None, sample_lines=SAMPLE_LINES):
     figures.json ({png: number of curves}). Returns the path of
     report.html. ValueError if `run_dir` is not a run or has no metrics.
 
-    A folder of `seqgan-tf reproduce` (its table1.json, no config.json)
-    gets the reproduction's report instead: the table and its
-    quality-diversity plot."""
+    A folder of `seqgan-tf reproduce` (its table1.json or table2.json, no
+    config.json) gets the reproduction's report instead: the table and its
+    plot."""
     run_dir = pathlib.Path(run_dir)
-    if (run_dir / reproduce.TABLE_FILES[2]).exists() and not (
-        run_dir / CONFIG_FILE
-    ).exists():
+    if (
+        reproduction_table(run_dir) is not None
+        and not (run_dir / CONFIG_FILE).exists()
+    ):
         return write_reproduction_report(run_dir, output)
     rows = read_metrics(run_dir)
     config = _read_json(run_dir / CONFIG_FILE)

@@ -173,9 +173,7 @@ def test_bad_config_split_and_text_key(tmp_path):
         datasets.load("coco/huge", "train", data_dir=tmp_path)
     with pytest.raises(ValueError, match="no split 'test'; splits: train"):
         datasets.load("oracle/tiny", "test", data_dir=tmp_path)
-    with pytest.raises(
-        ValueError, match="no feature 'text'; features: tokens"
-    ):
+    with pytest.raises(ValueError, match="no feature 'text'; features: tokens"):
         datasets.text_lines("oracle/tiny", "train", data_dir=tmp_path)
     with pytest.raises(ValueError, match="not a text"):
         datasets.text_lines(

@@ -10,41 +10,40 @@ from conftest import kill_when_written
 from scipy import stats
 
 from seqgan_tf import report
-from seqgan_tf import reproduce
 from seqgan_tf import sampler
 from seqgan_tf.experiment import build_oracle
+from seqgan_tf.reproduce import table1
 
-TINY = reproduce.SCHEDULES["tiny"]
+TINY = table1.SCHEDULES["tiny"]
 
 
 def test_every_method_has_a_valid_config():
-    for method in reproduce.METHODS:
-        config = reproduce.method_config(TINY, method, 0)
+    for method in table1.METHODS:
+        config = table1.method_config(TINY, method, 0)
         assert config.seed == 0
-    mle = reproduce.method_config(TINY, "mle", 0).training
+    mle = table1.method_config(TINY, "mle", 0).training
     assert mle.adversarial_rounds == 0 and mle.generator_epochs == 2
-    equal = reproduce.method_config(TINY, "mle_equal_updates", 0).training
+    equal = table1.method_config(TINY, "mle_equal_updates", 0).training
     # 2 adversarial updates, rounded up to a whole epoch of MLE steps.
     assert equal.generator_epochs == 3
-    ss = reproduce.method_config(TINY, "scheduled_sampling", 0).training
+    ss = table1.method_config(TINY, "scheduled_sampling", 0).training
     assert ss.scheduled_sampling_decrement == pytest.approx(0.3)
-    frozen = reproduce.method_config(
+    frozen = table1.method_config(
         TINY, "seqgan_frozen_discriminator", 0
     ).training
     assert frozen.discriminator_rounds == frozen.discriminator_steps == 0
     assert (
-        reproduce.method_config(TINY, "random", 0).training.generator_epochs
-        == 0
+        table1.method_config(TINY, "random", 0).training.generator_epochs == 0
     )
 
 
 def test_nll_test_data_is_disjoint_from_the_training_data():
-    config = reproduce.method_config(TINY, "seqgan", 4)
+    config = table1.method_config(TINY, "seqgan", 4)
     training = sampler.sample_many(
         build_oracle(config), config.data.num_real, seed=(config.seed, 0)
     )
-    test = reproduce.test_data(config, 128)
-    assert reproduce.TEST_DATA_STREAM != 0
+    test = table1.test_data(config, 128)
+    assert table1.TEST_DATA_STREAM != 0
     assert not {tuple(r) for r in test} & {tuple(r) for r in training}
 
 
@@ -59,7 +58,7 @@ def _fake_results(tmp_path, methods, seeds, missing=()):
             run_dir = tmp_path / method / f"seed_{seed}"
             run_dir.mkdir(parents=True)
             np.save(
-                run_dir / reproduce.SEQUENCE_NLL_FILE, values.astype(np.float32)
+                run_dir / table1.SEQUENCE_NLL_FILE, values.astype(np.float32)
             )
             results[method, seed] = {
                 "nll_oracle": float(values.astype(np.float32).mean()),
@@ -72,7 +71,7 @@ def _fake_results(tmp_path, methods, seeds, missing=()):
 def test_statistics_equal_scipy_and_missing_runs_are_marked(tmp_path):
     methods, seeds = ("mle", "seqgan"), (0, 1, 2)
     results = _fake_results(tmp_path, methods, seeds, missing={("mle", 2)})
-    table = reproduce.build_table(results, methods, seeds, tmp_path)
+    table = table1.build_table(results, methods, seeds, tmp_path)
     mle, seqgan = table["rows"]
     assert (mle["seeds"], mle["complete"], mle["missing_seeds"]) == (
         2,
@@ -88,10 +87,7 @@ def test_statistics_equal_scipy_and_missing_runs_are_marked(tmp_path):
         return np.concatenate(
             [
                 np.load(
-                    tmp_path
-                    / method
-                    / f"seed_{s}"
-                    / reproduce.SEQUENCE_NLL_FILE
+                    tmp_path / method / f"seed_{s}" / table1.SEQUENCE_NLL_FILE
                 )
                 for s in present
             ]
@@ -102,7 +98,7 @@ def test_statistics_equal_scipy_and_missing_runs_are_marked(tmp_path):
     )
     assert mle["t_vs_seqgan"] == pytest.approx(expected.statistic)
     assert mle["p_vs_seqgan"] == pytest.approx(expected.pvalue)
-    reproduce.write_tables(table, tmp_path)
+    table1.write_tables(table, tmp_path)
     markdown = (tmp_path / "table1.md").read_text()
     assert "2/3 (missing [2])" in markdown
     assert len((tmp_path / "table1.csv").read_text().splitlines()) == 3
@@ -133,13 +129,13 @@ def test_reproduce_tiny_writes_every_file_and_a_killed_run_resumes(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "about" in result.stdout and "min on this machine" in result.stdout
-    for name in (*reproduce.TABLE_FILES, reproduce.PLOT_FILE):
+    for name in (*table1.TABLE_FILES, table1.PLOT_FILE):
         assert (complete / name).stat().st_size > 0, name
     table = json.loads((complete / "table1.json").read_text())
-    assert [row["method"] for row in table["rows"]] == list(reproduce.METHODS)
+    assert [row["method"] for row in table["rows"]] == list(table1.METHODS)
     assert all(row["complete"] for row in table["rows"])
     page = report.write_report(complete).read_text()
-    for method in reproduce.METHODS:
+    for method in table1.METHODS:
         assert f"<td>{method}</td>" in page
 
     # Killed in the middle, then run again: the same table.
@@ -147,8 +143,8 @@ def test_reproduce_tiny_writes_every_file_and_a_killed_run_resumes(tmp_path):
     killed = tmp_path / "killed"
     target = killed / "seqgan" / "seed_0" / "checkpoints" / "checkpoint"
     kill_when_written(_cli(killed, *methods), target, timeout=600)
-    assert (killed / "mle" / "seed_0" / reproduce.PROTOCOL_FILE).exists()
-    assert not (killed / "seqgan" / "seed_0" / reproduce.PROTOCOL_FILE).exists()
+    assert (killed / "mle" / "seed_0" / table1.PROTOCOL_FILE).exists()
+    assert not (killed / "seqgan" / "seed_0" / table1.PROTOCOL_FILE).exists()
     again = subprocess.run(
         _cli(killed, *methods), capture_output=True, text=True, timeout=900
     )

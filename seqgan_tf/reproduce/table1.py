@@ -9,9 +9,7 @@ directory), then writes `table1.md`, `table1.csv`, `table1.json` and
 runs and skips finished ones.
 """
 
-import csv
 import dataclasses
-import io
 import json
 import math
 import pathlib
@@ -19,13 +17,13 @@ import time
 
 import numpy as np
 from matplotlib.figure import Figure
-from scipy import stats
 
 from seqgan_tf import config as config_lib
 from seqgan_tf import experiment
 from seqgan_tf import metrics
 from seqgan_tf import runs
 from seqgan_tf import sampler
+from seqgan_tf.reproduce import common
 
 # NLL-oracle of the paper's Table 1.
 PAPER_TABLE1 = {
@@ -39,9 +37,19 @@ PROTOCOL_FILE = "protocol.json"
 SEQUENCE_NLL_FILE = "nll_oracle.npy"
 TABLE_FILES = ("table1.md", "table1.csv", "table1.json")
 PLOT_FILE = "quality_diversity.png"
+TITLE = "Table 1: the synthetic oracle"
+# The report's columns: (title, key of a table row).
+REPORT_COLUMNS = (
+    ("method", "method"),
+    ("NLL-oracle", "nll_oracle"),
+    ("sd", "nll_oracle_sd"),
+    ("NLL-test", "nll_test"),
+    ("sd", "nll_test_sd"),
+    ("paper", "paper"),
+    ("p vs SeqGAN", "p_vs_seqgan"),
+)
 # Seeds of the evaluation's random streams, apart from training's.
 TEST_DATA_STREAM = 1_000_003
-EVAL_STREAM = 1_000_033
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +71,9 @@ class Schedule:
             curve.
         temperatures: the curve's temperatures.
         overrides: more `section.field=value` settings of every run.
+        method_overrides: ((method, settings), ...): settings of one
+            method's runs, applied last (the `paper` schedule's baselines
+            train as the authors' older code trained them).
     """
 
     name: str
@@ -76,6 +87,7 @@ class Schedule:
     curve_samples: int
     temperatures: tuple = (0.7, 0.8, 0.9, 1.0, 1.1, 1.2)
     overrides: tuple = ()
+    method_overrides: tuple = ()
 
 
 SCHEDULES = {
@@ -110,7 +122,11 @@ SCHEDULES = {
             "training.eval_samples=1024",
         ),
     ),
-    # The authors' schedules (a GPU or days of CPU).
+    # The authors' schedules (a GPU or days of CPU): SeqGAN and its
+    # ablations as their current code (the `paper` preset); the baselines
+    # as their older code, which holds them: MLE 350 epochs, scheduled
+    # sampling 300 epochs (rate -0.002 an epoch), PG-BLEU 200 MLE epochs and
+    # 800 rounds, each with Adam at its default 0.001.
     "paper": Schedule(
         "paper",
         "paper",
@@ -121,6 +137,24 @@ SCHEDULES = {
         eval_samples=100_000,
         test_samples=10_000,
         curve_samples=10_000,
+        method_overrides=(
+            (
+                "mle",
+                (
+                    "training.generator_epochs=350",
+                    "generator.learning_rate=0.001",
+                ),
+            ),
+            ("scheduled_sampling", ("generator.learning_rate=0.001",)),
+            (
+                "pg_bleu",
+                (
+                    "training.generator_epochs=200",
+                    "training.adversarial_rounds=800",
+                    "generator.learning_rate=0.001",
+                ),
+            ),
+        ),
     ),
 }
 METHODS = (
@@ -205,6 +239,9 @@ def method_config(schedule, method, seed):
                 f"{0.6 / schedule.ss_epochs!r}",
             ],
         )
+    for name, settings in schedule.method_overrides:
+        if name == method:
+            config = config_lib.with_overrides(config, list(settings))
     return config.validate()
 
 
@@ -222,7 +259,7 @@ def evaluate_generator(generator, oracle, config, schedule):
     (per sequence), NLL-test of `test_samples` fresh oracle samples, and
     both at each temperature of the curve. Returns (result, per-sequence
     NLL-oracle)."""
-    seed = (config.seed, EVAL_STREAM)
+    seed = (config.seed, common.EVAL_STREAM)
     samples = sampler.sample_many(generator, schedule.eval_samples, seed=seed)
     per_sequence = metrics.sequence_nll(oracle, samples)
     held_out = test_data(config, schedule.test_samples)
@@ -256,7 +293,7 @@ def evaluate_generator(generator, oracle, config, schedule):
 def run_method(schedule, method, seed, output, verbose=0, log=print):
     """Trains (or resumes) and evaluates one (method, seed); returns its
     protocol result, read back when it was already evaluated."""
-    run_dir = pathlib.Path(output) / method / f"seed_{seed}"
+    run_dir = common.run_dir(output, method, seed)
     protocol_path = run_dir / PROTOCOL_FILE
     if protocol_path.exists():
         return json.loads(protocol_path.read_text())
@@ -315,28 +352,12 @@ def reproduce_table1(
     return table
 
 
-def welch(a, b):
-    """Welch's t-test of two samples: (t, two-sided p)."""
-    result = stats.ttest_ind(a, b, equal_var=False)
-    return float(result.statistic), float(result.pvalue)
-
-
 def build_table(results, methods, seeds, output):
     """One row per method: mean and sd over seeds of NLL-oracle and
     NLL-test, the paper's value, Welch's t-test of SeqGAN against the
     method on the pooled per-sequence NLL-oracle, the runs' wall time. A
     method with a missing run is marked `complete: false`."""
-    output = pathlib.Path(output)
-
-    def sequence_values(method):
-        arrays = []
-        for seed in seeds:
-            path = output / method / f"seed_{seed}" / SEQUENCE_NLL_FILE
-            if path.exists():
-                arrays.append(np.load(path).astype(np.float64))
-        return np.concatenate(arrays) if arrays else None
-
-    reference = sequence_values("seqgan")
+    reference = common.pooled(output, "seqgan", seeds, SEQUENCE_NLL_FILE)
     rows = []
     for method in methods:
         found = [results.get((method, s)) for s in seeds]
@@ -349,35 +370,23 @@ def build_table(results, methods, seeds, output):
             "missing_seeds": [s for s, r in zip(seeds, found) if r is None],
         }
         for key in ("nll_oracle", "nll_test"):
-            values = [r[key] for r in present]
-            row[key] = float(np.mean(values)) if values else None
-            row[f"{key}_sd"] = (
-                float(np.std(values, ddof=1)) if len(values) > 1 else None
+            row[key], row[f"{key}_sd"] = common.mean_sd(
+                [r[key] for r in present]
             )
         row["train_seconds"] = [r.get("train_seconds") for r in present]
-        values = sequence_values(method)
+        values = common.pooled(output, method, seeds, SEQUENCE_NLL_FILE)
         if method != "seqgan" and reference is not None and values is not None:
-            row["t_vs_seqgan"], row["p_vs_seqgan"] = welch(reference, values)
+            row["t_vs_seqgan"], row["p_vs_seqgan"] = common.welch(
+                reference, values
+            )
         else:
             row["t_vs_seqgan"] = row["p_vs_seqgan"] = None
         rows.append(row)
     return {"rows": rows, "seeds": list(seeds)}
 
 
-def _format(value, digits=3):
-    if value is None:
-        return "-"
-    if value == 0.0:
-        return "< 1e-300"  # a p-value below the smallest float
-    if isinstance(value, float) and abs(value) < 1e-3 and value != 0:
-        return f"{value:.1e}"
-    return f"{value:.{digits}f}"
-
-
 def write_tables(table, output):
     """table1.json, table1.csv and table1.md of `build_table`'s table."""
-    output = pathlib.Path(output)
-    runs.write_json(output / "table1.json", table)
     columns = [
         "method",
         "seeds",
@@ -390,27 +399,28 @@ def write_tables(table, output):
         "t_vs_seqgan",
         "p_vs_seqgan",
     ]
-    text = io.StringIO(newline="")
-    writer = csv.DictWriter(text, columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(table["rows"])
-    runs.write_text_atomically(output / "table1.csv", text.getvalue())
+    f = common.format_value
     lines = [
         "| method | NLL-oracle (mean ± sd) | NLL-test (mean ± sd) | paper "
         "| p (Welch, vs SeqGAN) | seeds |",
         "|---|---|---|---|---|---|",
     ]
     for row in table["rows"]:
-        seeds = f"{row['seeds']}/{len(table['seeds'])}"
-        if not row["complete"]:
-            seeds += f" (missing {row['missing_seeds']})"
         lines.append(
-            f"| {row['method']} | {_format(row['nll_oracle'])} ± "
-            f"{_format(row['nll_oracle_sd'])} | {_format(row['nll_test'])} ± "
-            f"{_format(row['nll_test_sd'])} | {_format(row['paper'])} | "
-            f"{_format(row['p_vs_seqgan'])} | {seeds} |"
+            f"| {row['method']} | {f(row['nll_oracle'])} ± "
+            f"{f(row['nll_oracle_sd'])} | {f(row['nll_test'])} ± "
+            f"{f(row['nll_test_sd'])} | {f(row['paper'])} | "
+            f"{f(row['p_vs_seqgan'])} | "
+            f"{common.seeds_cell(row, table['seeds'])} |"
         )
-    runs.write_text_atomically(output / "table1.md", "\n".join(lines) + "\n")
+    output = pathlib.Path(output)
+    common.write_outputs(
+        table,
+        table["rows"],
+        columns,
+        lines,
+        [output / name for name in TABLE_FILES],
+    )
 
 
 def plot_curves(results, path):
@@ -442,50 +452,22 @@ def plot_curves(results, path):
 
 def estimate_seconds(schedule, seeds, methods=METHODS):
     """The wall time of a reproduction, from the measured cost of one step
-    of each kind (MLE, D, policy gradient with its rollouts) and of
-    sampling and scoring on this machine, times the steps each method's
-    schedule makes (runs already evaluated are not skipped)."""
+    of each kind on this machine times the steps each method's schedule
+    makes (runs already evaluated are not skipped)."""
     schedule = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
     config = method_config(schedule, "seqgan", seeds[0])
     oracle = experiment.build_oracle(config)
-    gan = experiment.build_gan(config, oracle)
-    t = config.training
-    batch = sampler.sample_many(oracle, t.batch_size, seed=(0, 1))
-    labels = np.arange(t.batch_size, dtype=np.int32) % 2
-
-    def cost(step, repeats=3):
-        step()  # trace
-        started = time.perf_counter()
-        for _ in range(repeats):
-            step()
-        return (time.perf_counter() - started) / repeats
-
-    mle = cost(lambda: gan.mle_step(batch))
-    d_step = cost(lambda: gan.discriminator_step(batch, labels))
-    pg = cost(lambda: gan.policy_gradient_step([1, 2], [3, 4]))
-    per_sample = (
-        cost(lambda: metrics.nll_oracle(gan.generator, oracle, 1000), 1) / 1000
+    real = sampler.sample_many(oracle, config.training.batch_size, seed=(0, 1))
+    evaluation = (
+        schedule.eval_samples
+        + schedule.test_samples * (1 + len(schedule.temperatures))
+        + schedule.curve_samples * len(schedule.temperatures)
     )
-    total = 0.0
-    for method in methods:
-        c = method_config(schedule, method, seeds[0]).training
-        per_epoch = config.data.num_real // c.batch_size
-        d_round = per_sample * c.num_negatives + d_step * (
-            c.discriminator_epochs
-            * (min(config.data.num_real, c.num_negatives) + c.num_negatives)
-            // c.batch_size
-        )
-        pg_cost = pg if c.reward != "bleu" else pg / c.num_rollouts
-        seconds = (
-            c.generator_epochs * per_epoch * mle
-            + c.discriminator_rounds * d_round
-            + c.adversarial_rounds
-            * (c.generator_steps * pg_cost + c.discriminator_steps * d_round)
-        )
-        evaluation = per_sample * (
-            schedule.eval_samples
-            + schedule.test_samples * (1 + len(schedule.temperatures))
-            + schedule.curve_samples * len(schedule.temperatures)
-        )
-        total += (seconds + evaluation) * len(seeds)
-    return total
+    configs = [method_config(schedule, m, seeds[0]) for m in methods]
+    return common.estimate_seconds(
+        configs,
+        real,
+        config.data.num_real,
+        oracle=oracle,
+        evaluation_samples=evaluation,
+    ) * len(seeds)

@@ -1,0 +1,139 @@
+"""What the reproductions of the paper's tables share: resumable
+(method, seed) runs, seed statistics, Welch's t-test and table output."""
+
+import csv
+import io
+import pathlib
+import time
+
+import numpy as np
+from scipy import stats
+
+from seqgan_tf import experiment
+from seqgan_tf import metrics
+from seqgan_tf import runs
+from seqgan_tf import sampler
+
+# The seed stream of every evaluation's samples, apart from training's.
+EVAL_STREAM = 1_000_033
+
+
+def run_dir(output, method, seed):
+    """The run directory of one (method, seed) of a reproduction."""
+    return pathlib.Path(output) / method / f"seed_{seed}"
+
+
+def welch(a, b):
+    """Welch's t-test of two samples: (t, two-sided p)."""
+    result = stats.ttest_ind(a, b, equal_var=False)
+    return float(result.statistic), float(result.pvalue)
+
+
+def mean_sd(values):
+    """(mean, sample standard deviation) of per-seed values; None where
+    there are too few values."""
+    values = [v for v in values if v is not None]
+    mean = float(np.mean(values)) if values else None
+    sd = float(np.std(values, ddof=1)) if len(values) > 1 else None
+    return mean, sd
+
+
+def pooled(output, method, seeds, filename):
+    """The per-sequence arrays `filename` of a method's seeds, concatenated
+    (None when no seed has one)."""
+    arrays = []
+    for seed in seeds:
+        path = run_dir(output, method, seed) / filename
+        if path.exists():
+            arrays.append(np.load(path).astype(np.float64))
+    return np.concatenate(arrays) if arrays else None
+
+
+def seeds_cell(row, seeds):
+    """'3/3', or '2/3 (missing [1])' for a row with missing runs."""
+    text = f"{row['seeds']}/{len(seeds)}"
+    if not row["complete"]:
+        text += f" (missing {row['missing_seeds']})"
+    return text
+
+
+def format_value(value, digits=3):
+    """A table cell: '-' for None, '< 1e-300' for a p-value that
+    underflowed to 0."""
+    if value is None:
+        return "-"
+    if value == 0.0:
+        return "< 1e-300"  # a p-value below the smallest float
+    if isinstance(value, float) and abs(value) < 1e-3:
+        return f"{value:.1e}"
+    return f"{value:.{digits}f}"
+
+
+def write_outputs(table, rows, columns, markdown_lines, paths):
+    """Writes a reproduction's JSON (`table`), CSV (`rows` by `columns`)
+    and Markdown (`markdown_lines`) to `paths` = (md, csv, json), each
+    atomically."""
+    md_path, csv_path, json_path = paths
+    runs.write_json(json_path, table)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    runs.write_text_atomically(csv_path, text.getvalue())
+    runs.write_text_atomically(md_path, "\n".join(markdown_lines) + "\n")
+
+
+def estimate_seconds(
+    configs,
+    real,
+    num_real,
+    oracle=None,
+    vocabulary_size=None,
+    evaluation_samples=0,
+):
+    """Seconds to train one run of each of `configs` and to sample and
+    score `evaluation_samples` sequences after each, from the measured
+    cost on this machine of one MLE step, one D step, one policy-gradient
+    step (with its rollouts) and of sampling and scoring.
+
+    `real` is a batch of real sequences (int32 [B, T]) of the task,
+    `num_real` the training set's size, `oracle` the oracle of an oracle
+    task, `vocabulary_size` that of a text task; the first config must
+    train a discriminator (its models are the ones timed)."""
+    config = configs[0]
+    t = config.training
+    gan = experiment.build_gan(config, oracle, vocabulary_size)
+    batch = np.asarray(real[: t.batch_size])
+    labels = np.arange(len(batch), dtype=np.int32) % 2
+
+    def cost(step, repeats=3):
+        step()  # trace
+        started = time.perf_counter()
+        for _ in range(repeats):
+            step()
+        return (time.perf_counter() - started) / repeats
+
+    def sample_and_score():
+        drawn = sampler.sample_many(gan.generator, 1000, seed=(0, 1))
+        metrics.nll(oracle or gan.generator, drawn)
+
+    mle = cost(lambda: gan.mle_step(batch))
+    d_step = cost(lambda: gan.discriminator_step(batch, labels))
+    pg = cost(lambda: gan.policy_gradient_step([1, 2], [3, 4]))
+    per_sample = cost(sample_and_score, 1) / 1000
+    total = 0.0
+    for c in (config.training for config in configs):
+        d_round = per_sample * c.num_negatives + d_step * (
+            c.discriminator_epochs
+            * (min(num_real, c.num_negatives) + c.num_negatives)
+            // c.batch_size
+        )
+        pg_cost = pg if c.reward != "bleu" else pg / c.num_rollouts
+        total += (
+            c.generator_epochs * (num_real // c.batch_size) * mle
+            + c.discriminator_rounds * d_round
+            + c.adversarial_rounds
+            * (c.generator_steps * pg_cost + c.discriminator_steps * d_round)
+            + per_sample * evaluation_samples
+        )
+    return total

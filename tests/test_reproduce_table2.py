@@ -1,0 +1,187 @@
+"""Reproducing Table 2: configs, the matched temperature, statistics and a
+tiny end-to-end reproduction on the small poem set."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from seqgan_tf import report
+from seqgan_tf.reproduce import table2
+
+TINY = table2.SCHEDULES["tiny"]
+
+
+def test_method_configs_train_on_the_poems():
+    mle = table2.method_config(TINY, "mle", 3)
+    seqgan = table2.method_config(TINY, "seqgan", 3)
+    assert mle.data.dataset == seqgan.data.dataset == "chinese_quatrains/small"
+    assert mle.seed == seqgan.seed == 3
+    assert mle.training.adversarial_rounds == 0
+    assert seqgan.training.adversarial_rounds == TINY.adversarial_rounds
+    # The same MLE epochs: SeqGAN's pretraining is the MLE row's training.
+    assert mle.training.generator_epochs == seqgan.training.generator_epochs
+    with pytest.raises(ValueError, match="Unknown method"):
+        table2.method_config(TINY, "pg_bleu", 0)
+
+
+def test_matched_temperature_interpolates_and_flags_the_outside():
+    curve = [
+        {"temperature": 0.5, "self_bleu_2": 0.9},
+        {"temperature": 1.0, "self_bleu_2": 0.5},
+        {"temperature": 1.5, "self_bleu_2": 0.3},
+    ]
+    assert table2.matched_temperature(curve, 0.7) == (
+        pytest.approx(0.75),
+        True,
+    )
+    assert table2.matched_temperature(curve[::-1], 0.4) == (
+        pytest.approx(1.25),
+        True,
+    )
+    assert table2.matched_temperature(curve, 0.95) == (0.5, False)
+    assert table2.matched_temperature(curve, 0.1) == (1.5, False)
+
+
+def _fake(tmp_path, seeds, missing=()):
+    rng = np.random.default_rng(1)
+    results = {}
+    for index, method in enumerate(("mle", "mle_matched", "seqgan")):
+        for seed in seeds:
+            if (method, seed) in missing:
+                continue
+            values = rng.uniform(0.1 * index, 0.5 + 0.1 * index, 40)
+            run_dir = tmp_path / method / f"seed_{seed}"
+            run_dir.mkdir(parents=True)
+            np.save(run_dir / table2.SEQUENCE_BLEU_FILE, values)
+            results[method, seed] = {
+                "bleu_2": float(values.mean()),
+                "self_bleu_2": 0.3 + 0.01 * seed,
+                "nll_test": 4.0,
+                "curve": [
+                    {
+                        "temperature": t,
+                        "bleu_2": 0.5,
+                        "self_bleu_2": 1 - t / 2,
+                    }
+                    for t in (0.8, 1.0)
+                ],
+            }
+            if method == "mle_matched":
+                results[method, seed]["temperature"] = 1.1 + seed
+    (tmp_path / "real").mkdir()
+    real_values = rng.uniform(0.6, 0.9, 40)
+    np.save(tmp_path / "real" / table2.SEQUENCE_BLEU_FILE, real_values)
+    real = {"bleu_2": float(real_values.mean()), "self_bleu_2": 0.5}
+    return results, real
+
+
+def test_table_statistics_equal_scipy_and_missing_runs_are_marked(tmp_path):
+    seeds = (0, 1, 2)
+    results, real = _fake(tmp_path, seeds, missing={("mle", 1)})
+    table = table2.build_table(results, real, seeds, tmp_path)
+    rows = {row["method"]: row for row in table["rows"]}
+    assert list(rows) == list(table2.ROWS)
+    assert rows["mle"]["missing_seeds"] == [1]
+    assert not rows["mle"]["complete"] and rows["seqgan"]["complete"]
+    assert rows["real"]["complete"] and rows["real"]["bleu_2_sd"] is None
+    temperatures = [1.1, 2.1, 3.1]
+    assert rows["mle_matched"]["temperature"] == pytest.approx(
+        np.mean(temperatures)
+    )
+    assert rows["mle_matched"]["temperature_sd"] == pytest.approx(
+        stats.tstd(temperatures)
+    )
+
+    def pooled(method, present):
+        return np.concatenate(
+            [
+                np.load(
+                    tmp_path / method / f"seed_{s}" / table2.SEQUENCE_BLEU_FILE
+                )
+                for s in present
+            ]
+        )
+
+    expected = stats.ttest_ind(
+        pooled("seqgan", seeds), pooled("mle", (0, 2)), equal_var=False
+    )
+    assert rows["mle"]["p_vs_seqgan"] == pytest.approx(expected.pvalue)
+    real_values = np.load(tmp_path / "real" / table2.SEQUENCE_BLEU_FILE)
+    expected = stats.ttest_ind(
+        pooled("seqgan", seeds), real_values, equal_var=False
+    )
+    assert rows["real"]["t_vs_seqgan"] == pytest.approx(expected.statistic)
+    table2.write_tables(table, tmp_path)
+    markdown = (tmp_path / "table2.md").read_text()
+    assert "2/3 (missing [1])" in markdown
+    assert len((tmp_path / "table2.csv").read_text().splitlines()) == 5
+
+
+@pytest.mark.slow
+def test_reproduce_tiny_table2_writes_every_file_and_reruns(tmp_path):
+    output = tmp_path / "table2"
+    command = [
+        sys.executable,
+        "-m",
+        "seqgan_tf.cli",
+        "reproduce",
+        "table2",
+        "--schedule",
+        "tiny",
+        "--seeds",
+        "2",
+        "--output",
+        str(output),
+        "--data-dir",
+        str(tmp_path / "tfds"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "min on this machine" in result.stdout
+    for name in (*table2.TABLE_FILES, table2.PLOT_FILE):
+        assert (output / name).stat().st_size > 0, name
+    table = json.loads((output / "table2.json").read_text())
+    assert [row["method"] for row in table["rows"]] == list(table2.ROWS)
+    assert all(row["complete"] for row in table["rows"])
+    rows = {row["method"]: row for row in table["rows"]}
+    # The matched MLE generator's Self-BLEU-2 is near SeqGAN's.
+    for seed in (0, 1):
+        matched = json.loads(
+            (
+                output / "mle_matched" / f"seed_{seed}" / "protocol.json"
+            ).read_text()
+        )
+        assert matched["target_self_bleu_2"] == pytest.approx(
+            json.loads(
+                (
+                    output / "seqgan" / f"seed_{seed}" / "protocol.json"
+                ).read_text()
+            )["self_bleu_2"]
+        )
+        assert 0.7 <= matched["temperature"] <= 1.3
+    # Every poem scored: BLEU-2 in (0, 1], NLL-test of the held-out poems.
+    assert 0 < rows["mle"]["bleu_2"] <= 1 and rows["mle"]["nll_test"] > 0
+    page = report.write_report(output).read_text()
+    assert "Table 2" in page and "<td>mle_matched</td>" in page
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert (
+        json.loads((output / "table2.json").read_text())["rows"]
+        == (table["rows"])
+    )
+
+
+def test_reproduce_rejects_options_of_the_other_table(tmp_path):
+    base = [sys.executable, "-m", "seqgan_tf.cli", "reproduce"]
+    result = subprocess.run(
+        [*base, "table2", "--methods", "mle", "--output", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "--methods applies to table1" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
