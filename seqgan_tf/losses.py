@@ -12,9 +12,10 @@ REDUCTIONS = ("sum", "mean")
 
 def token_log_probs(logits, token_ids, temperature=1.0):
     """log p(token_ids[b, t]) under `logits` [B, T, V] divided by
-    `temperature`; returns float32 [B, T]."""
+    `temperature` (a number or a float32 scalar tensor); returns float32
+    [B, T]."""
     logits = tf.cast(logits, tf.float32)
-    if temperature != 1.0:
+    if not isinstance(temperature, (int, float)) or temperature != 1.0:
         logits = logits / temperature
     log_probs = tf.nn.log_softmax(logits, axis=-1)
     return tf.gather(log_probs, tf.cast(token_ids, tf.int32), batch_dims=2)

@@ -3,6 +3,8 @@
 BLEU and Self-BLEU live in `seqgan_tf.bleu`.
 """
 
+import weakref
+
 import numpy as np
 import tensorflow as tf
 
@@ -70,16 +72,27 @@ def nll_oracle(
     return -total / (num_samples * generator.sequence_length)
 
 
+# model -> its compiled log_prob(chunk, temperature): one trace serves
+# every temperature.
+_TEMPERED = weakref.WeakKeyDictionary()
+
+
 def _log_prob_function(model, temperature):
     """The model's compiled `log_prob` at temperature 1, else `log_prob` at
-    `temperature` compiled for this call's chunks (eager under
-    `run_eagerly`)."""
+    `temperature` (compiled once per model with the temperature as an
+    argument; eager under `run_eagerly`)."""
     if temperature == 1.0:
         return model.make_log_prob_function()
-
-    def log_prob(chunk):
-        return model.log_prob(chunk, temperature=temperature)
-
     if getattr(model, "run_eagerly", False):
-        return log_prob
-    return tf.function(log_prob, reduce_retracing=True)
+        return lambda chunk: model.log_prob(chunk, temperature=temperature)
+    tempered = _TEMPERED.get(model)
+    if tempered is None:
+        owner = weakref.ref(model)  # the cache must not keep the model
+
+        def log_prob(chunk, value):
+            return owner().log_prob(chunk, temperature=value)
+
+        tempered = tf.function(log_prob, reduce_retracing=True)
+        _TEMPERED[model] = tempered
+    value = tf.constant(temperature, tf.float32)
+    return lambda chunk: tempered(chunk, value)

@@ -33,6 +33,21 @@ def test_nll_is_the_masked_tempered_mean(make_generator, eos_id, temperature):
     assert got == pytest.approx(expected, rel=1e-5)
 
 
+def test_every_temperature_shares_one_compiled_function(make_generator):
+    generator = make_generator(seed=3, stddev=1.0)
+    token_ids = np.random.default_rng(1).integers(0, 26, (5, 12))
+    values = [
+        metrics.nll(generator, token_ids, temperature=t)
+        for t in (0.6, 0.7, 0.8, 0.9, 1.1, 1.2, 1.3)
+    ]
+    assert values[0] != values[-1]
+    tempered = metrics._TEMPERED[generator]
+    assert tempered.experimental_get_tracing_count() == 1
+    assert values[1] == pytest.approx(
+        _expected_nll(generator, token_ids, 0.7, None), rel=1e-5
+    )
+
+
 def test_nll_oracle_scores_the_sampled_chunks(make_generator):
     generator = make_generator(seed=1, stddev=1.0)
     oracle = make_generator(seed=2, stddev=1.0)

@@ -37,6 +37,31 @@ def test_every_method_has_a_valid_config():
     )
 
 
+def test_paper_schedule_trains_baselines_as_the_authors_older_code():
+    paper = table1.SCHEDULES["paper"]
+
+    def config(method):
+        return table1.method_config(paper, method, 0)
+
+    mle, ss, pg_bleu, seqgan = map(
+        config, ("mle", "scheduled_sampling", "pg_bleu", "seqgan")
+    )
+    assert mle.training.generator_epochs == 350
+    assert ss.training.generator_epochs == 300
+    assert ss.training.scheduled_sampling_decrement == pytest.approx(0.002)
+    assert pg_bleu.training.generator_epochs == 200
+    assert pg_bleu.training.adversarial_rounds == 800
+    for baseline in (mle, ss, pg_bleu):
+        assert baseline.generator.learning_rate == pytest.approx(0.001)
+    # SeqGAN as the authors' current code: the paper preset.
+    assert (
+        seqgan.training.generator_epochs,
+        seqgan.training.discriminator_rounds,
+        seqgan.training.adversarial_rounds,
+    ) == (120, 50, 200)
+    assert seqgan.generator.learning_rate == pytest.approx(0.01)
+
+
 def test_nll_test_data_is_disjoint_from_the_training_data():
     config = table1.method_config(TINY, "seqgan", 4)
     training = sampler.sample_many(
