@@ -32,6 +32,7 @@ from seqgan_tf.datasets.text_data import load_for_config
 from seqgan_tf.models.discriminator import Discriminator
 from seqgan_tf.models.generator import Generator
 from seqgan_tf.models.oracle import OracleLSTM
+from seqgan_tf.optimizers import FusedAdam
 from seqgan_tf.runs import RunError
 from seqgan_tf.trainer import SeqGAN
 
@@ -171,13 +172,9 @@ def _build_gan(config, oracle, vocabulary_size):
     )
     g = config.generator
     gan.compile(
-        g_optimizer=keras.optimizers.Adam(
-            g.learning_rate, global_clipnorm=g.clip_norm
-        ),
-        pg_optimizer=keras.optimizers.Adam(
-            g.learning_rate, global_clipnorm=g.clip_norm
-        ),
-        d_optimizer=keras.optimizers.Adam(d.learning_rate),
+        g_optimizer=FusedAdam(g.learning_rate, global_clipnorm=g.clip_norm),
+        pg_optimizer=FusedAdam(g.learning_rate, global_clipnorm=g.clip_norm),
+        d_optimizer=FusedAdam(d.learning_rate),
     )
     return gan
 

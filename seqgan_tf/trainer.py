@@ -20,6 +20,7 @@ from seqgan_tf import seeds
 from seqgan_tf.data import pipeline
 from seqgan_tf.data.masks import padding_mask
 from seqgan_tf.models.generator import Generator
+from seqgan_tf.optimizers import FusedAdam
 from seqgan_tf.progress import PhaseProgress
 from seqgan_tf.rewards import BleuReward
 
@@ -269,11 +270,11 @@ class SeqGAN(keras.Model):
         scope."""
         super().compile(**kwargs)
         with self._strategy.scope():
-            self.g_optimizer = g_optimizer or keras.optimizers.Adam(
+            self.g_optimizer = g_optimizer or FusedAdam(
                 0.01, global_clipnorm=5.0
             )
-            self.d_optimizer = d_optimizer or keras.optimizers.Adam(1e-4)
-            self.pg_optimizer = pg_optimizer or keras.optimizers.Adam(
+            self.d_optimizer = d_optimizer or FusedAdam(1e-4)
+            self.pg_optimizer = pg_optimizer or FusedAdam(
                 0.01, global_clipnorm=5.0
             )
             if _uses_float16(self.generator) or _uses_float16(
