@@ -94,9 +94,11 @@ def _add_train(commands):
     )
     train.add_argument(
         "--mixed-precision",
-        choices=("float32", "mixed_bfloat16", "mixed_float16"),
-        help="compute in bfloat16 (CPUs with AMX, TPUs) or float16 (GPUs, "
-        "with loss scaling); logits, losses and rewards stay float32",
+        choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
+        help="auto (default): the discriminator in bfloat16 where the "
+        "machine has native bfloat16 units (AMX or AVX512-BF16 CPUs, "
+        "GPUs, TPUs), else float32; or bfloat16 / float16 (GPUs, with loss "
+        "scaling) for both models; logits, losses and rewards stay float32",
     )
     train.add_argument(
         "--method",

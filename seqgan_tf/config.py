@@ -106,7 +106,13 @@ class DiscriminatorConfig:
     learning_rate: float = 1e-4
 
 
-MIXED_PRECISION_POLICIES = ("", "mixed_bfloat16", "mixed_float16")
+MIXED_PRECISION_POLICIES = (
+    "auto",
+    "",
+    "float32",
+    "mixed_bfloat16",
+    "mixed_float16",
+)
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
 # The methods of the paper's Table 1; `for_method` sets each one up.
 METHODS = ("seqgan", "mle", "scheduled_sampling", "pg_bleu")
@@ -159,8 +165,12 @@ class TrainingConfig:
         eval_samples: samples per NLL-oracle (9,984 as the authors' code,
             100,000 as the paper's table).
         checkpoint_every: save a checkpoint every this many epochs/rounds.
-        mixed_precision: "" (float32), "mixed_bfloat16" or "mixed_float16":
-            the `keras.mixed_precision` policy the models are built under
+        mixed_precision: "auto" (default: the discriminator in bfloat16
+            where the machine computes it natively, AMX or AVX512-BF16
+            CPUs and accelerators, else float32; the generator float32;
+            see `seqgan_tf.hardware.resolve_precision`), "float32" (or
+            ""), "mixed_bfloat16" or "mixed_float16": the
+            `keras.mixed_precision` policy the models are built under
             (logits, losses and rewards stay float32; float16 adds loss
             scaling).
         strategy: the `tf.distribute` strategy: "default" (one device),
@@ -190,7 +200,7 @@ class TrainingConfig:
     eval_every: int = 5
     eval_samples: int = 9984
     checkpoint_every: int = 1
-    mixed_precision: str = ""
+    mixed_precision: str = "auto"
     strategy: str = "default"
 
 
@@ -294,8 +304,8 @@ class ExperimentConfig:
                 )
         if self.training.mixed_precision not in MIXED_PRECISION_POLICIES:
             raise ConfigError(
-                "training.mixed_precision must be '' (float32), "
-                "'mixed_bfloat16' or 'mixed_float16'; got "
+                "training.mixed_precision must be 'auto', 'float32' (or "
+                "''), 'mixed_bfloat16' or 'mixed_float16'; got "
                 f"{self.training.mixed_precision!r}."
             )
         if not 0.0 <= self.training.scheduled_sampling_decrement <= 1.0:
@@ -518,6 +528,9 @@ PRESETS = {
             num_rollouts=4,
             eval_every=1,
             eval_samples=256,
+            # The same numbers on every machine (no bfloat16 where a CPU
+            # has it).
+            mixed_precision="",
         ),
     ),
 }

@@ -18,10 +18,12 @@ import shutil
 import time
 
 import keras
+import tensorflow as tf
 
 from seqgan_tf import callbacks as callbacks_lib
 from seqgan_tf import distribute
 from seqgan_tf import evaluation
+from seqgan_tf import hardware
 from seqgan_tf import runs
 from seqgan_tf import sampler
 from seqgan_tf.data import EOS_ID
@@ -127,26 +129,40 @@ def build_gan(config, oracle=None, vocabulary_size=None, strategy=None):
     `vocabulary_size` (its vocabulary comes from the data) and trains
     variable-length models: EOS ends a sequence, PAD (0) fills the rest.
 
-    The models are built under `config.training.mixed_precision` (the
-    global Keras policy is restored afterwards) and, with a `strategy`,
-    inside its scope, so that every step runs on it."""
+    The models are built under the policies of
+    `config.training.mixed_precision` (`precision_policies`; the global
+    Keras policy is restored afterwards) and, with a `strategy`, inside its
+    scope, so that every step runs on it."""
     if config.is_text and vocabulary_size is None:
         raise ValueError("A text task's GAN needs its vocabulary_size.")
-    policy = config.training.mixed_precision or "float32"
+    policies = precision_policies(config)
     previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(policy)
     scope = strategy.scope() if strategy else contextlib.nullcontext()
     try:
         with scope:
-            return _build_gan(config, oracle, vocabulary_size)
+            return _build_gan(config, oracle, vocabulary_size, policies)
     finally:
         keras.mixed_precision.set_global_policy(previous)
 
 
-def _build_gan(config, oracle, vocabulary_size):
+def precision_policies(config):
+    """(generator's, discriminator's) Keras policy of the config on this
+    machine (`hardware.resolve_precision` with the accelerators TensorFlow
+    sees)."""
+    accelerators = tf.config.list_physical_devices(
+        "GPU"
+    ) + tf.config.list_physical_devices("TPU")
+    return hardware.resolve_precision(
+        config.training.mixed_precision, accelerators=accelerators
+    )
+
+
+def _build_gan(config, oracle, vocabulary_size, policies):
     vocabulary_size = vocabulary_size or config.vocabulary_size
     variable_length = config.is_text and config.data.add_eos
+    generator_policy, discriminator_policy = policies
     keras.utils.set_random_seed(config.seed)
+    keras.mixed_precision.set_global_policy(generator_policy)
     generator = Generator(
         vocabulary_size=vocabulary_size,
         sequence_length=config.sequence_length,
@@ -156,6 +172,7 @@ def _build_gan(config, oracle, vocabulary_size):
         pad_id=PAD_ID,
     )
     d = config.discriminator
+    keras.mixed_precision.set_global_policy(discriminator_policy)
     discriminator = Discriminator(
         vocabulary_size=vocabulary_size,
         sequence_length=config.sequence_length,
@@ -167,6 +184,7 @@ def _build_gan(config, oracle, vocabulary_size):
         dropout=d.dropout,
         l2_reg=d.l2_reg,
     )
+    keras.mixed_precision.set_global_policy(generator_policy)
     gan = SeqGAN(
         generator, discriminator, oracle=oracle, **trainer_arguments(config)
     )

@@ -20,9 +20,9 @@ class FusedAdam(keras.optimizers.Adam):
     update is Adam's, with `epsilon` added to the square root of the
     second moment). It falls back to Keras' update where the fused kernel
     does not apply or would differ: `amsgrad`, a non-TensorFlow backend,
-    variables mirrored by a `tf.distribute` strategy (whose per-device
-    updates Keras routes itself), and sparse gradients (an embedding's
-    `IndexedSlices`: Keras moves the moments of the looked-up rows only).
+    distributed variables other than mirrored ones (TPU, parameter
+    servers), and sparse gradients (an embedding's `IndexedSlices`: Keras
+    moves the moments of the looked-up rows only).
 
     Example:
 
@@ -33,25 +33,25 @@ class FusedAdam(keras.optimizers.Adam):
 
     def update_step(self, gradient, variable, learning_rate):
         index = self._get_variable_index(variable)
-        m, v = self._momentums[index], self._velocities[index]
-        target = _resource(variable)
-        moments = (_resource(m), _resource(v))
+        handles = [
+            _handle(v)
+            for v in (variable, self._momentums[index], self._velocities[index])
+        ]
         if (
             self.amsgrad
             or isinstance(gradient, tf.IndexedSlices)
             or keras.backend.backend() != "tensorflow"
-            or target is None
-            or any(moment is None for moment in moments)
+            or any(handle is None for handle in handles)
         ):
             return super().update_step(gradient, variable, learning_rate)
-        dtype = target.dtype
+        dtype = variable.dtype
         step = tf.cast(self.iterations + 1, dtype)
         beta_1 = tf.cast(self.beta_1, dtype)
         beta_2 = tf.cast(self.beta_2, dtype)
         tf.raw_ops.ResourceApplyAdam(
-            var=target.handle,
-            m=moments[0].handle,
-            v=moments[1].handle,
+            var=handles[0],
+            m=handles[1],
+            v=handles[2],
             beta1_power=tf.pow(beta_1, step),
             beta2_power=tf.pow(beta_2, step),
             lr=tf.cast(learning_rate, dtype),
@@ -62,14 +62,21 @@ class FusedAdam(keras.optimizers.Adam):
         )
 
 
-def _resource(variable):
-    """The plain resource `tf.Variable` behind a Keras variable; None for a
-    distributed variable (or a component of one) and anything else the
-    fused kernel cannot take."""
+# Variables whose `handle` is the resource the kernel updates: plain ones
+# and, inside a strategy's per-device update, the mirrored ones' local
+# copy.
+_FUSABLE = ("ResourceVariable", "MirroredVariable")
+
+
+def _handle(variable):
+    """The resource handle behind a (Keras) variable, or None where the
+    fused kernel cannot take it (other distributed variables, or outside
+    a mirrored variable's per-device update)."""
     if isinstance(variable, keras.Variable):
         variable = variable.value
-    if type(variable).__name__ != "ResourceVariable" or hasattr(
-        variable, "_distributed_container"
-    ):
+    if type(variable).__name__ not in _FUSABLE:
         return None
-    return variable
+    try:
+        return variable.handle
+    except ValueError:
+        return None

@@ -174,14 +174,14 @@ def test_mixed_precision_keeps_logits_losses_and_rewards_float32():
         assert np.all(np.isfinite(got["losses"])) and len(got["losses"]) >= 5
         scaled = policy == "mixed_float16"
         assert got["optimizers"] == (
-            ["LossScaleOptimizer"] * 3 if scaled else ["Adam"] * 3
+            ["LossScaleOptimizer"] * 3 if scaled else ["FusedAdam"] * 3
         )
 
 
 def test_config_strategy_and_mixed_precision_fields():
     base = config.ExperimentConfig()
     assert base.training.strategy == "default"
-    assert base.training.mixed_precision == ""
+    assert base.training.mixed_precision == "auto"
     for field, good, bad, message in [
         ("strategy", "mirrored", "gpu", "training.strategy must be one of"),
         (

@@ -7,7 +7,6 @@ import pytest
 import tensorflow as tf
 
 from seqgan_tf.optimizers import FusedAdam
-from seqgan_tf.optimizers import _resource
 
 
 def _model(seed):
@@ -77,10 +76,33 @@ def test_fused_adam_in_a_tf_function_and_round_trips_its_config():
     assert clone.get_config() == optimizer.get_config()
 
 
-def test_distributed_variables_fall_back_to_keras():
+def test_fused_adam_under_a_mirrored_strategy_equals_keras_adam():
     strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
-    with strategy.scope():
-        variable = tf.Variable(1.0)
-    assert _resource(variable) is None
-    assert _resource(tf.Variable(1.0)) is not None
-    assert _resource(keras.Variable(1.0)) is not None
+    results = []
+    for optimizer_class in (keras.optimizers.Adam, FusedAdam):
+        with strategy.scope():
+            variable = keras.Variable(np.linspace(-1, 1, 6, dtype="float32"))
+            optimizer = optimizer_class(0.1)
+            optimizer.build([variable])
+
+        step = tf.function(_mirrored_step(strategy, optimizer, variable))
+        for _ in range(3):
+            step()
+        results.append(np.asarray(variable.value))
+        ops = {
+            op.type
+            for op in step.get_concrete_function().graph.get_operations()
+        }
+        assert ("ResourceApplyAdam" in ops) == (optimizer_class is FusedAdam)
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(results[1], np.linspace(-1, 1, 6))
+
+
+def _mirrored_step(strategy, optimizer, variable):
+    def replica():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.sin(variable.value) ** 2)
+        grads = tape.gradient(loss, [variable.value])
+        optimizer.apply(grads, [variable])
+
+    return lambda: strategy.run(replica)
