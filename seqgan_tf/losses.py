@@ -34,11 +34,47 @@ def masked_log_probs(log_probs, token_ids, eos_id):
     return tf.where(mask, log_probs, tf.zeros_like(log_probs)), mask
 
 
+@tf.custom_gradient
+def _token_nll(logits, labels):
+    # -log softmax(logits)[label] of each row of [N, V] logits. The
+    # exponentials of the forward pass are kept for the gradient
+    # (softmax - one-hot), so the [N, V] tensor is exponentiated once; TF's
+    # fused kernel does it twice, and that pass is most of an MLE step.
+    peak = tf.stop_gradient(tf.reduce_max(logits, axis=-1, keepdims=True))
+    exps = tf.exp(logits - peak)
+    sums = tf.reduce_sum(exps, axis=-1, keepdims=True)
+    nll = tf.squeeze(tf.math.log(sums) + peak, -1) - tf.gather(
+        logits, labels, batch_dims=1
+    )
+
+    def gradient(upstream):
+        grad = exps * (upstream[:, None] / sums)
+        rows = tf.range(tf.shape(labels)[0], dtype=labels.dtype)
+        grad = tf.tensor_scatter_nd_sub(
+            grad, tf.stack([rows, labels], axis=1), upstream
+        )
+        return grad, None
+
+    return nll, gradient
+
+
+def token_nll(logits, token_ids):
+    """Per-token negative log-likelihood of `token_ids` [..., T] under
+    `logits` [..., T, V] (float32): the values and gradients of
+    `tf.nn.sparse_softmax_cross_entropy_with_logits`, to float rounding,
+    for one exponential pass instead of two."""
+    logits = tf.cast(logits, tf.float32)
+    token_ids = tf.cast(token_ids, tf.int32)
+    flat = _token_nll(
+        tf.reshape(logits, [-1, tf.shape(logits)[-1]]),
+        tf.reshape(token_ids, [-1]),
+    )
+    return tf.reshape(flat, tf.shape(token_ids))
+
+
 def mle_loss(logits, token_ids, padding_mask=None):
     """Mean per-token negative log-likelihood (the pretraining loss)."""
-    nll = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.cast(token_ids, tf.int32), logits=tf.cast(logits, tf.float32)
-    )
+    nll = token_nll(logits, token_ids)
     if padding_mask is None:
         return tf.reduce_mean(nll)
     mask = tf.cast(padding_mask, tf.float32)
@@ -51,9 +87,7 @@ def mle_loss_terms(logits, token_ids, padding_mask=None):
     `mle_loss` is `sum / max(count, 1)` (to rounding); a replica of a
     distributed step divides its own sum by the count of the global batch.
     """
-    nll = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.cast(token_ids, tf.int32), logits=tf.cast(logits, tf.float32)
-    )
+    nll = token_nll(logits, token_ids)
     if padding_mask is None:
         return tf.reduce_sum(nll), tf.cast(tf.size(nll), tf.float32)
     mask = tf.cast(padding_mask, tf.float32)

@@ -183,3 +183,29 @@ def test_mean_reward_averages_only_unmasked_positions():
     )
     # (1 + 2 + 0.5) / 3 unmasked positions, not / 6.
     np.testing.assert_allclose(parts["mean_reward"], 3.5 / 3, rtol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1.0, 30.0])
+def test_token_nll_equals_tf_fused_cross_entropy(scale):
+    rng = np.random.default_rng(4)
+    logits = tf.constant(rng.normal(size=(3, 5, 40)) * scale, tf.float32)
+    labels = tf.constant(rng.integers(0, 40, (3, 5)), tf.int32)
+    weights = tf.constant(rng.uniform(size=(3, 5)), tf.float32)
+
+    def value_and_grad(function):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            nll = function()
+            total = tf.reduce_sum(nll * weights)
+        return nll.numpy(), tape.gradient(total, logits).numpy()
+
+    got = value_and_grad(lambda: losses.token_nll(logits, labels))
+    expected = value_and_grad(
+        lambda: tf.nn.sparse_softmax_cross_entropy_with_logits(
+            labels=labels, logits=logits
+        )
+    )
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-5, atol=1e-6)
+    compiled = tf.function(losses.token_nll)(logits, labels).numpy()
+    np.testing.assert_allclose(compiled, expected[0], rtol=1e-5, atol=1e-5)
