@@ -13,12 +13,11 @@ REDUCTIONS = ("sum", "mean")
 def token_log_probs(logits, token_ids, temperature=1.0):
     """log p(token_ids[b, t]) under `logits` [B, T, V] divided by
     `temperature` (a number or a float32 scalar tensor); returns float32
-    [B, T]."""
+    [B, T] (`-token_nll`)."""
     logits = tf.cast(logits, tf.float32)
     if not isinstance(temperature, (int, float)) or temperature != 1.0:
         logits = logits / temperature
-    log_probs = tf.nn.log_softmax(logits, axis=-1)
-    return tf.gather(log_probs, tf.cast(token_ids, tf.int32), batch_dims=2)
+    return -token_nll(logits, token_ids)
 
 
 def masked_log_probs(log_probs, token_ids, eos_id):
