@@ -341,12 +341,12 @@ def main(argv=None):
         for key in new:
             memory[key] = peak_rss_mb()
 
-    config, oracle, gan = build("float32")
+    config, oracle, gan = build("")  # float32
     steps, fake, seed, num_rollouts = bench_steps(config, oracle, gan, args)
     record(steps)
     record(bench_naive_rewards(config, gan, fake, seed, num_rollouts, args))
     record(bench_sampling(config, oracle, gan, args))
-    if info["native_bf16"]:
+    if info["native_bf16"] and "auto" in config_lib.MIXED_PRECISION_POLICIES:
         _, _, gan_bf16 = build("auto")
         steps, *_ = bench_steps(config, oracle, gan_bf16, args, "_bf16")
         record({k: v for k, v in steps.items() if "mle" not in k})
