@@ -347,9 +347,9 @@ def main(argv=None):
             )
             return 130
         except Exception as error:
-            user_errors = getattr(commands, "USER_ERRORS", ())
-            if isinstance(error, user_errors):
-                print(f"seqgan-tf: error: {error}", file=sys.stderr)
+            message = commands.one_line_error(error) if commands else None
+            if message is not None:
+                print(f"seqgan-tf: error: {message}", file=sys.stderr)
                 return 2
             keep_log = True
             print(

@@ -4,6 +4,7 @@ library (`experiment`, `runs`, `evaluation`, `export`, `report`,
 module is where TensorFlow gets imported.
 """
 
+import errno
 import json
 import math
 import pathlib
@@ -23,6 +24,7 @@ from seqgan_tf import runs
 from seqgan_tf.data import CorpusError
 from seqgan_tf.data import get_tokenizer
 from seqgan_tf.data import read_corpus
+from seqgan_tf.trainer import NonFiniteLossError
 
 
 class CLIError(Exception):
@@ -351,7 +353,51 @@ COMMANDS = {
 # Library errors that are the user's input, shown as one line.
 USER_ERRORS = (
     CLIError,
+    NonFiniteLossError,
     config_lib.ConfigError,
     runs.RunError,
     export_lib.ExportError,
 )
+# What a full disk or a file-size limit looks like, in OS and TF errors.
+_NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+_NO_SPACE_TEXT = ("No space left", "File too large", "Disk quota")
+_FILE_TEXT = ("Permission denied", "Read-only file system", "Not a directory")
+_RESUME_HINT = (
+    " (free space, then run the same command again: a training run resumes "
+    "from its last checkpoint)"
+)
+
+
+def one_line_error(error):
+    """The one-line message of an error that is the user's input or the
+    machine's state (a file, a full disk, memory), or None for a bug.
+
+    Every OS error on a path the CLI reads or writes (a read-only folder,
+    a path under a regular file, a full disk) names the path and the
+    reason; TensorFlow's own file and memory errors keep their first line.
+    """
+    if isinstance(error, USER_ERRORS):
+        return str(error)
+    if isinstance(error, OSError):
+        reason = error.strerror or str(error)
+        text = f"{error.filename}: {reason}" if error.filename else reason
+        return text + (_RESUME_HINT if error.errno in _NO_SPACE else "")
+    if isinstance(error, tf.errors.ResourceExhaustedError):
+        return (
+            "out of memory: "
+            + _first_line(error.message)
+            + " (ask for fewer samples or a smaller batch)"
+        )
+    if isinstance(error, tf.errors.OpError):
+        message = _first_line(error.message)
+        if any(text in message for text in _NO_SPACE_TEXT):
+            return message + _RESUME_HINT
+        if isinstance(
+            error, (tf.errors.PermissionDeniedError, tf.errors.NotFoundError)
+        ) or any(text in message for text in _FILE_TEXT):
+            return message
+    return None
+
+
+def _first_line(text):
+    return (str(text).strip().splitlines() or [""])[0][:300]

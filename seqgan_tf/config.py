@@ -4,6 +4,7 @@
 """
 
 import dataclasses
+import math
 import typing
 
 from seqgan_tf import paper
@@ -217,6 +218,7 @@ class ExperimentConfig:
 
     def validate(self):
         """Raises `ConfigError` naming the first invalid field."""
+        _check_field_types(self)
         positive = {
             "data.num_real": self.data.num_real,
             "data.vocabulary_size": self.data.vocabulary_size,
@@ -278,6 +280,25 @@ class ExperimentConfig:
         ]:
             if not value > 0:
                 raise ConfigError(f"{name} must be > 0, got {value}.")
+        if (
+            self.data.task != "text"
+            and self.training.batch_size > self.data.num_real
+        ):
+            raise ConfigError(
+                f"training.batch_size ({self.training.batch_size}) is larger "
+                f"than the real data (data.num_real = {self.data.num_real}); "
+                "lower the batch size or sample more real data."
+            )
+        if not self.generator.clip_norm > 0:
+            raise ConfigError(
+                "generator.clip_norm (the global gradient norm clip) must be "
+                f"> 0, got {self.generator.clip_norm}."
+            )
+        if self.discriminator.l2_reg < 0:
+            raise ConfigError(
+                "discriminator.l2_reg must be >= 0, got "
+                f"{self.discriminator.l2_reg}."
+            )
         choices = {
             "data.task": (self.data.task, TASKS),
             "data.oracle": (self.data.oracle, ("paper", "random")),
@@ -388,6 +409,63 @@ class ExperimentConfig:
             return _build(cls, values, prefix="")
         except (TypeError, KeyError) as error:
             raise ConfigError(f"Invalid configuration: {error}") from None
+
+
+# The range of an int field: TensorFlow's seeds and sizes are int64.
+_INT_RANGE = (-(2**63), 2**63 - 1)
+
+
+def _check_field_types(config, prefix=""):
+    """Every field of `config` (recursively) has its declared type: ints
+    within int64, floats finite, strings, booleans, tuples of ints. A
+    config read from a damaged config.json or built by hand fails here
+    with the field's name, before any comparison could raise a TypeError.
+    """
+    hints = typing.get_type_hints(type(config))
+    for field in dataclasses.fields(config):
+        name, value = f"{prefix}{field.name}", getattr(config, field.name)
+        expected = hints[field.name]
+        if dataclasses.is_dataclass(expected):
+            if not isinstance(value, expected):
+                raise ConfigError(f"{name} must be a mapping, got {value!r}.")
+            _check_field_types(value, f"{name}.")
+            continue
+        if expected is bool:
+            good = isinstance(value, bool)
+        elif expected is int:
+            good = isinstance(value, int) and not isinstance(value, bool)
+            if good and not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+                raise ConfigError(
+                    f"{name} must fit in a 64-bit integer, got {value}."
+                )
+        elif expected is float:
+            good = isinstance(value, (int, float)) and not isinstance(
+                value, bool
+            )
+            if good and not math.isfinite(value):
+                raise ConfigError(
+                    f"{name} must be a finite number, got {value}."
+                )
+        elif expected is tuple:
+            good = isinstance(value, tuple) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value
+            )
+        else:
+            good = isinstance(value, expected)
+        if not good:
+            raise ConfigError(
+                f"{name} must be {_TYPE_NAMES.get(expected, expected.__name__)}"
+                f", got {value!r}."
+            )
+
+
+_TYPE_NAMES = {
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    bool: "true or false",
+    tuple: "a list of integers",
+}
 
 
 def flatten(values, prefix=""):

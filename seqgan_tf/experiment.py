@@ -273,7 +273,7 @@ def train(
     vocabulary_size = len(data.vocabulary) if data else None
     gan = build_gan(config, oracle, vocabulary_size, strategy)
     manager, epoch_variable, restored = runs.restore(
-        gan, run_dir, save_dir=out_dir / runs.CHECKPOINT_DIR
+        gan, run_dir, save_dir=out_dir / runs.CHECKPOINT_DIR, log=log
     )
     initial_epoch = int(epoch_variable.numpy())
     if not resuming:
@@ -325,10 +325,19 @@ def _check_run_dir(config, run_dir):
         raise RunError(f"--output {run_dir} exists and is not a directory.")
     if not (run_dir / runs.CONFIG_FILE).exists():
         if run_dir.exists() and any(run_dir.iterdir()):
-            raise RunError(
-                f"{run_dir} is not empty and holds no {runs.CONFIG_FILE}; "
-                "refusing to mix a run into it. Use another --output."
-            )
+            if not _interrupted_start(run_dir):
+                raise RunError(
+                    f"{run_dir} is not empty and holds no "
+                    f"{runs.CONFIG_FILE}; refusing to mix a run into it. "
+                    "Use another --output."
+                )
+            # A start-up killed before config.json: only files that
+            # start-up writes (and rewrites), so it starts again.
+            for entry in run_dir.iterdir():
+                if entry.is_dir():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
         return config, False
     previous = runs.load_config(run_dir)
     if config.is_text and not config.sequence_length:
@@ -342,6 +351,27 @@ def _check_run_dir(config, run_dir):
             "the same settings to resume it."
         )
     return config, True
+
+
+# What a start-up writes before config.json (which comes last of its
+# files): real data, the vocabulary, their temporary files.
+_START_FILES = (runs.REAL_DATA_FILE, runs.VOCABULARY_FILE)
+
+
+def _interrupted_start(run_dir):
+    """True if everything in `run_dir` is what an interrupted start-up
+    leaves: the files before config.json, their `.tmp` files, and empty
+    folders."""
+    for entry in run_dir.iterdir():
+        if entry.is_dir():
+            if any(entry.iterdir()):
+                return False
+        elif entry.name not in _START_FILES and not any(
+            entry.name.startswith(f"{name}.") and entry.name.endswith(".tmp")
+            for name in _START_FILES
+        ):
+            return False
+    return True
 
 
 def _real_data(config, run_dir, out_dir, resuming, data_dir, log):
@@ -359,6 +389,12 @@ def _real_data(config, run_dir, out_dir, resuming, data_dir, log):
         )
     vocabulary = runs.load_vocabulary(run_dir) if resuming else None
     data = load_text(config, vocabulary, data_dir, log)
+    if len(data.train_ids) < config.training.batch_size:
+        raise RunError(
+            f"{config.data.dataset} has {len(data.train_ids)} training "
+            "sequences, fewer than one batch "
+            f"(training.batch_size = {config.training.batch_size})."
+        )
     config = runs.with_sequence_length(config, data.sequence_length)
     out_dir.mkdir(parents=True, exist_ok=True)
     if vocabulary is None:

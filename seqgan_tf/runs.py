@@ -15,6 +15,7 @@ import json
 import os
 import pathlib
 import re
+import sys
 
 import numpy as np
 import tensorflow as tf
@@ -111,11 +112,19 @@ def read_metric_rows(run_dir, before_epoch=None):
     path = pathlib.Path(run_dir) / METRICS_CSV
     if not path.exists():
         return []
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        epochs = [int(row["epoch"]) for row in rows]
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError, csv.Error):
+        raise RunError(
+            f"{path} is damaged (no readable 'epoch' column in every row); "
+            "delete it to resume (the checkpoints hold the run) or use a new "
+            "--output."
+        ) from None
     if before_epoch is None:
         return rows
-    return [row for row in rows if int(row["epoch"]) < before_epoch]
+    return [row for row, epoch in zip(rows, epochs) if epoch < before_epoch]
 
 
 # --- reading files ----------------------------------------------------------
@@ -176,7 +185,7 @@ def load_config(run_dir):
         return ExperimentConfig.from_dict(
             json.loads(path.read_text())
         ).validate()
-    except (json.JSONDecodeError, ConfigError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, ConfigError) as error:
         raise RunError(f"{path} is not a valid run config: {error}") from None
 
 
@@ -231,8 +240,22 @@ def checkpoint_path(run_dir, epoch):
     return str(pathlib.Path(run_dir) / CHECKPOINT_DIR / f"ckpt-{epoch}")
 
 
-def restore(gan, run_dir, checkpoint=None, save_dir=None):
-    """Restores a trainer from the newest (or the given) checkpoint of a run.
+def checkpoint_candidates(run_dir):
+    """The checkpoint prefixes of a run (`ckpt-N` with an index file),
+    newest first, found from the files themselves: TensorFlow's
+    `checkpoints/checkpoint` state file is not trusted, so a damaged one
+    cannot hide a run's checkpoints."""
+    found = []
+    for index in (pathlib.Path(run_dir) / CHECKPOINT_DIR).glob("ckpt-*.index"):
+        number = index.name[len("ckpt-") : -len(".index")]
+        if number.isdigit():
+            found.append((int(number), str(index)[: -len(".index")]))
+    return [path for _, path in sorted(found, reverse=True)]
+
+
+def restore(gan, run_dir, checkpoint=None, save_dir=None, log=None):
+    """Restores a trainer from the newest readable (or the given)
+    checkpoint of a run.
 
     Returns `(manager, epoch, path)`: a `tf.train.CheckpointManager` that
     saves into `save_dir` (default: the run's checkpoints/; a non-chief
@@ -240,8 +263,11 @@ def restore(gan, run_dir, checkpoint=None, save_dir=None):
     own), the variable holding the next epoch (0 for a new run), and the
     restored checkpoint's path (None for a new run).
 
-    A checkpoint that cannot be read is an error naming the file: training
-    never silently starts over on top of a damaged run.
+    A newest checkpoint that cannot be read completely (truncated, empty,
+    from another model) is skipped for the one before it, and `log` (default:
+    standard error) says so; if none can be read, or the given one cannot,
+    it is an error naming the file: training never silently starts over on
+    top of a damaged run.
     """
     epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
     checkpoint_object = gan.make_checkpoint(epoch)
@@ -251,19 +277,51 @@ def restore(gan, run_dir, checkpoint=None, save_dir=None):
         str(save_dir or directory),
         max_to_keep=MAX_CHECKPOINTS,
     )
-    path = checkpoint or tf.train.latest_checkpoint(str(directory))
-    if path is None:
+    candidates = [checkpoint] if checkpoint else checkpoint_candidates(run_dir)
+    if not candidates:
+        if any(directory.glob("ckpt-*")):
+            raise RunError(
+                f"{directory} holds checkpoint data without an index file; "
+                "the run cannot be resumed (use a new --output)."
+            )
         return manager, epoch, None
+    skipped = []
+    for path in candidates:
+        reason = _read_checkpoint(checkpoint_object, path)
+        if reason is None:
+            if skipped:
+                (log or _to_stderr)(
+                    f"Checkpoint {skipped[0][0]} cannot be read "
+                    f"({skipped[0][1]}); using {path}, the newest one that "
+                    "can."
+                )
+            return manager, epoch, path
+        skipped.append((path, reason))
+    path, reason = skipped[0]
+    if checkpoint:
+        raise RunError(
+            f"checkpoint {path} is corrupt or from another model ({reason})."
+        )
+    raise RunError(
+        f"no checkpoint of {run_dir} can be read (the newest, {path}: "
+        f"{reason}); the run is left as it is: use a new --output."
+    )
+
+
+def _read_checkpoint(checkpoint_object, path):
+    """Reads `path` into the trainer's objects; None on success, else the
+    reason in one line."""
     try:
         status = checkpoint_object.read(path)
         status.assert_existing_objects_matched().expect_partial()
-    except (tf.errors.OpError, AssertionError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0][:200]
-        raise RunError(
-            f"checkpoint {path} is corrupt or from another model ({reason}); "
-            "delete it to resume from an earlier one, or use a new --output."
-        ) from None
-    return manager, epoch, path
+    except Exception as error:  # any damage: OpError, IndexError, ...
+        text = str(error).strip().splitlines()
+        return f"{type(error).__name__}: {text[0][:160] if text else ''}"
+    return None
+
+
+def _to_stderr(message):
+    print(message, file=sys.stderr)
 
 
 # --- summary ----------------------------------------------------------------

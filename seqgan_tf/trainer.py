@@ -5,6 +5,7 @@ A `keras.Model` in the keras-io GAN pattern (one optimizer per update,
 """
 
 import itertools
+import math
 import time
 
 import keras
@@ -784,6 +785,7 @@ class SeqGAN(keras.Model):
                 ),
             )
             logs = self._tracker_logs()
+            _check_finite(logs, epoch, entry.phase)
             if entry.phase != "discriminator" and (
                 (self.eval_every and entry.index % self.eval_every == 0)
                 or entry.index == entry.count - 1
@@ -938,6 +940,22 @@ _CONFIG_FIELDS = (
     "eval_samples",
     "seed",
 )
+
+
+class NonFiniteLossError(ArithmeticError):
+    """A training loss became NaN or infinite: `train()` stops before the
+    epoch's callbacks run, so no checkpoint holds the broken weights."""
+
+
+def _check_finite(logs, epoch, phase):
+    for key in ("g_loss", "d_loss"):
+        if key in logs and not math.isfinite(float(logs[key])):
+            raise NonFiniteLossError(
+                f"{key} became {float(logs[key])} in epoch {epoch + 1} "
+                f"({phase}); training stopped without saving that epoch, so "
+                "the newest checkpoint is the last good one. Lower the "
+                "learning rate (or clip the gradients harder) in a new run."
+            )
 
 
 def _call(function):
