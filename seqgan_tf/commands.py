@@ -21,6 +21,7 @@ from seqgan_tf import quality
 from seqgan_tf import report
 from seqgan_tf import reproduce
 from seqgan_tf import runs
+from seqgan_tf import sampler
 from seqgan_tf.data import CorpusError
 from seqgan_tf.data import get_tokenizer
 from seqgan_tf.data import read_corpus
@@ -79,6 +80,7 @@ def command_evaluate(args):
         raise CLIError(f"--samples must be >= 1, got {args.samples}.")
     if args.pretrained and not args.checkpoint:
         raise CLIError("--pretrained applies to --checkpoint.")
+    _check_seed(args.seed)
     if args.checkpoint:
         result = _evaluate_checkpoint(args)
     elif args.text:
@@ -155,37 +157,72 @@ def _evaluate_text_file(args):
     return result
 
 
+# `generate -n` above one sampler call is drawn in chunks of this many
+# rows (bounded memory, lines streamed to the output); above the cap it is
+# refused before anything is allocated.
+GENERATE_CHUNK = 10_000
+MAX_GENERATE = 10_000_000
+
+
 def command_generate(args):
     if bool(args.checkpoint) == bool(args.saved_model):
         raise CLIError(
             "give exactly one of --checkpoint RUN_DIR or --saved-model DIR."
         )
-    if args.num_samples < 1:
-        raise CLIError(f"-n must be >= 1, got {args.num_samples}.")
-    if not args.temperature > 0:
-        raise CLIError(f"--temperature must be > 0, got {args.temperature}.")
+    if not 1 <= args.num_samples <= MAX_GENERATE:
+        raise CLIError(
+            f"-n must be in [1, {MAX_GENERATE:,}], got {args.num_samples}."
+        )
+    if not (args.temperature > 0 and math.isfinite(args.temperature)):
+        raise CLIError(
+            f"--temperature must be a finite number > 0, got "
+            f"{args.temperature}."
+        )
+    _check_seed(args.seed)
     if args.saved_model:
         if args.step is not None:
             raise CLIError("--step applies to --checkpoint, not --saved-model.")
-        lines = _generate_from_saved_model(args)
+        batches = [_generate_from_saved_model(args)]
     else:
-        run = experiment.restore_run(args.checkpoint, args.step)
-        # One sampler call with the seed pair as given, exactly what the
-        # exported `generate` signature does: a checkpoint and its export
-        # print the same lines for the same --seed.
-        samples = run.gan.generator.generate(
-            args.num_samples,
-            seed=(args.seed, 7),
-            temperature=args.temperature,
-        ).numpy()
-        lines = run.decode(samples)
+        batches = _generate_from_checkpoint(
+            experiment.restore_run(args.checkpoint, args.step), args
+        )
     if args.output:
-        runs.write_lines(args.output, lines)
-        print(f"Wrote {len(lines)} sequences to {args.output}.")
+        count = runs.write_line_batches(args.output, batches)
+        print(f"Wrote {count} sequences to {args.output}.")
     else:
-        for line in lines:
-            print(line)
+        for lines in batches:
+            for line in lines:
+                print(line)
     return 0
+
+
+def _generate_from_checkpoint(run, args):
+    """Yields the sampled lines in batches. Up to `GENERATE_CHUNK`
+    sequences are one sampler call with the seed pair as given, exactly
+    what the exported `generate` signature does: a checkpoint and its
+    export print the same lines for the same --seed. More are drawn in
+    chunks (`sampler.sample_chunks`)."""
+    seed = (args.seed, 7)
+    if args.num_samples <= GENERATE_CHUNK:
+        samples = run.gan.generator.generate(
+            args.num_samples, seed=seed, temperature=args.temperature
+        )
+        yield run.decode(samples.numpy())
+        return
+    for chunk in sampler.sample_chunks(
+        run.gan.generator,
+        args.num_samples,
+        seed=seed,
+        batch_size=GENERATE_CHUNK,
+        temperature=args.temperature,
+    ):
+        yield run.decode(chunk.numpy())
+
+
+def _check_seed(seed):
+    if not -(2**31) <= seed < 2**31:
+        raise CLIError(f"--seed must fit in 32 bits, got {seed}.")
 
 
 def _generate_from_saved_model(args):
@@ -255,6 +292,7 @@ def command_sweep(args):
     temperatures = _parse_temperatures(args.temperatures)
     if args.samples < 2:
         raise CLIError(f"--samples must be >= 2, got {args.samples}.")
+    _check_seed(args.seed)
     run = experiment.restore_run(args.checkpoint, args.step)
     output = pathlib.Path(args.output or run.run_dir / runs.SWEEP_DIR)
     text_data = None

@@ -280,6 +280,15 @@ class ExperimentConfig:
         ]:
             if not value > 0:
                 raise ConfigError(f"{name} must be > 0, got {value}.")
+        for name, value in [
+            ("seed", self.seed),
+            ("data.oracle_seed", self.data.oracle_seed),
+        ]:
+            if not 0 <= value < 2**31:
+                raise ConfigError(
+                    f"{name} must be in [0, 2**31) (TensorFlow's int32 "
+                    f"seeds), got {value}."
+                )
         if (
             self.data.task != "text"
             and self.training.batch_size > self.data.num_real

@@ -49,8 +49,10 @@ before it marks the version as available.
 
 The write is atomic: everything goes to a temporary folder beside the
 version (`.<version>.tmp-<pid>`, a name TF Serving ignores), renamed into
-place only when complete. A failed or interrupted export leaves nothing; an
-existing version is replaced only with `overwrite=True`.
+place only when complete. A failed export leaves nothing; one killed
+mid-write leaves its temporary folder, which the next export into the same
+model folder removes (its process is gone). An existing version is
+replaced only with `overwrite=True`.
 """
 
 import json
@@ -625,6 +627,7 @@ def export_generator(
         }
 
     model_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(model_dir)
     temporary = model_dir / f".{version}.tmp-{os.getpid()}"
     if temporary.exists():
         shutil.rmtree(temporary)
@@ -660,6 +663,31 @@ def export_generator(
         shutil.rmtree(temporary, ignore_errors=True)
         raise
     return target
+
+
+def remove_stale_temporaries(model_dir):
+    """Removes the temporary folders (`.<version>.tmp-<pid>`) that exports
+    killed before they finished left in `model_dir`: those whose process
+    is gone. Returns their paths."""
+    removed = []
+    for path in pathlib.Path(model_dir).glob(".*.tmp-*"):
+        pid = path.name.rpartition(".tmp-")[2]
+        if path.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def _is_data_vocabulary(vocabulary):

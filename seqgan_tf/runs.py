@@ -74,6 +74,26 @@ def write_lines(path, lines):
     write_text_atomically(path, "".join(line + "\n" for line in lines))
 
 
+def write_line_batches(path, batches):
+    """Writes the lines of each batch (an iterable of lists of str) to
+    `path` as they come, through a temporary file renamed into place at
+    the end; returns the number of lines."""
+    path = pathlib.Path(path)
+    temporary = path.with_name(path.name + ".tmp")
+    count = 0
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            for lines in batches:
+                for line in lines:
+                    handle.write(line + "\n")
+                count += len(lines)
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+    return count
+
+
 def write_token_file(path, token_ids):
     """Writes one sequence of space-separated ids a line, atomically."""
     write_lines(path, (" ".join(str(int(t)) for t in row) for row in token_ids))
@@ -176,7 +196,8 @@ def load_config(run_dir):
     run_dir = pathlib.Path(run_dir)
     path = run_dir / CONFIG_FILE
     if not run_dir.is_dir():
-        raise RunError(f"{run_dir} is not a run directory (it does not exist).")
+        what = "it is a file" if run_dir.exists() else "it does not exist"
+        raise RunError(f"{run_dir} is not a run directory ({what}).")
     if not path.exists():
         raise RunError(
             f"{run_dir} has no {CONFIG_FILE}; is it a seqgan-tf run?"

@@ -37,6 +37,12 @@ class SamplerModel(typing.Protocol):
 TWO_LEVEL_MIN_CLASSES = 512
 
 
+# The smallest sampling temperature: lower ones sample as this one, which
+# draws the most likely token (logits that differ by 1e-4 differ by 100
+# after division, a factor e^100 in probability).
+MIN_TEMPERATURE = 1e-6
+
+
 def block_size(num_classes):
     """Tokens per block of the two-level search (None: one level).
 
@@ -146,7 +152,8 @@ def sample(
         prefix: int32 [N, T] token ids.
         prefix_length: int32 [N] number of leading tokens to keep per row.
         seed: int32 [2] stateless seed; folded with the position index.
-        temperature: float32 scalar > 0.
+        temperature: float32 scalar > 0 (values below `MIN_TEMPERATURE`
+            sample as `MIN_TEMPERATURE`: the most likely token).
         row_ids: optional int32 [N], the global index of each row in
             [0, num_global_rows) (default: `range(N)`). The draw of a row
             at a position reads the uniform at its global index, from
@@ -172,6 +179,11 @@ def sample(
     num_global_rows = tf.reshape(
         tf.convert_to_tensor(num_global_rows, tf.int32), [1]
     )
+
+    # Below MIN_TEMPERATURE the draw is the argmax in practice; clamping
+    # keeps logits / temperature finite (1e-40 would make them inf and
+    # every draw NaN).
+    temperature = tf.maximum(temperature, MIN_TEMPERATURE)
 
     # Dividing [rows, vocabulary] logits by the temperature is a full extra
     # pass over the largest tensor of the loop (~15% of sampling time at
