@@ -438,4 +438,9 @@ def one_line_error(error):
 
 
 def _first_line(text):
-    return (str(text).strip().splitlines() or [""])[0][:300]
+    """The first line of a TF error message without its op decorations
+    (`{{function_node ...}}`, `[Op:SaveV2]`)."""
+    line = (str(text).strip().splitlines() or [""])[0]
+    line = re.sub(r"\{\{[^}]*\}\}\s*", "", line)
+    line = re.sub(r"\s*\[Op:\w+\]", "", line)
+    return line.strip()[:300]

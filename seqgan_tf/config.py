@@ -494,7 +494,8 @@ def flatten(values, prefix=""):
 def _build(cls, values, prefix):
     if not isinstance(values, dict):
         raise ConfigError(
-            f"{prefix or 'config'} must be a mapping, got {values!r}."
+            f"{prefix.rstrip('.') or 'config'} must be a mapping, got "
+            f"{values!r}."
         )
     hints = typing.get_type_hints(cls)
     kwargs = {}

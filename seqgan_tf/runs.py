@@ -300,11 +300,8 @@ def restore(gan, run_dir, checkpoint=None, save_dir=None, log=None):
     )
     candidates = [checkpoint] if checkpoint else checkpoint_candidates(run_dir)
     if not candidates:
-        if any(directory.glob("ckpt-*")):
-            raise RunError(
-                f"{directory} holds checkpoint data without an index file; "
-                "the run cannot be resumed (use a new --output)."
-            )
+        # No index file: no save ever finished (TensorFlow writes the index
+        # last), so the run starts from its first epoch.
         return manager, epoch, None
     skipped = []
     for path in candidates:
