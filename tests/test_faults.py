@@ -438,6 +438,7 @@ BAD_INPUTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "make_argv, message",
     [case[1:] for case in BAD_INPUTS],
@@ -469,6 +470,7 @@ def test_there_are_at_least_forty_bad_inputs():
 # --- damaged runs ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_truncated_newest_checkpoint_falls_back(tiny_run, tmp_path, capsys):
     run_dir = _copy(tiny_run, tmp_path)
     newest = _newest_data_file(run_dir)
@@ -487,6 +489,7 @@ def test_a_truncated_newest_checkpoint_falls_back(tiny_run, tmp_path, capsys):
     )
 
 
+@pytest.mark.slow
 def test_a_garbage_state_file_neither_hides_nor_restarts_a_run(
     tiny_run, tmp_path
 ):
@@ -501,6 +504,7 @@ def test_a_garbage_state_file_neither_hides_nor_restarts_a_run(
     assert (run_dir / runs.METRICS_CSV).read_text() == metrics_before
 
 
+@pytest.mark.slow
 def test_an_interrupted_start_up_starts_again(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
@@ -521,6 +525,7 @@ class _Poison(__import__("keras").callbacks.Callback):
             variable.assign(tf.fill(variable.shape, float("nan")))
 
 
+@pytest.mark.slow
 def test_a_non_finite_loss_stops_before_saving_it(tmp_path):
     run_dir = tmp_path / "run"
     config = config_lib.get_preset("tiny")
@@ -611,6 +616,15 @@ def _checkpoint_values(run_dir):
     }
 
 
+def _assert_same_weights(reference, run_dir):
+    expected, got = _checkpoint_values(reference), _checkpoint_values(run_dir)
+    assert expected.keys() == got.keys()
+    for name, value in expected.items():
+        np.testing.assert_allclose(
+            got[name], value, rtol=1e-5, atol=1e-6, err_msg=name
+        )
+
+
 @pytest.mark.slow
 def test_train_survives_twenty_kills_at_random_moments(tmp_path):
     reference = tmp_path / "reference"
@@ -618,37 +632,53 @@ def test_train_survives_twenty_kills_at_random_moments(tmp_path):
     subprocess.run(_train_command(reference), check=True, capture_output=True)
     duration = time.perf_counter() - started
     rng = random.Random(13)
-    killed = tmp_path / "killed"
-    kills = 0
-    for trial in range(20):
-        # Moments from start-up (interpreter, TensorFlow, data) to the
-        # checkpoint writes at the end.
-        moment = rng.uniform(0.2, duration)
-        if _kill_after(_train_command(killed), moment) == -signal.SIGKILL:
-            kills += 1
-        if trial % 5 == 4:
-            # One kill timed by a checkpoint write.
-            checkpoints = killed / runs.CHECKPOINT_DIR
+    runs_done, kills, trial = 0, 0, 0
+    killed = tmp_path / "killed_0"
+    while kills < 20 and trial < 60:
+        trial += 1
+        if trial % 5 == 0:
+            # Timed by a checkpoint write: killed as its index appears.
             done = len(runs.checkpoint_candidates(killed))
-            from conftest import kill_when_written
-
-            kill_when_written(
-                _train_command(killed),
-                checkpoints / f"ckpt-{done + 1}.index",
-                timeout=duration * 2,
+            target = killed / runs.CHECKPOINT_DIR / f"ckpt-{done + 1}.index"
+            code = _kill_when(_train_command(killed), target, duration * 2)
+        else:
+            # From start-up (interpreter, TensorFlow, data) to the end.
+            code = _kill_after(
+                _train_command(killed), rng.uniform(0.2, duration)
             )
+        if code == -signal.SIGKILL:
             kills += 1
+        elif code == 0:
+            # Finished between kills: it must be the uninterrupted run.
+            _assert_same_weights(reference, killed)
+            runs_done += 1
+            killed = tmp_path / f"killed_{runs_done}"
+        else:
+            raise AssertionError(f"train exited with {code}")
     assert kills >= 20
     finished = subprocess.run(
         _train_command(killed), capture_output=True, text=True
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
-    expected, got = _checkpoint_values(reference), _checkpoint_values(killed)
-    assert expected.keys() == got.keys()
-    for name, value in expected.items():
-        np.testing.assert_allclose(
-            got[name], value, rtol=1e-5, atol=1e-6, err_msg=name
-        )
+    _assert_same_weights(reference, killed)
+
+
+def _kill_when(command, target, timeout):
+    """Starts `command` and kills it once `target` exists; returns its exit
+    status (-SIGKILL if killed)."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + timeout
+    while (
+        not target.exists()
+        and process.poll() is None
+        and time.time() < deadline
+    ):
+        time.sleep(0.02)
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL)
+    return process.wait()
 
 
 @pytest.mark.slow
