@@ -95,8 +95,8 @@ def _add_train(commands):
     train.add_argument(
         "--mixed-precision",
         choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"),
-        help="auto (default): the discriminator in bfloat16 where the "
-        "machine has native bfloat16 units (AMX or AVX512-BF16 CPUs, "
+        help="float32 (default); auto: the discriminator in bfloat16 where "
+        "the machine has native bfloat16 units (AMX or AVX512-BF16 CPUs, "
         "GPUs, TPUs), else float32; or bfloat16 / float16 (GPUs, with loss "
         "scaling) for both models; logits, losses and rewards stay float32",
     )

@@ -166,11 +166,12 @@ class TrainingConfig:
         eval_samples: samples per NLL-oracle (9,984 as the authors' code,
             100,000 as the paper's table).
         checkpoint_every: save a checkpoint every this many epochs/rounds.
-        mixed_precision: "auto" (default: the discriminator in bfloat16
-            where the machine computes it natively, AMX or AVX512-BF16
-            CPUs and accelerators, else float32; the generator float32;
-            see `seqgan_tf.hardware.resolve_precision`), "float32" (or
-            ""), "mixed_bfloat16" or "mixed_float16": the
+        mixed_precision: "" or "float32" (default), "auto" (the
+            discriminator in bfloat16 where the machine computes it
+            natively, AMX or AVX512-BF16 CPUs and accelerators, else
+            float32; the generator float32; see
+            `seqgan_tf.hardware.resolve_precision`), "mixed_bfloat16" or
+            "mixed_float16": the
             `keras.mixed_precision` policy the models are built under
             (logits, losses and rewards stay float32; float16 adds loss
             scaling).
@@ -201,7 +202,7 @@ class TrainingConfig:
     eval_every: int = 5
     eval_samples: int = 9984
     checkpoint_every: int = 1
-    mixed_precision: str = "auto"
+    mixed_precision: str = ""
     strategy: str = "default"
 
 
@@ -616,9 +617,6 @@ PRESETS = {
             num_rollouts=4,
             eval_every=1,
             eval_samples=256,
-            # The same numbers on every machine (no bfloat16 where a CPU
-            # has it).
-            mixed_precision="",
         ),
     ),
 }

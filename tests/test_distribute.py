@@ -181,7 +181,7 @@ def test_mixed_precision_keeps_logits_losses_and_rewards_float32():
 def test_config_strategy_and_mixed_precision_fields():
     base = config.ExperimentConfig()
     assert base.training.strategy == "default"
-    assert base.training.mixed_precision == "auto"
+    assert base.training.mixed_precision == ""
     for field, good, bad, message in [
         ("strategy", "mirrored", "gpu", "training.strategy must be one of"),
         (

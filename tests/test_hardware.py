@@ -90,7 +90,8 @@ def test_build_gan_follows_the_cpu(monkeypatch, flags, discriminator):
     assert gan.discriminator.predict_real(tokens).dtype == "float32"
 
 
-def test_presets_default_to_auto_and_tiny_to_float32():
-    assert config_lib.get_preset("paper").training.mixed_precision == "auto"
-    assert config_lib.get_preset("quick").training.mixed_precision == "auto"
-    assert config_lib.get_preset("tiny").training.mixed_precision == ""
+def test_presets_default_to_float32():
+    # bfloat16 is opt-in ("auto"): it changed the quick preset's result
+    # beyond its seed spread (see the README).
+    for name in ("paper", "quick", "tiny"):
+        assert config_lib.get_preset(name).training.mixed_precision == ""
