@@ -919,7 +919,7 @@ def test_cli_export_and_generate(tiny_run, tmp_path, capsys):
     code, _, err = _run(
         ["generate", "--saved-model", str(version), "-n", "0"], capsys
     )
-    _assert_one_line_error(code, err, "-n must be >= 1")
+    _assert_one_line_error(code, err, "-n must be in [1,")
     code, _, err = _run(
         ["generate", "--saved-model", str(version), "-n", "20000"], capsys
     )
