@@ -191,7 +191,7 @@ def test_different_config_in_the_output_directory(finished_run, capsys):
 
 
 @pytest.mark.slow
-def test_corrupt_checkpoint_is_reported_not_overwritten(
+def test_corrupt_checkpoints_fall_back_or_are_reported_not_overwritten(
     finished_run, tmp_path, capsys
 ):
     run_dir = tmp_path / "corrupt"
@@ -202,13 +202,30 @@ def test_corrupt_checkpoint_is_reported_not_overwritten(
             target.mkdir(parents=True, exist_ok=True)
         else:
             target.write_bytes(path.read_bytes())
-    index = run_dir / "checkpoints" / "ckpt-5.index"
+    checkpoints = run_dir / "checkpoints"
+    index = checkpoints / "ckpt-5.index"
     index.write_bytes(b"not a checkpoint")
+    # The newest cannot be read: the one before it is used, and said so.
+    code, out, err = run_cli(
+        ["generate", "--checkpoint", str(run_dir), "-n", "2"], capsys
+    )
+    assert code == 0 and len(out.splitlines()) == 2
+    assert "ckpt-5" in err and "cannot be read" in err
+    code, out, _ = run_cli(["train", *TINY, "--output", str(run_dir)], capsys)
+    assert code == 0 and "cannot be read" in out
+    assert index.read_bytes() != b"not a checkpoint"  # epoch 5 saved again
+    # None can be read: an error naming the newest, and nothing rewritten.
+    for path in checkpoints.glob("ckpt-*.index"):
+        path.write_bytes(b"not a checkpoint")
     code, _, err = run_cli(["train", *TINY, "--output", str(run_dir)], capsys)
-    assert_one_line_error(code, err, "ckpt-5 is corrupt")
-    assert index.read_bytes() == b"not a checkpoint"
+    assert_one_line_error(code, err, "no checkpoint of")
+    assert "ckpt-5" in err
+    assert all(
+        path.read_bytes() == b"not a checkpoint"
+        for path in checkpoints.glob("ckpt-*.index")
+    )
     code, _, err = run_cli(["generate", "--checkpoint", str(run_dir)], capsys)
-    assert_one_line_error(code, err, "corrupt")
+    assert_one_line_error(code, err, "no checkpoint of")
 
 
 @pytest.mark.parametrize(
