@@ -62,7 +62,8 @@ def make_generator():
 
 def kill_when_written(command, target, timeout):
     """Starts `command`, kills it hard (SIGKILL) once `target` exists (or
-    it ended, or `timeout` seconds passed)."""
+    `timeout` seconds passed) unless it ended first; returns its exit
+    status (-SIGKILL when killed)."""
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -72,9 +73,9 @@ def kill_when_written(command, target, timeout):
         and process.poll() is None
         and time.time() < deadline
     ):
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)  # a no-op once it has ended
+    return process.wait()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import kill_when_written
 
 from seqgan_tf import cli
 from seqgan_tf import config as config_lib
@@ -640,7 +641,9 @@ def test_train_survives_twenty_kills_at_random_moments(tmp_path):
             # Timed by a checkpoint write: killed as its index appears.
             done = len(runs.checkpoint_candidates(killed))
             target = killed / runs.CHECKPOINT_DIR / f"ckpt-{done + 1}.index"
-            code = _kill_when(_train_command(killed), target, duration * 2)
+            code = kill_when_written(
+                _train_command(killed), target, duration * 2
+            )
         else:
             # From start-up (interpreter, TensorFlow, data) to the end.
             code = _kill_after(
@@ -661,24 +664,6 @@ def test_train_survives_twenty_kills_at_random_moments(tmp_path):
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     _assert_same_weights(reference, killed)
-
-
-def _kill_when(command, target, timeout):
-    """Starts `command` and kills it once `target` exists; returns its exit
-    status (-SIGKILL if killed)."""
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.time() + timeout
-    while (
-        not target.exists()
-        and process.poll() is None
-        and time.time() < deadline
-    ):
-        time.sleep(0.02)
-    if process.poll() is None:
-        process.send_signal(signal.SIGKILL)
-    return process.wait()
 
 
 @pytest.mark.slow
