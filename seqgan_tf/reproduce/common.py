@@ -29,6 +29,30 @@ def welch(a, b):
     return float(result.statistic), float(result.pvalue)
 
 
+def table_row(method, paper, seeds, found):
+    """(the results present, the start of a table row): the method, the
+    paper's value, how many of `seeds` have a result in `found` (one per
+    seed, None where missing), whether all do, and which are missing."""
+    present = [r for r in found if r is not None]
+    row = {
+        "method": method,
+        "paper": paper,
+        "seeds": len(present),
+        "complete": len(present) == len(found),
+        "missing_seeds": [s for s, r in zip(seeds, found) if r is None],
+    }
+    return present, row
+
+
+def versus(reference, values):
+    """Welch's (t, p) of the reference method's per-sequence values
+    against `values`; (None, None) when either is missing (the reference's
+    own row passes None)."""
+    if reference is None or values is None:
+        return None, None
+    return welch(reference, values)
+
+
 def mean_sd(values):
     """(mean, sample standard deviation) of per-seed values; None where
     there are too few values."""

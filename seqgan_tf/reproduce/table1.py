@@ -360,27 +360,23 @@ def build_table(results, methods, seeds, output):
     reference = common.pooled(output, "seqgan", seeds, SEQUENCE_NLL_FILE)
     rows = []
     for method in methods:
-        found = [results.get((method, s)) for s in seeds]
-        present = [r for r in found if r is not None]
-        row = {
-            "method": method,
-            "paper": PAPER_TABLE1.get(method),
-            "seeds": len(present),
-            "complete": len(present) == len(seeds),
-            "missing_seeds": [s for s, r in zip(seeds, found) if r is None],
-        }
+        present, row = common.table_row(
+            method,
+            PAPER_TABLE1.get(method),
+            seeds,
+            [results.get((method, s)) for s in seeds],
+        )
         for key in ("nll_oracle", "nll_test"):
             row[key], row[f"{key}_sd"] = common.mean_sd(
                 [r[key] for r in present]
             )
         row["train_seconds"] = [r.get("train_seconds") for r in present]
-        values = common.pooled(output, method, seeds, SEQUENCE_NLL_FILE)
-        if method != "seqgan" and reference is not None and values is not None:
-            row["t_vs_seqgan"], row["p_vs_seqgan"] = common.welch(
-                reference, values
-            )
-        else:
-            row["t_vs_seqgan"] = row["p_vs_seqgan"] = None
+        values = None
+        if method != "seqgan":
+            values = common.pooled(output, method, seeds, SEQUENCE_NLL_FILE)
+        row["t_vs_seqgan"], row["p_vs_seqgan"] = common.versus(
+            reference, values
+        )
         rows.append(row)
     return {"rows": rows, "seeds": list(seeds)}
 

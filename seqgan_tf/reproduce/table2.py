@@ -364,19 +364,13 @@ def build_table(results, real, seeds, output):
     rows = []
     for method in ROWS:
         if method == "real":
-            found = [real] if real is not None else [None]
-            row_seeds = [None]
+            found, row_seeds = [real], [None]
         else:
             found = [results.get((method, s)) for s in seeds]
             row_seeds = list(seeds)
-        present = [r for r in found if r is not None]
-        row = {
-            "method": method,
-            "paper": PAPER_TABLE2.get(method),
-            "seeds": len(present),
-            "complete": len(present) == len(found),
-            "missing_seeds": [s for s, r in zip(row_seeds, found) if r is None],
-        }
+        present, row = common.table_row(
+            method, PAPER_TABLE2.get(method), row_seeds, found
+        )
         for key in ("bleu_2", "self_bleu_2", "nll_test", "temperature"):
             row[key], row[f"{key}_sd"] = common.mean_sd(
                 [r.get(key) for r in present]
@@ -384,17 +378,15 @@ def build_table(results, real, seeds, output):
         row["train_seconds"] = [
             r["train_seconds"] for r in present if "train_seconds" in r
         ]
-        if method == "real":
+        values = None
+        if method == "real" and real is not None:
             path = pathlib.Path(output) / "real" / SEQUENCE_BLEU_FILE
-            values = np.load(path).astype(np.float64) if real else None
-        else:
+            values = np.load(path).astype(np.float64)
+        elif method not in ("real", "seqgan"):
             values = common.pooled(output, method, seeds, SEQUENCE_BLEU_FILE)
-        if method != "seqgan" and reference is not None and values is not None:
-            row["t_vs_seqgan"], row["p_vs_seqgan"] = common.welch(
-                reference, values
-            )
-        else:
-            row["t_vs_seqgan"] = row["p_vs_seqgan"] = None
+        row["t_vs_seqgan"], row["p_vs_seqgan"] = common.versus(
+            reference, values
+        )
         rows.append(row)
     return {"rows": rows, "seeds": list(seeds)}
 
