@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from seqgan_tf import cli
 from seqgan_tf import report
 from seqgan_tf.reproduce import table2
 
@@ -175,13 +176,11 @@ def test_reproduce_tiny_table2_writes_every_file_and_reruns(tmp_path):
     )
 
 
-def test_reproduce_rejects_options_of_the_other_table(tmp_path):
-    base = [sys.executable, "-m", "seqgan_tf.cli", "reproduce"]
-    result = subprocess.run(
-        [*base, "table2", "--methods", "mle", "--output", str(tmp_path)],
-        capture_output=True,
-        text=True,
+def test_reproduce_rejects_options_of_the_other_table(tmp_path, capsys):
+    code = cli.main(
+        ["reproduce", "table2", "--methods", "mle", "--output", str(tmp_path)]
     )
-    assert result.returncode == 2
-    assert "--methods applies to table1" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--methods applies to table1" in err
+    assert len(err.strip().splitlines()) == 1
