@@ -119,9 +119,12 @@ class Generator(keras.Model):
             embeddings_initializer=init(),
             name="embedding",
         )
+        # Unrolled over the fixed `sequence_length`: TensorFlow's while loop
+        # costs more per step on a CPU than the 20 small cell updates.
         self.lstm = keras.layers.LSTM(
             self.hidden_dim,
             return_sequences=True,
+            unroll=True,
             recurrent_activation="sigmoid",
             unit_forget_bias=False,
             kernel_initializer=init(),
@@ -153,7 +156,14 @@ class Generator(keras.Model):
         start = ops.full_like(token_ids[:, :1], self.start_token)
         inputs = ops.concatenate([start, token_ids[:, :-1]], axis=1)
         hidden = self.lstm(self.embedding(inputs), training=training)
-        return self.output_projection(hidden)
+        # One [B * T, H] x [H, V] product: on a 2-D input the bias add is
+        # fused into the matmul (a 3-D Dense input goes through Tensordot).
+        logits = self.output_projection(
+            ops.reshape(hidden, (-1, self.hidden_dim))
+        )
+        return ops.reshape(
+            logits, (-1, ops.shape(token_ids)[1], self.vocabulary_size)
+        )
 
     def log_prob(self, token_ids, training=False, temperature=1.0):
         """Per-token log-probabilities `log p(y_t | y_<t)`, shape [B, T],
