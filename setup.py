@@ -34,6 +34,7 @@ setup(
         "test": [
             "pytest>=8",
             "pytest-timeout>=2.3",
+            "pytest-xdist>=3.6",
             "ruff==0.17.6",
             "music21==10.5.1",
             "nbclient==0.11.0",

@@ -367,6 +367,7 @@ def test_progress_names_each_phase_and_shows_no_nan(oracle, real, capsys):
     assert "phase" not in out
 
 
+@pytest.mark.slow
 def test_verbose_0_prints_nothing(oracle, real, capsys):
     assert issubclass(PhaseProgress, keras.callbacks.Callback)
     history = make_gan(oracle).train(real, 1, 1, 0, verbose=0)
@@ -374,6 +375,7 @@ def test_verbose_0_prints_nothing(oracle, real, capsys):
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.slow
 def test_delayed_rollout_policy_starts_as_the_pretrained_generator(
     oracle, real
 ):
