@@ -293,12 +293,13 @@ def schedule_estimate(config, seconds, d_step_key="d_step"):
         )
         + t.adversarial_rounds // t.eval_every * nll,
     }
-    parts["of which D epochs"] = (
-        t.discriminator_rounds + t.adversarial_rounds * t.discriminator_steps
-    ) * (t.discriminator_epochs * d_epoch)
     parts["total"] = (
         parts["MLE pretraining"] + parts["D pretraining"] + parts["adversarial"]
     )
+    # D epochs of both D pretraining and the adversarial rounds.
+    parts["of the total: D epochs"] = (
+        t.discriminator_rounds + t.adversarial_rounds * t.discriminator_steps
+    ) * (t.discriminator_epochs * d_epoch)
     return parts
 
 
