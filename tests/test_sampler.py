@@ -249,3 +249,39 @@ def test_block_size():
     assert sampler.block_size(None) is None
     assert sampler.block_size(5000) == 50  # a divisor near sqrt(5000)
     assert sampler.block_size(1009) == 32  # prime: padded
+
+
+class ProjectionModel:
+    """`logits_from_hidden` as a fixed [H, V] projection (V two-level)."""
+
+    def __init__(self, num_classes=600, hidden=8, seed=0):
+        rng = np.random.default_rng(seed)
+        self.kernel = tf.constant(
+            rng.normal(0.0, 1.0, (hidden, num_classes)).astype("float32")
+        )
+
+    def logits_from_hidden(self, hidden):
+        return tf.matmul(hidden, self.kernel)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 8, 19])
+@pytest.mark.parametrize("temperature", [None, 0.7])
+def test_chunked_draws_equal_one_draw_per_row(monkeypatch, rows, temperature):
+    # Chunks of 8 rows: empty input, one row, a partial chunk, exact
+    # chunks and a padded last chunk; traced, as the sampler runs it.
+    monkeypatch.setattr(sampler, "DRAW_CHUNK_ROWS", 8)
+    model = ProjectionModel()
+    rng = np.random.default_rng(rows)
+    hidden = tf.constant(rng.normal(size=(rows, 8)).astype("float32"))
+    uniforms = tf.constant(rng.uniform(size=rows).astype("float32"))
+
+    def scale(logits):
+        return logits if temperature is None else logits / temperature
+
+    drawn = tf.function(
+        lambda h, u: sampler.draw_from_hidden(model, h, u, scale)
+    )(hidden, uniforms).numpy()
+    assert drawn.shape == (rows,) and drawn.dtype == np.int32
+    # `draw` treats each row alone (test_draw_is_the_inverse_cdf).
+    unchunked = sampler.draw(scale(model.logits_from_hidden(hidden)), uniforms)
+    np.testing.assert_array_equal(drawn, unchunked.numpy())
