@@ -59,6 +59,24 @@ def test_call_is_teacher_forced(make_generator):
     assert np.all(np.abs(logits_a[:, 6:] - logits_b[:, 6:]).max(axis=-1) > 0)
 
 
+@pytest.mark.parametrize("length", [T, 70])
+def test_teacher_forcing_equals_the_samplers_step(make_generator, length):
+    # Short sequences run the LSTM unrolled, long ones in a loop
+    # (MAX_UNROLLED_LENGTH = 64); both equal the step the sampler uses.
+    generator = make_generator(seed=2, stddev=0.5, sequence_length=length)
+    assert generator.lstm.unroll == (length <= 64)
+    token_ids = np.random.default_rng(2).integers(0, V, (3, length))
+    logits = tf.function(generator)(tf.constant(token_ids, tf.int32))
+    state = generator.initial_state(3)
+    previous = tf.fill([3], generator.start_token)
+    for t in range(length):
+        state = generator.next_state(previous, state)
+        np.testing.assert_allclose(
+            logits[:, t], generator.logits_from_hidden(state[0]), atol=1e-5
+        )
+        previous = tf.constant(token_ids[:, t], tf.int32)
+
+
 def test_log_prob_rows_are_log_probabilities(make_generator):
     generator = make_generator(seed=2, stddev=1.0)
     token_ids = random_token_ids(4, seed=2)

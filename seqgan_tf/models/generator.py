@@ -10,6 +10,10 @@ from keras import ops
 from seqgan_tf import losses
 from seqgan_tf import sampler
 
+# The longest sequence whose teacher-forced LSTM is unrolled (the presets
+# use 12 to 32).
+MAX_UNROLLED_LENGTH = 64
+
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
 class Generator(keras.Model):
@@ -119,12 +123,13 @@ class Generator(keras.Model):
             embeddings_initializer=init(),
             name="embedding",
         )
-        # Unrolled over the fixed `sequence_length`: TensorFlow's while loop
-        # costs more per step on a CPU than the 20 small cell updates.
+        # Unrolled over a short fixed `sequence_length`: TensorFlow's while
+        # loop costs more per step on a CPU than the small cell update
+        # itself. Longer sequences keep the loop (a graph of bounded size).
         self.lstm = keras.layers.LSTM(
             self.hidden_dim,
             return_sequences=True,
-            unroll=True,
+            unroll=self.sequence_length <= MAX_UNROLLED_LENGTH,
             recurrent_activation="sigmoid",
             unit_forget_bias=False,
             kernel_initializer=init(),
