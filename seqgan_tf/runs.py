@@ -8,6 +8,7 @@ task) or `vocabulary.txt` (text task), `metrics.csv` / `metrics.json`,
 `summary.json`; `seqgan-tf sweep` and `report` add `sweep/` and `report/`.
 """
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -60,13 +61,27 @@ class RunError(ValueError):
 # --- writing files ----------------------------------------------------------
 
 
-def write_text_atomically(path, text):
-    """Writes `text` to a temporary file beside `path`, then renames it into
-    place, so a reader never sees half a file."""
+@contextlib.contextmanager
+def _atomic_file(path):
+    """A text handle on a temporary file beside `path`, renamed into place
+    when the block ends, so a reader never sees half a file; if the block
+    fails (a full disk, an interrupted generator) the temporary is removed
+    and `path` is left as it was."""
     path = pathlib.Path(path)
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            yield handle
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+def write_text_atomically(path, text):
+    """Writes `text` to `path` through a temporary file renamed into place."""
+    with _atomic_file(path) as handle:
+        handle.write(text)
 
 
 def write_lines(path, lines):
@@ -78,19 +93,12 @@ def write_line_batches(path, batches):
     """Writes the lines of each batch (an iterable of lists of str) to
     `path` as they come, through a temporary file renamed into place at
     the end; returns the number of lines."""
-    path = pathlib.Path(path)
-    temporary = path.with_name(path.name + ".tmp")
     count = 0
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            for lines in batches:
-                for line in lines:
-                    handle.write(line + "\n")
-                count += len(lines)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    with _atomic_file(path) as handle:
+        for lines in batches:
+            for line in lines:
+                handle.write(line + "\n")
+            count += len(lines)
     return count
 
 
