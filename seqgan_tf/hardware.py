@@ -24,32 +24,34 @@ REPORTED_FLAGS = (
 )
 
 
-def _cpu_info(path):
+def _cpu_field(name, path):
+    """The value of the first CPU's `name` line in `path`, or None (no
+    such line, or no such file, e.g. not Linux)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as file:
-            return file.read()
+            for line in file:
+                key, _, value = line.partition(":")
+                if key.strip() == name:
+                    return value.strip()
     except OSError:
-        return ""
+        pass
+    return None
 
 
 def cpu_flags(path=CPU_INFO):
     """The ISA flags of the first CPU in `path` (a frozenset; empty where
     the file is missing, e.g. not Linux)."""
-    for line in _cpu_info(path).splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "flags":
-            return frozenset(value.split())
-    return frozenset()
+    return frozenset((_cpu_field("flags", path) or "").split())
 
 
 def cpu_model(path=CPU_INFO):
     """The CPU's model name ("Intel(R) Xeon(R) ..."), or what `platform`
     knows."""
-    for line in _cpu_info(path).splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "model name":
-            return value.strip()
-    return platform.processor() or platform.machine()
+    return (
+        _cpu_field("model name", path)
+        or platform.processor()
+        or platform.machine()
+    )
 
 
 def native_bf16(flags):
