@@ -6,6 +6,7 @@ The `slow` marker is registered in pyproject.toml.
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -17,6 +18,9 @@ import seqgan_tf
 VOCABULARY_SIZE = 26
 SEQUENCE_LENGTH = 12
 HIDDEN_DIM = 4
+
+# The CLI as a subprocess runs it: `[*CLI, "train", ...]`.
+CLI = [sys.executable, "-m", "seqgan_tf.cli"]
 
 # A tiny English corpus for text-task runs (CLI, notebooks).
 TINY_SENTENCES = [

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import CLI
 from conftest import TINY_SENTENCES
 from conftest import kill_when_written
 
@@ -113,9 +114,7 @@ def test_stop_and_resume_matches_an_uninterrupted_run(
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     run_dir = tmp_path / "killed"
     command = [
-        sys.executable,
-        "-m",
-        "seqgan_tf.cli",
+        *CLI,
         "train",
         *TINY,
         "--output",
@@ -326,9 +325,7 @@ def test_train_output_is_ours_alone(tmp_path):
     environment["TMPDIR"] = str(temporary)
     result = subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "seqgan_tf.cli",
+            *CLI,
             "train",
             "--preset",
             "tiny",

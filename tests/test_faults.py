@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import CLI
 from conftest import kill_when_written
 
 from seqgan_tf import cli
@@ -584,9 +585,7 @@ def test_stale_export_temporaries_of_dead_processes_are_removed(tmp_path):
 
 def _train_command(run_dir):
     return [
-        sys.executable,
-        "-m",
-        "seqgan_tf.cli",
+        *CLI,
         "train",
         *TINY,
         "--output",
@@ -672,9 +671,7 @@ def test_export_survives_ten_kills_without_a_partial_version(
 ):
     models = tmp_path / "models"
     command = [
-        sys.executable,
-        "-m",
-        "seqgan_tf.cli",
+        *CLI,
         "export",
         "--checkpoint",
         str(tiny_run),

@@ -2,10 +2,10 @@
 
 import json
 import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import CLI
 from conftest import kill_when_written
 from scipy import stats
 
@@ -131,9 +131,7 @@ def test_statistics_equal_scipy_and_missing_runs_are_marked(tmp_path):
 
 def _cli(output, *extra):
     return [
-        sys.executable,
-        "-m",
-        "seqgan_tf.cli",
+        *CLI,
         "reproduce",
         "table1",
         "--schedule",

@@ -3,10 +3,10 @@ tiny end-to-end reproduction on the small poem set."""
 
 import json
 import subprocess
-import sys
 
 import numpy as np
 import pytest
+from conftest import CLI
 from scipy import stats
 
 from seqgan_tf import cli
@@ -126,9 +126,7 @@ def test_table_statistics_equal_scipy_and_missing_runs_are_marked(tmp_path):
 def test_reproduce_tiny_table2_writes_every_file_and_reruns(tmp_path):
     output = tmp_path / "table2"
     command = [
-        sys.executable,
-        "-m",
-        "seqgan_tf.cli",
+        *CLI,
         "reproduce",
         "table2",
         "--schedule",
