@@ -272,10 +272,12 @@ def _add_reproduce(commands):
     reproduce.add_argument("table", choices=("table1", "table2"))
     reproduce.add_argument(
         "--schedule",
-        choices=("fast", "paper", "tiny"),
+        choices=("fast", "authors", "paper", "tiny", "tiny_authors"),
         default="fast",
-        help="fast (about two hours on 2 CPU cores), paper (the authors' "
-        "schedules) or tiny (tests)",
+        help="fast (about two hours on 2 CPU cores), authors (table1: the "
+        "authors' pretraining and discriminator training, the first 21 "
+        "rounds), paper (the authors' schedules) or tiny / tiny_authors "
+        "(tests)",
     )
     reproduce.add_argument(
         "--seeds", type=_positive_int, default=3, help="seeds 0..N-1"
@@ -292,6 +294,19 @@ def _add_reproduce(commands):
     reproduce.add_argument(
         "--data-dir",
         help="table2: TFDS data directory of the poems (default: TFDS's)",
+    )
+    reproduce.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        help="table1: independent (method, seed) runs side by side, each "
+        "process with an equal share of the cores (default: 1)",
+    )
+    reproduce.add_argument(
+        "--table-only",
+        action="store_true",
+        help="table1: train nothing; build the table from the protocol "
+        "results in --output (missing runs are marked)",
     )
     reproduce.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0)
     reproduce.set_defaults(command="reproduce")

@@ -118,6 +118,7 @@ STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
 # The methods of the paper's Table 1; `for_method` sets each one up.
 METHODS = ("seqgan", "mle", "scheduled_sampling", "pg_bleu")
 REWARDS = ("discriminator", "constant", "bleu")
+REWARD_BASELINES = ("none", "batch_mean")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,6 +156,16 @@ class TrainingConfig:
             (BLEU-3 against a `bleu_reference_fraction` share of the real
             data: PG-BLEU).
         constant_reward: the reward of the "constant" ablation.
+        reward_baseline: "none" (the authors') or "batch_mean": every
+            reward minus the mean reward of the batch at its position, so
+            the update keeps what the reward says of one sample against
+            another and loses the common push towards the generator's own
+            samples (`seqgan_tf.rewards.batch_mean_baseline`).
+        adversarial_real: the real half of the adversarial phase's D rounds:
+            "fixed" (the real data, as the authors) or "fresh" (new oracle
+            samples every round, as many as the negatives, so the
+            discriminator cannot memorise a fixed real set; oracle task
+            only).
         pg_reduction: "sum" (the authors') or "mean" over the batch.
         scheduled_sampling_decrement: 0 (teacher forcing), or how much the
             probability of feeding the true token falls before each MLE
@@ -166,6 +177,12 @@ class TrainingConfig:
         eval_samples: samples per NLL-oracle (9,984 as the authors' code,
             100,000 as the paper's table).
         checkpoint_every: save a checkpoint every this many epochs/rounds.
+        probe_samples: 0 (off) or how many sequences of each kind probe the
+            discriminator after every epoch with D rounds (oracle task):
+            its mean P(real) of its training real sequences, of fresh
+            oracle and of fresh generated sequences, its held-out accuracy
+            and the Spearman correlation of its verdict with the oracle's
+            log-likelihood (`seqgan_tf.metrics.discriminator_probe`).
         mixed_precision: "" or "float32" (default), "auto" (the
             discriminator in bfloat16 where the machine computes it
             natively, AMX or AVX512-BF16 CPUs and accelerators, else
@@ -196,12 +213,15 @@ class TrainingConfig:
     method: str = "seqgan"
     reward: str = "discriminator"
     constant_reward: float = 1.0
+    reward_baseline: str = "none"
+    adversarial_real: str = "fixed"
     pg_reduction: str = "sum"
     scheduled_sampling_decrement: float = 0.0
     bleu_reference_fraction: float = 0.4
     eval_every: int = 5
     eval_samples: int = 9984
     checkpoint_every: int = 1
+    probe_samples: int = 0
     mixed_precision: str = ""
     strategy: str = "default"
 
@@ -243,6 +263,7 @@ class ExperimentConfig:
             "training.generator_steps": self.training.generator_steps,
             "training.discriminator_steps": self.training.discriminator_steps,
             "training.eval_every": self.training.eval_every,
+            "training.probe_samples": self.training.probe_samples,
         }
         if self.data.task == "text":
             # The oracle's size fields do not apply; T may be 0 (auto).
@@ -258,6 +279,12 @@ class ExperimentConfig:
                     "data.dataset is empty; the text task needs a dataset "
                     "(coco, chinese_quatrains, folk_tunes, a file, or "
                     "tfds:NAME): seqgan-tf train --dataset NAME."
+                )
+            if self.training.adversarial_real == "fresh":
+                raise ConfigError(
+                    "training.adversarial_real=fresh needs the oracle task "
+                    "(fresh real sequences come from the oracle); a text "
+                    "task has only its fixed real data."
                 )
             if not 0.0 <= self.data.test_fraction < 1.0:
                 raise ConfigError(
@@ -324,6 +351,14 @@ class ExperimentConfig:
             "training.pg_reduction": (
                 self.training.pg_reduction,
                 ("sum", "mean"),
+            ),
+            "training.reward_baseline": (
+                self.training.reward_baseline,
+                REWARD_BASELINES,
+            ),
+            "training.adversarial_real": (
+                self.training.adversarial_real,
+                ("fixed", "fresh"),
             ),
             "training.strategy": (self.training.strategy, STRATEGIES),
         }

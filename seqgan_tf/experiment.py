@@ -100,12 +100,15 @@ def trainer_arguments(config):
         "rollout_chunk_size": t.rollout_chunk_size,
         "reward": t.reward,
         "constant_reward": t.constant_reward,
+        "reward_baseline": t.reward_baseline,
+        "adversarial_real": t.adversarial_real,
         "pg_reduction": t.pg_reduction,
         "generator_shuffle": t.generator_shuffle,
         "scheduled_sampling_decrement": t.scheduled_sampling_decrement,
         "bleu_reference_fraction": t.bleu_reference_fraction,
         "eval_every": t.eval_every,
         "eval_samples": t.eval_samples,
+        "probe_samples": t.probe_samples,
         "seed": config.seed,
     }
 

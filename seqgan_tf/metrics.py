@@ -96,3 +96,117 @@ def _log_prob_function(model, temperature):
         _TEMPERED[model] = tempered
     value = tf.constant(temperature, tf.float32)
     return lambda chunk: tempered(chunk, value)
+
+
+def mean_entropy(generator, token_ids, batch_size=200):
+    """Mean per-token entropy (nats) of `generator`'s next-token
+    distribution along `token_ids` [N, T], usually its own samples: a
+    sharpening generator shows it falling. With `generator.eos_id`, only
+    the positions up to each row's first EOS count."""
+    token_ids = np.asarray(token_ids, dtype=np.int32)
+    if token_ids.ndim != 2 or token_ids.shape[0] == 0:
+        raise ValueError(
+            "`token_ids` must be a non-empty [N, T] array, got "
+            f"{token_ids.shape}."
+        )
+    entropy = _entropy_function(generator)
+    eos_id = getattr(generator, "eos_id", None)
+    total = count = 0.0
+    for start in range(0, len(token_ids), batch_size):
+        chunk = tf.constant(token_ids[start : start + batch_size])
+        kept, mask = losses.masked_log_probs(entropy(chunk), chunk, eos_id)
+        total += float(tf.reduce_sum(kept))
+        count += float(tf.reduce_sum(tf.cast(mask, tf.float32)))
+    return total / count
+
+
+_ENTROPY = weakref.WeakKeyDictionary()
+
+
+def _entropy_function(model):
+    """The model's compiled per-position entropy [B, T] (eager under
+    `run_eagerly`)."""
+    function = _ENTROPY.get(model)
+    if function is None:
+        owner = weakref.ref(model)
+
+        def entropy(chunk):
+            logits = tf.cast(owner()(chunk), tf.float32)
+            log_p = tf.nn.log_softmax(logits, axis=-1)
+            return -tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1)
+
+        if getattr(model, "run_eagerly", False):
+            return entropy
+        function = tf.function(entropy, reduce_retracing=True)
+        _ENTROPY[model] = function
+    return function
+
+
+def discriminator_probe(
+    discriminator,
+    generator,
+    oracle,
+    training_real,
+    num_samples,
+    seed,
+    exclude=(),
+):
+    """How well a discriminator judges, on sequences it never trained on.
+
+    Draws `num_samples` fresh oracle sequences and `num_samples` fresh
+    generator sequences (from `seed`; rows that also appear in
+    `training_real` or in any array of `exclude`, the discriminator's
+    training data, are dropped, so the held-out sets are disjoint from
+    it), and scores them with the discriminator's P(real).
+
+    Returns a dict:
+        d_real_train: mean P(real) of (up to `num_samples` of)
+            `training_real`, the real sequences it trained on;
+        d_real_fresh: mean P(real) of the fresh oracle sequences;
+        d_fake_fresh: mean P(real) of the fresh generated sequences;
+        d_heldout_accuracy: accuracy on fresh real against fresh generated
+            (P(real) > 0.5 is "real");
+        d_quality_spearman: Spearman correlation of P(real) of the fresh
+            generated sequences with the oracle's log-likelihood of each
+            (does the verdict follow quality?).
+    """
+    from scipy import stats  # the statistics are only needed here
+
+    training_real = np.asarray(training_real, dtype=np.int32)
+    seen = {row.tobytes() for row in training_real}
+    for rows in exclude:
+        seen.update(row.tobytes() for row in np.asarray(rows, np.int32))
+
+    def held_out(model, stream):
+        drawn = sampler.sample_many(
+            model,
+            num_samples,
+            seed=tf.random.experimental.stateless_fold_in(
+                tf.constant(seed, tf.int32), stream
+            ),
+        )
+        keep = np.array([row.tobytes() not in seen for row in drawn], bool)
+        return drawn[keep] if len(drawn) else drawn
+
+    fresh_real = held_out(oracle, 0)
+    fresh_fake = held_out(generator, 1)
+
+    def p_real(rows):
+        values = [
+            discriminator.predict_real(rows[i : i + 1000]).numpy()
+            for i in range(0, len(rows), 1000)
+        ]
+        return np.concatenate(values).astype(np.float64)
+
+    train_rows = training_real[:num_samples]
+    real_p, fake_p = p_real(fresh_real), p_real(fresh_fake)
+    quality = -sequence_nll(oracle, fresh_fake)
+    correct = np.concatenate([real_p > 0.5, fake_p <= 0.5])
+    spearman = stats.spearmanr(fake_p, quality).statistic
+    return {
+        "d_real_train": float(p_real(train_rows).mean()),
+        "d_real_fresh": float(real_p.mean()),
+        "d_fake_fresh": float(fake_p.mean()),
+        "d_heldout_accuracy": float(correct.mean()),
+        "d_quality_spearman": float(spearman),
+    }

@@ -58,3 +58,37 @@ class BleuReward:
             self.scores, [tf.cast(token_ids, tf.int32)], tf.float32
         )
         return tf.reshape(rewards, tf.shape(token_ids)[:1])
+
+
+def batch_mean_baseline(rewards, padding_mask=None, batch_sum=None):
+    """Rewards minus their mean over the batch at each position.
+
+    REINFORCE with a baseline: `r[b, t] - mean_b r[b, t]`. The update then
+    keeps what the rewards say of one sample against another (a sample
+    scored above its batch is made likelier, one below it less likely) and
+    loses their common part, which with the SeqGAN loss (all rewards
+    positive) pushes the generator towards whatever it sampled.
+
+    Args:
+        rewards: float [B, T] rewards of one batch (or one replica's slice).
+        padding_mask: optional bool or 0/1 [B, T]; the mean at a position
+            is over the rows whose sequence still runs there, and masked
+            positions stay as they are (the loss ignores them).
+        batch_sum: optional function summing a [T] tensor over the whole
+            global batch (a replica's all-reduce); default: this slice only.
+
+    Returns:
+        float32 [B, T].
+    """
+    rewards = tf.cast(rewards, tf.float32)
+    mask = (
+        tf.ones_like(rewards)
+        if padding_mask is None
+        else tf.cast(padding_mask, tf.float32)
+    )
+    total = tf.reduce_sum(rewards * mask, axis=0)
+    count = tf.reduce_sum(mask, axis=0)
+    if batch_sum is not None:
+        total, count = batch_sum(total), batch_sum(count)
+    mean = total / tf.maximum(count, 1.0)
+    return rewards - mean[tf.newaxis, :] * mask

@@ -13,10 +13,19 @@ PHASE_TITLES = {
     "discriminator": "discriminator pretraining",
     "adversarial": "adversarial round",
 }
+# What the discriminator probe logs after an epoch with D rounds
+# (`metrics.discriminator_probe`).
+PROBE_KEYS = (
+    "d_real_train",
+    "d_real_fresh",
+    "d_fake_fresh",
+    "d_heldout_accuracy",
+    "d_quality_spearman",
+)
 # What an epoch of each phase may log (besides `phase` and `seconds`).
 PHASE_METRICS = {
-    "generator": ("g_loss", "nll_oracle", "nll_test", "bleu_4"),
-    "discriminator": ("d_loss", "d_accuracy"),
+    "generator": ("g_loss", "nll_oracle", "nll_test", "entropy", "bleu_4"),
+    "discriminator": ("d_loss", "d_accuracy", *PROBE_KEYS),
     "adversarial": (
         "g_loss",
         "mean_reward",
@@ -24,7 +33,9 @@ PHASE_METRICS = {
         "d_accuracy",
         "nll_oracle",
         "nll_test",
+        "entropy",
         "bleu_4",
+        *PROBE_KEYS,
     ),
 }
 # Every key the trainer logs, in the column order of metrics.csv; `bleu_4`
@@ -36,6 +47,8 @@ LOG_KEYS = (
     "mean_reward",
     "nll_oracle",
     "nll_test",
+    "entropy",
+    *PROBE_KEYS,
 )
 
 

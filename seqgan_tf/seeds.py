@@ -16,6 +16,8 @@ GENERATOR_ORDER = 5  # the order of a shuffled MLE epoch
 POSITIVES = 6  # the real sequences of a D round, when they outnumber it
 REFERENCES = 7  # PG-BLEU's reference share of the real data
 SCHEDULED = 8  # scheduled sampling's coins and samples
+FRESH_REAL = 9  # fresh oracle positives of an adversarial D round
+PROBE = 10  # the held-out sequences that probe the discriminator
 
 
 def seed_pair(*values):

@@ -24,10 +24,12 @@ from seqgan_tf.models.generator import Generator
 from seqgan_tf.optimizers import FusedAdam
 from seqgan_tf.progress import PhaseProgress
 from seqgan_tf.rewards import BleuReward
+from seqgan_tf.rewards import batch_mean_baseline
 
 # What rewards the policy gradient: the discriminator's P(real) (SeqGAN), a
 # constant (ablation), or BLEU-3 against a share of the real data (PG-BLEU).
 REWARDS = ("discriminator", "constant", "bleu")
+REWARD_BASELINES = ("none", "batch_mean")
 
 
 class SeqGAN(keras.Model):
@@ -89,6 +91,12 @@ class SeqGAN(keras.Model):
             random `bleu_reference_fraction` of the real data, see
             `rewards.BleuReward`).
         constant_reward: reward of the constant ablation.
+        reward_baseline: "none" (the authors') or "batch_mean": each
+            reward minus the batch's mean reward at its position
+            (`rewards.batch_mean_baseline`).
+        adversarial_real: "fixed" (the authors': the adversarial D rounds
+            take their real half from `x`) or "fresh" (from `num_negatives`
+            new oracle samples every round; needs the oracle).
         pg_reduction: "sum" (authors) or "mean".
         generator_shuffle: reshuffle real data every MLE epoch.
         scheduled_sampling_decrement: 0 for teacher-forced MLE; else MLE
@@ -102,6 +110,10 @@ class SeqGAN(keras.Model):
             phases, which are also measured at their last epoch (0: only
             then). Nothing is measured without an oracle.
         eval_samples: samples per NLL-oracle.
+        probe_samples: 0, or the sequences of each kind with which
+            `metrics.discriminator_probe` judges the discriminator after
+            every epoch with D rounds (and every adversarial round); needs
+            the oracle. Logged as `schedule.PROBE_KEYS`.
         seed: int, the root of all randomness.
 
     Distribution: the `tf.distribute` strategy in scope at construction
@@ -154,12 +166,15 @@ class SeqGAN(keras.Model):
         rollout_chunk_size=4096,
         reward="discriminator",
         constant_reward=1.0,
+        reward_baseline="none",
+        adversarial_real="fixed",
         pg_reduction="sum",
         generator_shuffle=False,
         scheduled_sampling_decrement=0.0,
         bleu_reference_fraction=0.4,
         eval_every=5,
         eval_samples=9984,
+        probe_samples=0,
         seed=0,
         **kwargs,
     ):
@@ -204,6 +219,21 @@ class SeqGAN(keras.Model):
             raise ValueError(
                 f"`reward` must be one of {', '.join(REWARDS)}, got {reward!r}."
             )
+        if reward_baseline not in REWARD_BASELINES:
+            raise ValueError(
+                "`reward_baseline` must be one of "
+                f"{', '.join(REWARD_BASELINES)}, got {reward_baseline!r}."
+            )
+        if adversarial_real not in ("fixed", "fresh"):
+            raise ValueError(
+                "`adversarial_real` must be 'fixed' or 'fresh', got "
+                f"{adversarial_real!r}."
+            )
+        if adversarial_real == "fresh" and oracle is None:
+            raise ValueError(
+                "`adversarial_real='fresh'` samples real sequences from the "
+                "oracle; give the `oracle`."
+            )
         if pg_reduction not in losses.REDUCTIONS:
             raise ValueError("`pg_reduction` must be 'sum' or 'mean'.")
         self.generator = generator
@@ -220,6 +250,11 @@ class SeqGAN(keras.Model):
         self.rollout_chunk_size = int(rollout_chunk_size)
         self.reward = reward
         self.constant_reward = float(constant_reward)
+        self.reward_baseline = reward_baseline
+        self.adversarial_real = adversarial_real
+        self.probe_samples = int(probe_samples)
+        # (positives, negatives) of each D round of the current epoch.
+        self._round_data = []
         self.pg_reduction = pg_reduction
         self.generator_shuffle = bool(generator_shuffle)
         self.scheduled_sampling_decrement = float(scheduled_sampling_decrement)
@@ -476,6 +511,15 @@ class SeqGAN(keras.Model):
             batch_row_offset=offset,
             global_batch_size=self.batch_size,
         )
+        if self.reward_baseline == "batch_mean":
+            context = tf.distribute.get_replica_context()
+            rewards = batch_mean_baseline(
+                rewards,
+                self._padding_mask(samples),
+                lambda value: context.all_reduce(
+                    tf.distribute.ReduceOp.SUM, value
+                ),
+            )
         with tf.GradientTape() as tape:
             log_probs = self.generator.log_prob(samples, training=True)
             loss, parts = losses.policy_gradient_loss(
@@ -586,7 +630,9 @@ class SeqGAN(keras.Model):
 
     # --- rounds and epochs ------------------------------------------------
 
-    def discriminator_round(self, real, epoch, index=0, on_step=None):
+    def discriminator_round(
+        self, real, epoch, index=0, on_step=None, fresh_real=False
+    ):
         """One D round: `num_negatives` fresh generated sequences against as
         many real ones, `discriminator_epochs` passes of
         `discriminator_step` over them (`data.discriminator_dataset`).
@@ -596,14 +642,25 @@ class SeqGAN(keras.Model):
             epoch, index: the global epoch and the round's index in it,
                 which seed the negatives, the positives and the order.
             on_step: called after every step.
+            fresh_real: take the positives from `num_negatives` new oracle
+                samples instead of `real`.
         """
         negatives = sampler.sample_many(
             self.generator,
             self.num_negatives,
             seed=seeds.seed_pair(self.seed, seeds.NEGATIVES, epoch, index),
         )
+        if fresh_real:
+            positives = sampler.sample_many(
+                self.oracle,
+                self.num_negatives,
+                seed=seeds.seed_pair(self.seed, seeds.FRESH_REAL, epoch, index),
+            )
+        else:
+            positives = self._positives(real, epoch, index)
+        self._round_data.append((positives, negatives))
         dataset = pipeline.discriminator_dataset(
-            self._positives(real, epoch, index),
+            positives,
             negatives,
             self.batch_size,
             seed=(self.seed, seeds.SHUFFLE, epoch, index),
@@ -628,6 +685,7 @@ class SeqGAN(keras.Model):
     def run_epoch(self, phase, epoch, real, on_step=None):
         """One epoch of `phase` ("generator", "discriminator" or
         "adversarial") at global epoch `epoch` on the real data."""
+        self._round_data = []
         if phase == "generator":
             order_seed = None
             if self.generator_shuffle:
@@ -661,7 +719,13 @@ class SeqGAN(keras.Model):
                 )
                 _call(on_step)
             for index in range(self.discriminator_steps):
-                self.discriminator_round(real, epoch, index, on_step)
+                self.discriminator_round(
+                    real,
+                    epoch,
+                    index,
+                    on_step,
+                    fresh_real=self.adversarial_real == "fresh",
+                )
 
     def steps_per_epoch(self, phase, num_real):
         """Steps (updates) of one epoch of `phase` with `num_real` real
@@ -791,6 +855,8 @@ class SeqGAN(keras.Model):
                 or entry.index == entry.count - 1
             ):
                 logs.update(self._evaluate(epoch, held_out))
+            if entry.phase != "generator":
+                logs.update(self._probe(epoch, real))
             logs["phase"] = schedule_lib.PHASES.index(entry.phase)
             logs["seconds"] = time.perf_counter() - start
             callback_list.on_epoch_end(epoch, logs)
@@ -817,12 +883,39 @@ class SeqGAN(keras.Model):
     def _evaluate(self, epoch, held_out):
         logs = {}
         if self.oracle is not None:
-            logs["nll_oracle"] = self.evaluate_nll_oracle(
-                seed=seeds.seed_pair(self.seed, seeds.EVAL, epoch)
+            seed = seeds.seed_pair(self.seed, seeds.EVAL, epoch)
+            logs["nll_oracle"] = self.evaluate_nll_oracle(seed=seed)
+            # The same samples as NLL-oracle (`nll_oracle` draws them in
+            # chunks of 1,000 too).
+            drawn = sampler.sample_many(
+                self.generator, self.eval_samples, seed, batch_size=1000
             )
+            logs["entropy"] = metrics.mean_entropy(self.generator, drawn)
         if held_out is not None:
             logs["nll_test"] = metrics.nll(self.generator, held_out)
         return logs
+
+    def _probe(self, epoch, real):
+        """The discriminator probe's logs after an epoch (`probe_samples`
+        sequences of each kind; {} when off or without an oracle). Its
+        held-out sequences are disjoint from the real data and from this
+        epoch's D rounds; its "training real" are the real sequences of
+        the epoch's last D round (the real data when it made none)."""
+        if not self.probe_samples or self.oracle is None:
+            return {}
+        training_real = real
+        if self._round_data:
+            training_real = self._round_data[-1][0]
+        exclude = [real] + [rows for pair in self._round_data for rows in pair]
+        return metrics.discriminator_probe(
+            self.discriminator,
+            self.generator,
+            self.oracle,
+            training_real,
+            self.probe_samples,
+            seed=seeds.seed_pair(self.seed, seeds.PROBE, epoch),
+            exclude=exclude,
+        )
 
     def _tracker_logs(self):
         return {
@@ -932,12 +1025,15 @@ _CONFIG_FIELDS = (
     "rollout_chunk_size",
     "reward",
     "constant_reward",
+    "reward_baseline",
+    "adversarial_real",
     "pg_reduction",
     "generator_shuffle",
     "scheduled_sampling_decrement",
     "bleu_reference_fraction",
     "eval_every",
     "eval_samples",
+    "probe_samples",
     "seed",
 )
 

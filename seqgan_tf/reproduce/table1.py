@@ -5,8 +5,13 @@ evaluation protocol, statistics, tables and the quality-diversity plot.
 its own resumable run directory (`OUTPUT/METHOD/seed_S`), evaluates it once
 (`protocol.json` and the per-sequence `nll_oracle.npy` in the run
 directory), then writes `table1.md`, `table1.csv`, `table1.json` and
-`quality_diversity.png` into `OUTPUT`. Running it again resumes unfinished
+`quality_diversity.png` into `OUTPUT` (and, for schedules with a
+discriminator probe, `trajectory.png`). Running it again resumes unfinished
 runs and skips finished ones.
+
+Each seed's MLE pretraining and D pretraining are trained once, as shared
+stages (`seqgan_tf.reproduce.stages`); every method whose schedule begins
+with them starts from a copy of their checkpoint.
 """
 
 import dataclasses
@@ -21,9 +26,13 @@ from matplotlib.figure import Figure
 from seqgan_tf import config as config_lib
 from seqgan_tf import experiment
 from seqgan_tf import metrics
+from seqgan_tf import paper
 from seqgan_tf import runs
 from seqgan_tf import sampler
+from seqgan_tf import schedule as schedule_lib
 from seqgan_tf.reproduce import common
+from seqgan_tf.reproduce import jobs as jobs_lib
+from seqgan_tf.reproduce import stages
 
 # NLL-oracle of the paper's Table 1.
 PAPER_TABLE1 = {
@@ -37,6 +46,10 @@ PROTOCOL_FILE = "protocol.json"
 SEQUENCE_NLL_FILE = "nll_oracle.npy"
 TABLE_FILES = ("table1.md", "table1.csv", "table1.json")
 PLOT_FILE = "quality_diversity.png"
+TRAJECTORY_PLOT = "trajectory.png"
+# The files of a run that hold its protocol (what `--table-only` rebuilds
+# the table from, and what a reproduction commits).
+PROTOCOL_FILES = (PROTOCOL_FILE, SEQUENCE_NLL_FILE, "metrics.csv")
 TITLE = "Table 1: the synthetic oracle"
 # The report's columns: (title, key of a table row).
 REPORT_COLUMNS = (
@@ -48,6 +61,10 @@ REPORT_COLUMNS = (
     ("paper", "paper"),
     ("p vs SeqGAN", "p_vs_seqgan"),
 )
+# Methods whose adversarial rounds train the discriminator: almost all of
+# a reproduction's time. They run after every cheaper row of every seed.
+EXPENSIVE = ("seqgan", "seqgan_reward_baseline", "seqgan_fresh_real")
+
 # Seeds of the evaluation's random streams, apart from training's.
 TEST_DATA_STREAM = 1_000_003
 
@@ -74,6 +91,7 @@ class Schedule:
         method_overrides: ((method, settings), ...): settings of one
             method's runs, applied last (the `paper` schedule's baselines
             train as the authors' older code trained them).
+        methods: the methods of its table, in the table's order.
     """
 
     name: str
@@ -88,7 +106,49 @@ class Schedule:
     temperatures: tuple = (0.7, 0.8, 0.9, 1.0, 1.1, 1.2)
     overrides: tuple = ()
     method_overrides: tuple = ()
+    methods: tuple = ()
 
+
+# Every method `method_config` knows.
+METHODS = (
+    "random",
+    "mle",
+    "mle_equal_updates",
+    "scheduled_sampling",
+    "pg_bleu",
+    "seqgan",
+    "seqgan_constant_reward",
+    "seqgan_untrained_discriminator",
+    "seqgan_frozen_pretrained_discriminator",
+    "seqgan_reward_baseline",
+    "seqgan_fresh_real",
+    "seqgan_delayed_rollout",
+)
+# The methods of the `tiny`, `fast` and `paper` tables.
+CLASSIC_METHODS = (
+    "random",
+    "mle",
+    "mle_equal_updates",
+    "scheduled_sampling",
+    "pg_bleu",
+    "seqgan",
+    "seqgan_constant_reward",
+    "seqgan_untrained_discriminator",
+    "seqgan_delayed_rollout",
+)
+# The `authors` table: SeqGAN against its controls on the authors' own
+# discriminator training.
+AUTHORS_METHODS = (
+    "random",
+    "mle",
+    "mle_equal_updates",
+    "pg_bleu",
+    "seqgan",
+    "seqgan_constant_reward",
+    "seqgan_frozen_pretrained_discriminator",
+    "seqgan_reward_baseline",
+    "seqgan_fresh_real",
+)
 
 SCHEDULES = {
     # For tests: the tiny random oracle, seconds per run.
@@ -103,6 +163,25 @@ SCHEDULES = {
         test_samples=128,
         curve_samples=64,
         temperatures=(0.8, 1.0, 1.2),
+        methods=CLASSIC_METHODS,
+    ),
+    # The `authors` schedule at the tiny preset's size, for tests.
+    "tiny_authors": Schedule(
+        "tiny_authors",
+        "tiny",
+        mle_epochs=2,
+        discriminator_rounds=2,
+        adversarial_rounds=3,
+        ss_epochs=2,
+        eval_samples=256,
+        test_samples=128,
+        curve_samples=64,
+        temperatures=(0.8, 1.0, 1.2),
+        overrides=("training.probe_samples=64", "training.eval_every=2"),
+        method_overrides=(
+            ("seqgan_constant_reward", ("training.discriminator_steps=0",)),
+        ),
+        methods=AUTHORS_METHODS,
     ),
     # The paper's models, data and algorithm in about two hours for every
     # method on three seeds (see the README's *Does SeqGAN beat MLE?*).
@@ -120,7 +199,34 @@ SCHEDULES = {
             "training.num_negatives=1024",
             "training.eval_every=0",
             "training.eval_samples=1024",
+            "training.probe_samples=1024",
         ),
+        methods=CLASSIC_METHODS,
+    ),
+    # The authors' discriminator training, exactly: the `paper` preset's
+    # pretraining (120 MLE epochs; 50 D rounds of 3 epochs over 9,984 fresh
+    # negatives and the 9,984 real sequences) and its adversarial round (1
+    # policy-gradient step with 16 rollouts, then 5 such D rounds), for the
+    # first 21 rounds (NLL-oracle after rounds 0, 5, 10, 15 and 20, as the
+    # authors log it). Only the number of rounds and the evaluation differ
+    # from the preset; the constant-reward control skips the D rounds,
+    # which its generator never reads (same generator, a fraction of the
+    # time).
+    "authors": Schedule(
+        "authors",
+        "paper",
+        mle_epochs=120,
+        discriminator_rounds=50,
+        adversarial_rounds=21,
+        ss_epochs=300,
+        eval_samples=100_000,
+        test_samples=10_000,
+        curve_samples=10_000,
+        overrides=("training.probe_samples=4992",),
+        method_overrides=(
+            ("seqgan_constant_reward", ("training.discriminator_steps=0",)),
+        ),
+        methods=AUTHORS_METHODS,
     ),
     # The authors' schedules (a GPU or days of CPU): SeqGAN and its
     # ablations as their current code (the `paper` preset); the baselines
@@ -155,19 +261,9 @@ SCHEDULES = {
                 ),
             ),
         ),
+        methods=CLASSIC_METHODS,
     ),
 }
-METHODS = (
-    "random",
-    "mle",
-    "mle_equal_updates",
-    "scheduled_sampling",
-    "pg_bleu",
-    "seqgan",
-    "seqgan_constant_reward",
-    "seqgan_frozen_discriminator",
-    "seqgan_delayed_rollout",
-)
 
 
 def method_config(schedule, method, seed):
@@ -184,8 +280,15 @@ def method_config(schedule, method, seed):
     - `pg_bleu` makes `adversarial_rounds` policy-gradient rounds rewarded
       by BLEU-3 (1 rollout, no discriminator);
     - `seqgan` and its ablations make `adversarial_rounds` rounds after
-      `discriminator_rounds` of D pretraining: a constant reward, a
-      discriminator that is never trained, a delayed rollout policy;
+      `discriminator_rounds` of D pretraining: a constant reward
+      (`seqgan_constant_reward`), a discriminator that is never trained
+      (`seqgan_untrained_discriminator`: no D pretraining, no D rounds), the
+      pretrained discriminator never updated in the adversarial rounds
+      (`seqgan_frozen_pretrained_discriminator`), rewards minus their batch
+      mean at each position (`seqgan_reward_baseline`), adversarial D
+      rounds whose real half is fresh oracle samples
+      (`seqgan_fresh_real`, possible on the synthetic task only), a
+      delayed rollout policy (`seqgan_delayed_rollout`);
     - `random` is not trained at all.
     """
     base = config_lib.get_preset(schedule.base)
@@ -216,13 +319,25 @@ def method_config(schedule, method, seed):
         )
     elif method == "seqgan_constant_reward":
         config = config_lib.with_overrides(config, ["training.reward=constant"])
-    elif method == "seqgan_frozen_discriminator":
+    elif method == "seqgan_untrained_discriminator":
         config = config_lib.with_overrides(
             config,
             [
                 "training.discriminator_rounds=0",
                 "training.discriminator_steps=0",
             ],
+        )
+    elif method == "seqgan_frozen_pretrained_discriminator":
+        config = config_lib.with_overrides(
+            config, ["training.discriminator_steps=0"]
+        )
+    elif method == "seqgan_reward_baseline":
+        config = config_lib.with_overrides(
+            config, ["training.reward_baseline=batch_mean"]
+        )
+    elif method == "seqgan_fresh_real":
+        config = config_lib.with_overrides(
+            config, ["training.adversarial_real=fresh"]
         )
     elif method == "seqgan_delayed_rollout":
         config = config_lib.with_overrides(
@@ -290,15 +405,29 @@ def evaluate_generator(generator, oracle, config, schedule):
     return result, per_sequence
 
 
+def stage_configs(schedule, seed):
+    """The shared stages of a schedule's seed: {stage: config}, derived
+    from its `seqgan` run."""
+    schedule = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
+    seqgan = method_config(schedule, "seqgan", seed)
+    return {
+        stage: stages.stage_config(seqgan, stage) for stage in stages.STAGES
+    }
+
+
 def run_method(schedule, method, seed, output, verbose=0, log=print):
     """Trains (or resumes) and evaluates one (method, seed); returns its
-    protocol result, read back when it was already evaluated."""
+    protocol result, read back when it was already evaluated. A method
+    whose schedule begins with a shared stage of its seed starts from it
+    (`stages.start`)."""
+    schedule = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
     run_dir = common.run_dir(output, method, seed)
     protocol_path = run_dir / PROTOCOL_FILE
     if protocol_path.exists():
         return json.loads(protocol_path.read_text())
     config = method_config(schedule, method, seed)
     started = time.perf_counter()
+    stage = None
     if method == "random":
         run_dir.mkdir(parents=True, exist_ok=True)
         runs.write_json(run_dir / runs.CONFIG_FILE, config.to_dict())
@@ -306,6 +435,14 @@ def run_method(schedule, method, seed, output, verbose=0, log=print):
         generator = experiment.build_gan(config, oracle).generator
         train_seconds = 0.0
     else:
+        stage = stages.start(
+            config,
+            run_dir,
+            stage_configs(schedule, seed),
+            output,
+            log=log,
+            verbose=verbose,
+        )
         summary = experiment.train(config, run_dir, verbose=verbose, log=None)
         run = experiment.restore_run(run_dir)
         oracle, generator = run.gan.oracle, run.gan.generator
@@ -317,6 +454,7 @@ def run_method(schedule, method, seed, output, verbose=0, log=print):
     result.update(
         method=method,
         seed=seed,
+        stage=stage,
         train_seconds=train_seconds,
         seconds=time.perf_counter() - started,
     )
@@ -325,31 +463,63 @@ def run_method(schedule, method, seed, output, verbose=0, log=print):
     return result
 
 
+def run_order(methods, seeds):
+    """The (method, seed) runs in the order they are trained: every cheap
+    row of each seed (after its shared stages), then the rows that train
+    the discriminator every round (`EXPENSIVE`), one method at a time over
+    the seeds."""
+    cheap = [(m, s) for s in seeds for m in methods if m not in EXPENSIVE]
+    costly = [(m, s) for m in EXPENSIVE if m in methods for s in seeds]
+    return cheap + costly
+
+
 def reproduce_table1(
     schedule="fast",
     seeds=(0, 1, 2),
     output="runs/table1",
     verbose=0,
-    methods=METHODS,
+    methods=None,
     log=print,
+    jobs=1,
+    table_only=False,
 ):
-    """Runs every method on every seed (resuming), then writes the tables
-    and the plot into `output`; returns the table (`table1.json`)."""
+    """Runs every method on every seed (resuming; `jobs` runs side by side
+    in worker processes), then writes the tables and the plots into
+    `output`; returns the table (`table1.json`). With `table_only`, nothing
+    is trained: the table is built from the protocol results already in
+    `output`, runs without one are marked missing."""
     schedule = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
+    methods = tuple(methods or schedule.methods)
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    results = {}
-    for method in methods:
-        for seed in seeds:
-            log(f"{method}, seed {seed}:")
-            results[method, seed] = run_method(
-                schedule, method, seed, output, verbose, log
-            )
+    if table_only:
+        results = {}
+        for method in methods:
+            for seed in seeds:
+                path = common.run_dir(output, method, seed) / PROTOCOL_FILE
+                if path.exists():
+                    results[method, seed] = json.loads(path.read_text())
+    else:
+        tasks = [
+            (schedule, method, seed, str(output), verbose)
+            for method, seed in run_order(methods, seeds)
+        ]
+        done = jobs_lib.run(run_method, tasks, jobs, log)
+        results = {(task[1], task[2]): value for task, value in done}
     table = build_table(results, methods, seeds, output)
     table["schedule"] = dataclasses.asdict(schedule)
     write_tables(table, output)
-    plot_curves(results, output / PLOT_FILE)
+    if results:
+        plot_curves(results, output / PLOT_FILE)
+    if _probes(schedule):
+        plot_trajectory(output, methods, seeds, output / TRAJECTORY_PLOT)
     return table
+
+
+def _probes(schedule):
+    return any(
+        o.startswith("training.probe_samples=") for o in schedule.overrides
+    )
 
 
 def build_table(results, methods, seeds, output):
@@ -371,6 +541,7 @@ def build_table(results, methods, seeds, output):
                 [r[key] for r in present]
             )
         row["train_seconds"] = [r.get("train_seconds") for r in present]
+        row.update(_run_summaries(output, method, seeds))
         values = None
         if method != "seqgan":
             values = common.pooled(output, method, seeds, SEQUENCE_NLL_FILE)
@@ -379,6 +550,92 @@ def build_table(results, methods, seeds, output):
         )
         rows.append(row)
     return {"rows": rows, "seeds": list(seeds)}
+
+
+# The rounds of the trajectory table (the authors log every 5th).
+TRAJECTORY_ROUNDS = (0, 5, 10, 15, 20)
+
+
+def run_metrics(output, method, seed):
+    """The metrics.csv rows of one run as floats (None where empty); []
+    when it has none."""
+    path = common.run_dir(output, method, seed)
+    try:
+        rows = runs.read_metric_rows(path)
+    except runs.RunError:
+        return []
+    return [
+        {k: (float(v) if v not in ("", None) else None) for k, v in r.items()}
+        for r in rows
+    ]
+
+
+def probe_at(rows, phase):
+    """The discriminator probe (`schedule.PROBE_KEYS`) of the last epoch of
+    `phase` that probed, or None."""
+    index = schedule_lib.PHASES.index(phase)
+    probed = [
+        r
+        for r in rows
+        if r.get("phase") == index and r.get("d_heldout_accuracy") is not None
+    ]
+    if not probed:
+        return None
+    return {key: probed[-1][key] for key in schedule_lib.PROBE_KEYS}
+
+
+def trajectory(rows):
+    """{round: (NLL-oracle, entropy)} of the adversarial rounds that
+    measured NLL-oracle, round 0 being the first."""
+    adversarial = schedule_lib.PHASES.index("adversarial")
+    epochs = [r["epoch"] for r in rows if r.get("phase") == adversarial]
+    if not epochs:
+        return {}
+    first = min(epochs)
+    return {
+        int(r["epoch"] - first): (r["nll_oracle"], r.get("entropy"))
+        for r in rows
+        if r.get("phase") == adversarial and r.get("nll_oracle") is not None
+    }
+
+
+def _run_summaries(output, method, seeds):
+    """A row's means over seeds of what its runs' metrics.csv recorded:
+    the discriminator probe at the end of D pretraining and at the last
+    round, the NLL-oracle and entropy at `TRAJECTORY_ROUNDS`, the entropy
+    at the end of MLE pretraining."""
+    summary = {}
+    probes = {"pretrained": [], "final": []}
+    rounds = {k: [] for k in TRAJECTORY_ROUNDS}
+    entropy = {k: [] for k in TRAJECTORY_ROUNDS}
+    for seed in seeds:
+        rows = run_metrics(output, method, seed)
+        if not rows:
+            continue
+        for name, phase in (
+            ("pretrained", "discriminator"),
+            ("final", "adversarial"),
+        ):
+            found = probe_at(rows, phase)
+            if found:
+                probes[name].append(found)
+        for k, (nll, ent) in trajectory(rows).items():
+            if k in rounds:
+                rounds[k].append(nll)
+                if ent is not None:
+                    entropy[k].append(ent)
+    for name, found in probes.items():
+        for key in schedule_lib.PROBE_KEYS:
+            summary[f"{key}_{name}"] = common.mean_sd([f[key] for f in found])[
+                0
+            ]
+    summary["trajectory"] = {
+        str(k): common.mean_sd(v)[0] for k, v in rounds.items()
+    }
+    summary["entropy"] = {
+        str(k): common.mean_sd(v)[0] for k, v in entropy.items()
+    }
+    return summary
 
 
 def write_tables(table, output):
@@ -394,6 +651,8 @@ def write_tables(table, output):
         "paper",
         "t_vs_seqgan",
         "p_vs_seqgan",
+        "d_heldout_accuracy_pretrained",
+        "d_heldout_accuracy_final",
     ]
     f = common.format_value
     lines = [
@@ -409,6 +668,7 @@ def write_tables(table, output):
             f"{f(row['p_vs_seqgan'])} | "
             f"{common.seeds_cell(row, table['seeds'])} |"
         )
+    lines += _probe_lines(table["rows"]) + _trajectory_lines(table["rows"])
     output = pathlib.Path(output)
     common.write_outputs(
         table,
@@ -417,6 +677,153 @@ def write_tables(table, output):
         lines,
         [output / name for name in TABLE_FILES],
     )
+
+
+def _probe_lines(rows):
+    """The discriminator table: the probe at the end of D pretraining and
+    after the last round (empty when no run probed)."""
+    probed = [
+        r
+        for r in rows
+        if r.get("d_heldout_accuracy_pretrained")
+        or r.get("d_heldout_accuracy_final")
+    ]
+    if not probed:
+        return []
+    f = common.format_value
+    lines = [
+        "",
+        "What the discriminator knows (means over seeds; P(real) of the "
+        "real sequences it trained on / of fresh oracle sequences / of "
+        "fresh generated sequences; held-out accuracy, fresh real against "
+        "fresh generated; Spearman correlation of P(real) with the "
+        "oracle's log-likelihood of generated sequences), after D "
+        "pretraining → after the last round:",
+        "",
+        "| method | P(real) train | P(real) fresh real | P(real) fresh "
+        "generated | held-out accuracy | Spearman with quality |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in probed:
+        cells = [
+            f"{f(row.get(f'{key}_pretrained'))} → {f(row.get(f'{key}_final'))}"
+            for key in schedule_lib.PROBE_KEYS
+        ]
+        lines.append(f"| {row['method']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _trajectory_lines(rows):
+    """NLL-oracle (9,984 samples, as the authors log it) after adversarial
+    rounds 0, 5, ..., beside the authors' log (empty without rounds)."""
+    shown = [
+        r
+        for r in rows
+        if any(v is not None for v in r.get("trajectory", {}).values())
+    ]
+    if not shown:
+        return []
+    f = common.format_value
+    header = " | ".join(f"round {k}" for k in TRAJECTORY_ROUNDS)
+    lines = [
+        "",
+        "NLL-oracle after adversarial round k (9,984 samples, mean over "
+        "seeds; generator entropy per token in brackets):",
+        "",
+        f"| method | {header} |",
+        "|---" * (len(TRAJECTORY_ROUNDS) + 1) + "|",
+    ]
+    for row in shown:
+        cells = []
+        for k in TRAJECTORY_ROUNDS:
+            nll = row["trajectory"].get(str(k))
+            ent = row["entropy"].get(str(k))
+            cells.append(
+                f"{f(nll)} ({f(ent, 2)})" if ent is not None else f(nll)
+            )
+        lines.append(f"| {row['method']} | " + " | ".join(cells) + " |")
+    authors = [
+        f(paper.AUTHORS_ADVERSARIAL_LOG.get(k)) for k in TRAJECTORY_ROUNDS
+    ]
+    lines.append("| the authors' log | " + " | ".join(authors) + " |")
+    return lines
+
+
+def plot_trajectory(output, methods, seeds, path):
+    """NLL-oracle against adversarial round (every seed of `seqgan`, the
+    seed means of its controls) with the authors' logged curve; beside it
+    the change from round 0; beneath, the discriminator's held-out
+    accuracy per round."""
+    shown = [m for m in methods if m.startswith("seqgan")]
+    figure = Figure(figsize=(11, 7), dpi=100)
+    top_left = figure.add_subplot(2, 2, 1)
+    top_right = figure.add_subplot(2, 2, 2)
+    bottom = figure.add_subplot(2, 1, 2)
+    authors = sorted(paper.AUTHORS_ADVERSARIAL_LOG.items())
+    last = 0
+    for index, method in enumerate(shown):
+        color = f"C{index}"
+        for seed in seeds:
+            rows = run_metrics(output, method, seed)
+            points = sorted(trajectory(rows).items())
+            if not points:
+                continue
+            x = [k for k, _ in points]
+            y = [v[0] for _, v in points]
+            last = max(last, x[-1])
+            label = method if seed == seeds[0] or method != "seqgan" else None
+            style = dict(color=color, marker="o", markersize=3, alpha=0.8)
+            top_left.plot(
+                x, y, label=label if seed == seeds[0] else None, **style
+            )
+            top_right.plot(x, [v - y[0] for v in y], **style)
+            adversarial = schedule_lib.PHASES.index("adversarial")
+            accuracy = [
+                (r["epoch"], r["d_heldout_accuracy"])
+                for r in rows
+                if r.get("d_heldout_accuracy") is not None
+                and r.get("phase") in (adversarial - 1, adversarial)
+            ]
+            if accuracy:
+                first = (
+                    min(
+                        r["epoch"]
+                        for r in rows
+                        if r.get("phase") == adversarial
+                    )
+                    if any(r.get("phase") == adversarial for r in rows)
+                    else 0
+                )
+                bottom.plot(
+                    [e - first for e, _ in accuracy],
+                    [a for _, a in accuracy],
+                    color=color,
+                    alpha=0.8,
+                    label=method if seed == seeds[0] else None,
+                )
+    shown_authors = [(k, v) for k, v in authors if k <= max(last, 20)]
+    if shown_authors:
+        x, y = zip(*shown_authors)
+        top_left.plot(
+            x, y, color="black", linestyle="--", label="the authors' log"
+        )
+        top_right.plot(x, [v - y[0] for v in y], color="black", linestyle="--")
+    top_left.set_xlabel("adversarial round")
+    top_left.set_ylabel("NLL-oracle (9,984 samples)")
+    top_left.set_title("NLL-oracle per round")
+    top_left.legend(fontsize=7)
+    top_right.set_xlabel("adversarial round")
+    top_right.set_ylabel("change from round 0")
+    top_right.set_title("Change from round 0 (pretraining ends differ)")
+    bottom.axhline(0.5, color="grey", linewidth=0.8)
+    bottom.set_xlabel("round (negative: D pretraining rounds)")
+    bottom.set_ylabel("D held-out accuracy")
+    bottom.set_title("Discriminator: fresh real against fresh generated")
+    bottom.legend(fontsize=7)
+    for axes in (top_left, top_right, bottom):
+        axes.grid(True, alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(str(path), format="png")
 
 
 def plot_curves(results, path):
