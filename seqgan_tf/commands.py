@@ -360,8 +360,9 @@ def _reproduce_table1(args, seeds, output):
         print(
             f"Reproducing Table 1 ({args.schedule} schedule, {len(methods)} "
             f"methods x {len(seeds)} seeds): about {estimate / 60:.0f} min "
-            "on this machine with one job (from its measured step costs; "
-            "finished runs and shared stages are not counted out)."
+            "on this machine with one job (from its measured step costs, "
+            "each shared stage once per seed; finished runs are not "
+            "counted out)."
         )
     return table1.reproduce_table1(
         args.schedule,

@@ -7,6 +7,7 @@ import weakref
 
 import numpy as np
 import tensorflow as tf
+from scipy import stats
 
 from seqgan_tf import losses
 from seqgan_tf import sampler
@@ -142,6 +143,29 @@ def _entropy_function(model):
     return function
 
 
+def held_out_sequences(oracle, generator, num_samples, seed, exclude=()):
+    """(fresh oracle sequences, fresh generator sequences): `num_samples`
+    of each drawn from `seed`, without the rows that appear in any array
+    of `exclude` (a discriminator's training data), so that both sets are
+    held out from it."""
+    seen = set()
+    for rows in exclude:
+        seen.update(row.tobytes() for row in np.asarray(rows, np.int32))
+
+    def draw(model, stream):
+        drawn = sampler.sample_many(
+            model,
+            num_samples,
+            seed=tf.random.experimental.stateless_fold_in(
+                tf.constant(seed, tf.int32), stream
+            ),
+        )
+        keep = [row.tobytes() not in seen for row in drawn]
+        return drawn[np.asarray(keep, bool)]
+
+    return draw(oracle, 0), draw(generator, 1)
+
+
 def discriminator_probe(
     discriminator,
     generator,
@@ -154,13 +178,13 @@ def discriminator_probe(
     """How well a discriminator judges, on sequences it never trained on.
 
     Draws `num_samples` fresh oracle sequences and `num_samples` fresh
-    generator sequences (from `seed`; rows that also appear in
+    generator sequences (`held_out_sequences`: rows that also appear in
     `training_real` or in any array of `exclude`, the discriminator's
-    training data, are dropped, so the held-out sets are disjoint from
-    it), and scores them with the discriminator's P(real).
+    training data, are dropped), and scores them with the discriminator's
+    P(real).
 
     Returns a dict:
-        d_real_train: mean P(real) of (up to `num_samples` of)
+        d_real_train: mean P(real) of (the first `num_samples` of)
             `training_real`, the real sequences it trained on;
         d_real_fresh: mean P(real) of the fresh oracle sequences;
         d_fake_fresh: mean P(real) of the fresh generated sequences;
@@ -170,26 +194,10 @@ def discriminator_probe(
             generated sequences with the oracle's log-likelihood of each
             (does the verdict follow quality?).
     """
-    from scipy import stats  # the statistics are only needed here
-
     training_real = np.asarray(training_real, dtype=np.int32)
-    seen = {row.tobytes() for row in training_real}
-    for rows in exclude:
-        seen.update(row.tobytes() for row in np.asarray(rows, np.int32))
-
-    def held_out(model, stream):
-        drawn = sampler.sample_many(
-            model,
-            num_samples,
-            seed=tf.random.experimental.stateless_fold_in(
-                tf.constant(seed, tf.int32), stream
-            ),
-        )
-        keep = np.array([row.tobytes() not in seen for row in drawn], bool)
-        return drawn[keep] if len(drawn) else drawn
-
-    fresh_real = held_out(oracle, 0)
-    fresh_fake = held_out(generator, 1)
+    fresh_real, fresh_fake = held_out_sequences(
+        oracle, generator, num_samples, seed, [training_real, *exclude]
+    )
 
     def p_real(rows):
         values = [
@@ -198,15 +206,13 @@ def discriminator_probe(
         ]
         return np.concatenate(values).astype(np.float64)
 
-    train_rows = training_real[:num_samples]
     real_p, fake_p = p_real(fresh_real), p_real(fresh_fake)
     quality = -sequence_nll(oracle, fresh_fake)
     correct = np.concatenate([real_p > 0.5, fake_p <= 0.5])
-    spearman = stats.spearmanr(fake_p, quality).statistic
     return {
-        "d_real_train": float(p_real(train_rows).mean()),
+        "d_real_train": float(p_real(training_real[:num_samples]).mean()),
         "d_real_fresh": float(real_p.mean()),
         "d_fake_fresh": float(fake_p.mean()),
         "d_heldout_accuracy": float(correct.mean()),
-        "d_quality_spearman": float(spearman),
+        "d_quality_spearman": float(stats.spearmanr(fake_p, quality).statistic),
     }

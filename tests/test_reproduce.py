@@ -28,10 +28,18 @@ def test_every_method_has_a_valid_config():
     assert equal.generator_epochs == 3
     ss = table1.method_config(TINY, "scheduled_sampling", 0).training
     assert ss.scheduled_sampling_decrement == pytest.approx(0.3)
-    frozen = table1.method_config(
-        TINY, "seqgan_frozen_discriminator", 0
+    untrained = table1.method_config(
+        TINY, "seqgan_untrained_discriminator", 0
     ).training
-    assert frozen.discriminator_rounds == frozen.discriminator_steps == 0
+    assert untrained.discriminator_rounds == untrained.discriminator_steps == 0
+    frozen = table1.method_config(
+        TINY, "seqgan_frozen_pretrained_discriminator", 0
+    ).training
+    assert (frozen.discriminator_rounds, frozen.discriminator_steps) == (1, 0)
+    baseline = table1.method_config(TINY, "seqgan_reward_baseline", 0)
+    assert baseline.training.reward_baseline == "batch_mean"
+    fresh = table1.method_config(TINY, "seqgan_fresh_real", 0)
+    assert fresh.training.adversarial_real == "fresh"
     assert (
         table1.method_config(TINY, "random", 0).training.generator_epochs == 0
     )
@@ -155,10 +163,10 @@ def test_reproduce_tiny_writes_every_file_and_a_killed_run_resumes(tmp_path):
     for name in (*table1.TABLE_FILES, table1.PLOT_FILE):
         assert (complete / name).stat().st_size > 0, name
     table = json.loads((complete / "table1.json").read_text())
-    assert [row["method"] for row in table["rows"]] == list(table1.METHODS)
+    assert [row["method"] for row in table["rows"]] == list(TINY.methods)
     assert all(row["complete"] for row in table["rows"])
     page = report.write_report(complete).read_text()
-    for method in table1.METHODS:
+    for method in TINY.methods:
         assert f"<td>{method}</td>" in page
 
     # Killed in the middle, then run again: the same table.

@@ -108,7 +108,13 @@ def test_train_runs_three_phases_and_logs_what_each_measures(
     assert recorder.batches == 8 + 4 + 10
     assert all(math.isfinite(v) for v in logs["g_loss"][:2])
     # Each phase logs only what it measures.
-    assert set(recorder.logs[0]) == {"g_loss", "nll_oracle", "phase", "seconds"}
+    assert set(recorder.logs[0]) == {
+        "g_loss",
+        "nll_oracle",
+        "entropy",
+        "phase",
+        "seconds",
+    }
     assert set(recorder.logs[2]) == {"d_loss", "d_accuracy", "phase", "seconds"}
     assert math.isfinite(logs["d_loss"][2])
     assert all(0.0 <= logs["d_accuracy"][i] <= 1.0 for i in (2, 3, 4))

@@ -118,13 +118,23 @@ def estimate_seconds(
     """Seconds to train one run of each of `configs` and to sample and
     score `evaluation_samples` sequences after each, from the measured
     cost on this machine of one MLE step, one D step, one policy-gradient
-    step (with its rollouts) and of sampling and scoring.
+    step (with its rollouts) and of sampling and scoring
+    (`step_costs`, `run_seconds`).
 
     `real` is a batch of real sequences (int32 [B, T]) of the task,
     `num_real` the training set's size, `oracle` the oracle of an oracle
     task, `vocabulary_size` that of a text task; the first config must
     train a discriminator (its models are the ones timed)."""
-    config = configs[0]
+    costs = step_costs(configs[0], real, oracle, vocabulary_size)
+    return sum(
+        run_seconds(costs, config, num_real, evaluation_samples)
+        for config in configs
+    )
+
+
+def step_costs(config, real, oracle=None, vocabulary_size=None):
+    """Measured seconds of one step of each kind with `config`'s models:
+    {"mle", "d_step", "pg", "per_sample"} (see `estimate_seconds`)."""
     t = config.training
     gan = experiment.build_gan(config, oracle, vocabulary_size)
     batch = np.asarray(real[: t.batch_size])
@@ -141,23 +151,31 @@ def estimate_seconds(
         drawn = sampler.sample_many(gan.generator, 1000, seed=(0, 1))
         metrics.nll(oracle or gan.generator, drawn)
 
-    mle = cost(lambda: gan.mle_step(batch))
-    d_step = cost(lambda: gan.discriminator_step(batch, labels))
-    pg = cost(lambda: gan.policy_gradient_step([1, 2], [3, 4]))
-    per_sample = cost(sample_and_score, 1) / 1000
-    total = 0.0
-    for c in (config.training for config in configs):
-        d_round = per_sample * c.num_negatives + d_step * (
-            c.discriminator_epochs
-            * (min(num_real, c.num_negatives) + c.num_negatives)
-            // c.batch_size
-        )
-        pg_cost = pg if c.reward != "bleu" else pg / c.num_rollouts
-        total += (
-            c.generator_epochs * (num_real // c.batch_size) * mle
-            + c.discriminator_rounds * d_round
-            + c.adversarial_rounds
-            * (c.generator_steps * pg_cost + c.discriminator_steps * d_round)
-            + per_sample * evaluation_samples
-        )
-    return total
+    return {
+        "mle": cost(lambda: gan.mle_step(batch)),
+        "d_step": cost(lambda: gan.discriminator_step(batch, labels)),
+        "pg": cost(lambda: gan.policy_gradient_step([1, 2], [3, 4])),
+        "per_sample": cost(sample_and_score, 1) / 1000,
+    }
+
+
+def run_seconds(costs, config, num_real, evaluation_samples=0):
+    """Seconds of one run of `config` at the `step_costs` measured, with
+    `evaluation_samples` sampled and scored after it."""
+    c = config.training
+    per_sample = costs["per_sample"]
+    d_round = per_sample * c.num_negatives + costs["d_step"] * (
+        c.discriminator_epochs
+        * (min(num_real, c.num_negatives) + c.num_negatives)
+        // c.batch_size
+    )
+    pg_cost = (
+        costs["pg"] if c.reward != "bleu" else costs["pg"] / c.num_rollouts
+    )
+    return (
+        c.generator_epochs * (num_real // c.batch_size) * costs["mle"]
+        + c.discriminator_rounds * d_round
+        + c.adversarial_rounds
+        * (c.generator_steps * pg_cost + c.discriminator_steps * d_round)
+        + per_sample * evaluation_samples
+    )

@@ -148,11 +148,15 @@ def is_done(directory):
     return (pathlib.Path(directory) / DONE_FILE).exists()
 
 
-def ensure_stage(stage_configs, stage, output, log=print, verbose=0):
+def ensure_stage(
+    stage_configs, stage, output, log=print, verbose=0, data_dir=None
+):
     """Trains (or resumes, or finds finished) the stage `stage` with its
     config from `stage_configs` ({stage: config}, see `stage_config`) in
     `OUTPUT/stages/seed_S/STAGE`; the discriminator stage starts from a
-    copy of the MLE stage. Returns the stage directory."""
+    copy of the MLE stage. Returns the stage directory. `log` receives a
+    line when a stage trains (None: silent); `data_dir` is the TFDS data
+    directory of a text task's `tfds:` dataset."""
     staged = stage_configs[stage]
     directory = stage_dir(output, staged.seed, stage)
     if is_done(directory):
@@ -165,10 +169,15 @@ def ensure_stage(stage_configs, stage, output, log=print, verbose=0):
             stage == DISCRIMINATOR
             and not (directory / runs.CONFIG_FILE).exists()
         ):
-            previous = ensure_stage(stage_configs, MLE, output, log, verbose)
+            previous = ensure_stage(
+                stage_configs, MLE, output, log, verbose, data_dir
+            )
             seed_from(previous, directory, staged)
-        log(f"  shared stage {stage}, seed {staged.seed}: {directory}")
-        summary = experiment.train(staged, directory, verbose=verbose, log=None)
+        if log:
+            log(f"  shared stage {stage}, seed {staged.seed}: {directory}")
+        summary = experiment.train(
+            staged, directory, data_dir=data_dir, verbose=verbose, log=None
+        )
         runs.write_json(
             directory / DONE_FILE,
             {"stage": stage, "wall_seconds": summary["wall_seconds"]},
@@ -212,7 +221,15 @@ def seed_from(source, run_dir, config):
     os.replace(temporary, run_dir)
 
 
-def start(config, run_dir, stage_configs, output, log=print, verbose=0):
+def start(
+    config,
+    run_dir,
+    stage_configs,
+    output,
+    log=print,
+    verbose=0,
+    data_dir=None,
+):
     """Prepares a method's run directory: seeds it from the last usable
     stage of `stage_configs` (training that stage first) unless it already
     holds a run. Returns the stage used (None: from scratch)."""
@@ -220,7 +237,9 @@ def start(config, run_dir, stage_configs, output, log=print, verbose=0):
     stage = usable_stage(config, stage_configs)
     if stage is None or (run_dir / runs.CONFIG_FILE).exists():
         return stage
-    directory = ensure_stage(stage_configs, stage, output, log, verbose)
+    directory = ensure_stage(
+        stage_configs, stage, output, log, verbose, data_dir
+    )
     seed_from(directory, run_dir, config)
     return stage
 

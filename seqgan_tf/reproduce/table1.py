@@ -854,9 +854,11 @@ def plot_curves(results, path):
 
 
 def estimate_seconds(schedule, seeds, methods=METHODS):
-    """The wall time of a reproduction, from the measured cost of one step
-    of each kind on this machine times the steps each method's schedule
-    makes (runs already evaluated are not skipped)."""
+    """The wall time of a reproduction with one job, from the measured cost
+    of one step of each kind on this machine times the steps each run
+    makes: a method that starts from a shared stage counts only its own
+    epochs, each stage counts once per seed (runs already evaluated are
+    not skipped)."""
     schedule = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
     config = method_config(schedule, "seqgan", seeds[0])
     oracle = experiment.build_oracle(config)
@@ -866,11 +868,34 @@ def estimate_seconds(schedule, seeds, methods=METHODS):
         + schedule.test_samples * (1 + len(schedule.temperatures))
         + schedule.curve_samples * len(schedule.temperatures)
     )
-    configs = [method_config(schedule, m, seeds[0]) for m in methods]
-    return common.estimate_seconds(
-        configs,
-        real,
-        config.data.num_real,
-        oracle=oracle,
-        evaluation_samples=evaluation,
-    ) * len(seeds)
+    shared = stage_configs(schedule, seeds[0])
+    costs = common.step_costs(config, real, oracle)
+    num_real = config.data.num_real
+    seconds, used = 0.0, set()
+    for method in methods:
+        run = method_config(schedule, method, seeds[0])
+        stage = stages.usable_stage(run, shared)
+        if stage is not None:
+            used.update(stages.STAGES[: stages.STAGES.index(stage) + 1])
+            run = _after(run, shared[stage])
+        seconds += common.run_seconds(costs, run, num_real, evaluation)
+    if stages.MLE in used:
+        seconds += common.run_seconds(costs, shared[stages.MLE], num_real)
+    if stages.DISCRIMINATOR in used:
+        discriminator = _after(shared[stages.DISCRIMINATOR], shared[stages.MLE])
+        seconds += common.run_seconds(costs, discriminator, num_real)
+    return seconds * len(seeds)
+
+
+def _after(config, staged):
+    """`config` without the epochs of the stage it starts from."""
+    t, s = config.training, staged.training
+    return dataclasses.replace(
+        config,
+        training=dataclasses.replace(
+            t,
+            generator_epochs=t.generator_epochs - s.generator_epochs,
+            discriminator_rounds=t.discriminator_rounds
+            - s.discriminator_rounds,
+        ),
+    )

@@ -31,6 +31,7 @@ from seqgan_tf import metrics
 from seqgan_tf import runs
 from seqgan_tf import sampler
 from seqgan_tf.reproduce import common
+from seqgan_tf.reproduce import stages
 
 # BLEU-2 of the paper's Table 2 (the real data: held-out poems).
 PAPER_TABLE2 = {"mle": 0.6670, "seqgan": 0.7389, "real": 0.746}
@@ -243,6 +244,16 @@ def run_method(schedule, method, seed, output, data_dir=None, verbose=0):
         return _load(protocol_path)
     started = time.perf_counter()
     config = method_config(schedule, method, seed)
+    seqgan = method_config(schedule, "seqgan", seed)
+    stages.start(
+        config,
+        run_dir,
+        {s: stages.stage_config(seqgan, s) for s in stages.STAGES},
+        output,
+        log=None,
+        verbose=verbose,
+        data_dir=data_dir,
+    )
     run, data, train_seconds = _text_run(config, run_dir, data_dir, verbose)
     result, per_sequence = evaluate_generator(
         run.gan.generator, data, schedule, seed
