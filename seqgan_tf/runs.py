@@ -11,6 +11,7 @@ task) or `vocabulary.txt` (text task), `metrics.csv` / `metrics.json`,
 import contextlib
 import csv
 import dataclasses
+import fcntl
 import io
 import json
 import os
@@ -76,6 +77,18 @@ def _atomic_file(path):
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+@contextlib.contextmanager
+def locked(path):
+    """An exclusive lock on the file `path` (created if missing), held for
+    the block: another process asking for it waits (POSIX `flock`)."""
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def write_text_atomically(path, text):

@@ -21,9 +21,7 @@ ordinary resumable run directory, guarded by a lock file so that parallel
 jobs (`reproduce --jobs N`) train it once.
 """
 
-import contextlib
 import dataclasses
-import fcntl
 import os
 import pathlib
 import shutil
@@ -162,7 +160,7 @@ def ensure_stage(
     if is_done(directory):
         return directory
     directory.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(directory.parent / f".{stage}.lock"):
+    with runs.locked(directory.parent / f".{stage}.lock"):
         if is_done(directory):  # another job finished it meanwhile
             return directory
         if (
@@ -217,7 +215,13 @@ def seed_from(source, run_dir, config):
         shutil.copytree(source / runs.SAMPLES_DIR, temporary / runs.SAMPLES_DIR)
     runs.write_json(temporary / runs.CONFIG_FILE, config.to_dict())
     if run_dir.exists():
-        run_dir.rmdir()  # an empty folder only: anything else is refused
+        if any(run_dir.iterdir()):
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise runs.RunError(
+                f"{run_dir} is not empty and holds no {runs.CONFIG_FILE}; "
+                "refusing to start a run from a shared stage in it."
+            )
+        run_dir.rmdir()
     os.replace(temporary, run_dir)
 
 
@@ -242,14 +246,3 @@ def start(
     )
     seed_from(directory, run_dir, config)
     return stage
-
-
-@contextlib.contextmanager
-def _locked(path):
-    """An exclusive lock on `path` (created), held for the block."""
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -419,7 +419,15 @@ def run_method(schedule, method, seed, output, verbose=0, log=print):
     """Trains (or resumes) and evaluates one (method, seed); returns its
     protocol result, read back when it was already evaluated. A method
     whose schedule begins with a shared stage of its seed starts from it
-    (`stages.start`)."""
+    (`stages.start`). A lock file beside the run directory keeps two
+    reproductions (or jobs) from training the same run at once."""
+    run_dir = common.run_dir(output, method, seed)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    with runs.locked(run_dir.parent / f".{run_dir.name}.lock"):
+        return _run_method(schedule, method, seed, output, verbose, log)
+
+
+def _run_method(schedule, method, seed, output, verbose, log):
     schedule = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
     run_dir = common.run_dir(output, method, seed)
     protocol_path = run_dir / PROTOCOL_FILE
