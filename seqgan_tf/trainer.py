@@ -32,6 +32,7 @@ REWARDS = ("discriminator", "constant", "bleu")
 REWARD_BASELINES = ("none", "batch_mean")
 
 
+@keras.saving.register_keras_serializable(package="seqgan_tf")
 class SeqGAN(keras.Model):
     """Trains a `Generator` against a `Discriminator` as the SeqGAN paper does.
 
@@ -278,6 +279,8 @@ class SeqGAN(keras.Model):
             self.d_accuracy_tracker = keras.metrics.Mean(name="d_accuracy")
             self.reward_tracker = keras.metrics.Mean(name="mean_reward")
         self._steps = {}
+        # No weights of its own: the generator and discriminator hold them.
+        self.built = True
 
     @property
     def strategy(self):
@@ -990,6 +993,28 @@ class SeqGAN(keras.Model):
                     objects[f"rng_{model_name}_{index}"] = seed_generator.state
         return tf.train.Checkpoint(**objects)
 
+    def get_compile_config(self):
+        """The three optimizers (their settings), so that a `SeqGAN` loaded
+        from a `.keras` file comes back compiled as it was saved."""
+        if not getattr(self, "g_optimizer", None):
+            return None
+        return {
+            name: keras.optimizers.serialize(_unscaled(getattr(self, name)))
+            for name in _OPTIMIZERS
+        }
+
+    def compile_from_config(self, config):
+        """`compile()` with the optimizers of `get_compile_config()`."""
+        if not config:
+            return
+        self.compile(
+            **{
+                name: keras.optimizers.deserialize(config[name])
+                for name in _OPTIMIZERS
+                if name in config
+            }
+        )
+
     def get_config(self):
         config = {
             "generator": keras.saving.serialize_keras_object(self.generator),
@@ -1011,6 +1036,16 @@ class SeqGAN(keras.Model):
             config.pop("discriminator")
         )
         return cls(generator, discriminator, **config)
+
+
+# The optimizers `compile()` takes, one per update.
+_OPTIMIZERS = ("g_optimizer", "d_optimizer", "pg_optimizer")
+
+
+def _unscaled(optimizer):
+    """The optimizer inside a `LossScaleOptimizer` (`compile()` wraps
+    again when the models compute in float16), else `optimizer`."""
+    return getattr(optimizer, "inner_optimizer", optimizer)
 
 
 _CONFIG_FIELDS = (

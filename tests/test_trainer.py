@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import keras
 import numpy as np
@@ -7,6 +8,7 @@ import tensorflow as tf
 
 import seqgan_tf
 from seqgan_tf.callbacks import CheckpointCallback
+from seqgan_tf.optimizers import FusedAdam
 from seqgan_tf.progress import PhaseProgress
 from seqgan_tf.trainer import SeqGAN
 
@@ -401,3 +403,31 @@ def test_delayed_rollout_policy_starts_as_the_pretrained_generator(
     for a, b in zip(copy, pretrained):
         np.testing.assert_array_equal(a, b)
     assert not np.allclose(copy[-1], untrained[-1])
+
+
+def test_a_compiled_seqgan_saved_as_keras_loads_compiled(oracle, tmp_path):
+    gan = make_gan(oracle, num_rollouts=3)
+    gan.compile(
+        g_optimizer=FusedAdam(0.02, global_clipnorm=3.0),
+        d_optimizer=FusedAdam(3e-4),
+        pg_optimizer=FusedAdam(0.005, global_clipnorm=4.0),
+    )
+    path = str(tmp_path / "seqgan.keras")
+    gan.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "compile() was not called"
+        restored = keras.saving.load_model(path)
+    assert isinstance(restored, SeqGAN) and restored.num_rollouts == 3
+    for name, rate, clip in (
+        ("g_optimizer", 0.02, 3.0),
+        ("d_optimizer", 3e-4, None),
+        ("pg_optimizer", 0.005, 4.0),
+    ):
+        optimizer = getattr(restored, name)
+        assert isinstance(optimizer, FusedAdam), name
+        assert float(optimizer.learning_rate) == pytest.approx(rate), name
+        assert optimizer.global_clipnorm == clip, name
+    for a, b in zip(gan.generator.weights, restored.generator.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # Compiled: it trains at once.
+    restored.mle_step(oracle.generate(32, seed=(0, 2)).numpy())

@@ -360,6 +360,11 @@ class Generator(keras.Model):
         self._sample_function = None
         self._log_prob_function = None
 
+    def compile_from_config(self, config):
+        """Keras' own `compile()` settings (a loaded `.keras` file): this
+        `compile()` only adds dropping the compiled functions."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+
     def get_config(self):
         config = super().get_config()
         config.update(

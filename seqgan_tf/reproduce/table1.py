@@ -221,7 +221,7 @@ SCHEDULES = {
         ss_epochs=300,
         eval_samples=100_000,
         test_samples=10_000,
-        curve_samples=10_000,
+        curve_samples=2_000,
         overrides=("training.probe_samples=4992",),
         method_overrides=(
             ("seqgan_constant_reward", ("training.discriminator_steps=0",)),
