@@ -232,14 +232,51 @@ def load_config(run_dir):
 
 
 def load_vocabulary(run_dir):
-    """The vocabulary saved with a text run, or None (an oracle run)."""
+    """The vocabulary saved with a text run, or None (an oracle run).
+
+    A vocabulary whose size is not the one the run's checkpoints were
+    trained with (a truncated or edited file) is refused here, naming the
+    file and both sizes: the checkpoint could not be read with it."""
     path = pathlib.Path(run_dir) / VOCABULARY_FILE
     if not path.exists():
         return None
+    expected = checkpoint_vocabulary_size(run_dir)
     try:
-        return Vocabulary.load(path)
+        vocabulary = Vocabulary.load(path)
     except VocabularyError as error:
-        raise RunError(f"{path}: {error}") from None
+        if expected is None:
+            raise RunError(f"{path}: {error}") from None
+        raise RunError(
+            f"{path} is damaged ({error}); the run's checkpoints hold "
+            f"{expected:,} ids: restore the file from a copy of the run."
+        ) from None
+    if expected is not None and len(vocabulary) != expected:
+        raise RunError(
+            f"{path} is damaged: {len(vocabulary):,} entries, but the run's "
+            f"checkpoints hold {expected:,} ids; restore the file from a "
+            "copy of the run."
+        )
+    return vocabulary
+
+
+# Where the generator's embedding table [V, E] lies in a trainer
+# checkpoint: Keras optimizers hold their model's trainable variables in
+# model order, and the generator's first one is its embedding table.
+_EMBEDDING_KEY = "g_optimizer/_trainable_variables/0/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+def checkpoint_vocabulary_size(run_dir):
+    """The vocabulary size of the newest readable checkpoint's generator,
+    or None (no checkpoint, or none whose variables can be listed)."""
+    for path in checkpoint_candidates(run_dir):
+        try:
+            shapes = tf.train.load_checkpoint(path).get_variable_to_shape_map()
+        except Exception:  # a damaged checkpoint: try the one before
+            continue
+        shape = shapes.get(_EMBEDDING_KEY)
+        if shape and len(shape) == 2:
+            return int(shape[0])
+    return None
 
 
 def config_differences(old, new):

@@ -219,6 +219,18 @@ BAD_INPUTS = [
         "missing.txt",
     ),
     (
+        "tfds malformed name",
+        lambda r, e, t: [
+            "train",
+            *TINY,
+            "--dataset",
+            "tfds:bad name!!",
+            "--output",
+            f"{t}/never",
+        ],
+        "--dataset tfds:bad name!!: 'bad name!!' is not a TFDS name; expected NAME[/CONFIG][:X.Y.Z]",
+    ),
+    (
         "train on an empty corpus",
         lambda r, e, t: [
             "train",
@@ -470,6 +482,95 @@ def test_there_are_at_least_forty_bad_inputs():
 
 
 # --- damaged runs ------------------------------------------------------------
+
+
+CORPUS = [
+    f"{words} {i % 7}"
+    for i, words in enumerate(
+        [
+            "the cat sat on the mat",
+            "a dog ran in the park",
+            "the bird flew over a tree",
+            "my cat likes the warm sun",
+        ]
+        * 40
+    )
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_text_run(tmp_path_factory):
+    """A text run stopped after its MLE epochs (a resumable one)."""
+    folder = tmp_path_factory.mktemp("text")
+    corpus = folder / "corpus.txt"
+    corpus.write_text("\n".join(CORPUS) + "\n")
+    run_dir = folder / "run"
+    code = cli.main(
+        [
+            "train",
+            *TINY,
+            "--dataset",
+            str(corpus),
+            "--output",
+            str(run_dir),
+            "--stop-after",
+            "2",
+            "--verbose",
+            "0",
+        ]
+    )
+    assert code == 0
+    return run_dir, corpus
+
+
+def _halve_lines(path):
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[: len(lines) // 2]))
+
+
+def _cut_mid_line(path):
+    text = path.read_text()
+    path.write_text(text[: len(text) // 2 + 1])
+
+
+@pytest.mark.parametrize("damage", [_halve_lines, _cut_mid_line])
+@pytest.mark.parametrize("command", ["generate", "evaluate", "export", "train"])
+def test_a_damaged_vocabulary_is_named_in_one_line(
+    tiny_text_run, tmp_path, capsys, damage, command
+):
+    source, corpus = tiny_text_run
+    run_dir = _copy(source, tmp_path)
+    vocabulary = run_dir / runs.VOCABULARY_FILE
+    size = len(vocabulary.read_text().splitlines())
+    damage(vocabulary)
+    entries = len(vocabulary.read_text().splitlines())
+    before = sorted(p.name for p in (run_dir / runs.CHECKPOINT_DIR).iterdir())
+    metrics = (run_dir / runs.METRICS_CSV).read_text()
+    out = tmp_path / "out"
+    argv = {
+        "generate": ["generate", "--checkpoint", str(run_dir), "-n", "2",
+                     "--output", str(out)],
+        "evaluate": ["evaluate", "--checkpoint", str(run_dir)],
+        "export": ["export", "--checkpoint", str(run_dir), "--output",
+                   str(out)],
+        "train": ["train", *TINY, "--dataset", str(corpus), "--output",
+                  str(run_dir), "--verbose", "0"],
+    }[command]  # fmt: skip
+    capsys.readouterr()
+    code = cli.main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert f"{runs.VOCABULARY_FILE} is damaged: {entries} entries" in lines[0]
+    assert f"checkpoints hold {size} ids" in lines[0]
+    # Nothing written.
+    assert not out.exists()
+    assert (
+        sorted(p.name for p in (run_dir / runs.CHECKPOINT_DIR).iterdir())
+        == before
+    )
+    assert (run_dir / runs.METRICS_CSV).read_text() == metrics
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import math
 import os
+import re
 
 import numpy as np
 
@@ -25,6 +26,14 @@ from seqgan_tf.data.vocabulary import Vocabulary
 from seqgan_tf.data.vocabulary import VocabularyError
 
 TFDS_PREFIX = "tfds:"
+# A TFDS builder name as TFDS parses it: a snake_case dataset, an optional
+# config, an optional version (digits or *), optional builder kwargs.
+TFDS_NAME = re.compile(
+    r"^[a-z][a-z0-9_]*"
+    r"(/[A-Za-z0-9_.\-]+)?"
+    r"(:(\d+|\*)\.(\d+|\*)\.(\d+|\*))?"
+    r"(/[A-Za-z0-9_]+=[^/,]+(,[A-Za-z0-9_]+=[^/,]+)*)?$"
+)
 
 
 class TextDataError(ValueError):
@@ -143,6 +152,12 @@ def _read_splits(
         if not name:
             raise TextDataError(
                 "--dataset tfds: needs a TFDS name, e.g. tfds:imdb_reviews."
+            )
+        if not TFDS_NAME.match(name):
+            raise TextDataError(
+                f"--dataset {dataset}: {name!r} is not a TFDS name; expected "
+                "NAME[/CONFIG][:X.Y.Z], e.g. tfds:imdb_reviews or "
+                "tfds:wmt14_translate/de-en:1.0.0."
             )
         report = _read(
             f"{dataset}[{train_split}]",
