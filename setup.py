@@ -8,6 +8,15 @@ from setuptools import setup
 HERE = pathlib.Path(__file__).parent
 
 
+# The documentation site (mkdocs.yml); the tests build it too.
+DOCS = [
+    "mkdocs==1.6.1",
+    "mkdocs-material==9.8.2",
+    "mkdocstrings[python]==1.0.8",
+    "mkdocstrings-python==2.0.11",
+]
+
+
 def requirements():
     lines = (HERE / "requirements.txt").read_text().splitlines()
     return [line for line in lines if line and not line.startswith("#")]
@@ -31,7 +40,9 @@ setup(
     install_requires=requirements(),
     extras_require={
         "music": ["music21==10.5.1"],
+        "docs": DOCS,
         "test": [
+            *DOCS,
             "pytest>=8",
             "pytest-timeout>=2.3",
             "pytest-xdist>=3.6",

@@ -1,6 +1,6 @@
 """The package's layers: every import goes to the same layer or one below,
 and no modules import each other in a cycle. The layer table is the one in
-README.md's *Architecture* section."""
+documentation's architecture page (docs/architecture.md)."""
 
 import ast
 import pathlib
@@ -13,9 +13,9 @@ PACKAGE = ROOT / "seqgan_tf"
 
 
 def layer_table():
-    """{module prefix: layer number} from the README's table."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Architecture", 1)[1].split("\n## ", 1)[0]
+    """{module prefix: layer number} from the architecture page's table."""
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = text.split("# Architecture", 1)[1].split("\n## ", 1)[0]
     table = {}
     for line in section.splitlines():
         row = re.match(r"\|\s*(\d+) [^|]*\|([^|]*)\|", line)
