@@ -20,21 +20,28 @@ def nll(model, token_ids, batch_size=1000, temperature=1.0):
     `model.eos_id` is not None (variable-length sequences), the mean is
     over the positions up to and including each row's first EOS only;
     padding after it is ignored."""
+    log_prob = _log_prob_function(model, temperature)
+    return -_masked_mean(log_prob, model, token_ids, batch_size)
+
+
+def _masked_mean(per_position, model, token_ids, batch_size):
+    """The mean over the sequences' own positions (up to each row's first
+    EOS when `model.eos_id` is set) of `per_position(chunk)` [B, T],
+    computed `batch_size` rows at a time."""
     token_ids = np.asarray(token_ids, dtype=np.int32)
     if token_ids.ndim != 2 or token_ids.shape[0] == 0:
         raise ValueError(
             "`token_ids` must be a non-empty [N, T] array, got "
             f"{token_ids.shape}."
         )
-    log_prob = _log_prob_function(model, temperature)
     eos_id = getattr(model, "eos_id", None)
     total = count = 0.0
     for start in range(0, len(token_ids), batch_size):
         chunk = tf.constant(token_ids[start : start + batch_size])
-        kept, mask = losses.masked_log_probs(log_prob(chunk), chunk, eos_id)
+        kept, mask = losses.masked_log_probs(per_position(chunk), chunk, eos_id)
         total += float(tf.reduce_sum(kept))
         count += float(tf.reduce_sum(tf.cast(mask, tf.float32)))
-    return -total / count
+    return total / count
 
 
 def sequence_nll(model, token_ids, batch_size=1000, temperature=1.0):
@@ -104,21 +111,8 @@ def mean_entropy(generator, token_ids, batch_size=200):
     distribution along `token_ids` [N, T], usually its own samples: a
     sharpening generator shows it falling. With `generator.eos_id`, only
     the positions up to each row's first EOS count."""
-    token_ids = np.asarray(token_ids, dtype=np.int32)
-    if token_ids.ndim != 2 or token_ids.shape[0] == 0:
-        raise ValueError(
-            "`token_ids` must be a non-empty [N, T] array, got "
-            f"{token_ids.shape}."
-        )
     entropy = _entropy_function(generator)
-    eos_id = getattr(generator, "eos_id", None)
-    total = count = 0.0
-    for start in range(0, len(token_ids), batch_size):
-        chunk = tf.constant(token_ids[start : start + batch_size])
-        kept, mask = losses.masked_log_probs(entropy(chunk), chunk, eos_id)
-        total += float(tf.reduce_sum(kept))
-        count += float(tf.reduce_sum(tf.cast(mask, tf.float32)))
-    return total / count
+    return _masked_mean(entropy, generator, token_ids, batch_size)
 
 
 _ENTROPY = weakref.WeakKeyDictionary()

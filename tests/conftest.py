@@ -92,3 +92,19 @@ def no_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+# The small random oracle of the trainer tests (test_trainer, test_probe).
+VOCABULARY, LENGTH = 26, 12
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    return seqgan_tf.OracleLSTM.random(
+        VOCABULARY, LENGTH, embedding_dim=8, hidden_dim=8, seed=0
+    )
+
+
+@pytest.fixture(scope="module")
+def real(oracle):
+    return oracle.generate(128, seed=(0, 1)).numpy()

@@ -4,8 +4,6 @@ and fresh real sequences for the adversarial D rounds."""
 import numpy as np
 import pytest
 import tensorflow as tf
-from test_trainer import LENGTH
-from test_trainer import VOCABULARY
 from test_trainer import Recorder
 from test_trainer import make_gan
 
@@ -14,18 +12,6 @@ from seqgan_tf import metrics
 from seqgan_tf import schedule
 from seqgan_tf import seeds
 from seqgan_tf.rewards import batch_mean_baseline
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    return seqgan_tf.OracleLSTM.random(
-        VOCABULARY, LENGTH, embedding_dim=8, hidden_dim=8, seed=0
-    )
-
-
-@pytest.fixture(scope="module")
-def real(oracle):
-    return oracle.generate(128, seed=(0, 1)).numpy()
 
 
 @pytest.mark.parametrize("eos_id", [None, 2])

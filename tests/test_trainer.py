@@ -5,26 +5,14 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import LENGTH
+from conftest import VOCABULARY
 
 import seqgan_tf
 from seqgan_tf.callbacks import CheckpointCallback
 from seqgan_tf.optimizers import FusedAdam
 from seqgan_tf.progress import PhaseProgress
 from seqgan_tf.trainer import SeqGAN
-
-VOCABULARY, LENGTH = 26, 12
-
-
-@pytest.fixture(scope="module")
-def oracle():
-    return seqgan_tf.OracleLSTM.random(
-        VOCABULARY, LENGTH, embedding_dim=8, hidden_dim=8, seed=0
-    )
-
-
-@pytest.fixture(scope="module")
-def real(oracle):
-    return oracle.generate(128, seed=(0, 1)).numpy()
 
 
 def make_gan(oracle, seed=3, **kwargs):

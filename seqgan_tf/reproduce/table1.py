@@ -109,21 +109,6 @@ class Schedule:
     methods: tuple = ()
 
 
-# Every method `method_config` knows.
-METHODS = (
-    "random",
-    "mle",
-    "mle_equal_updates",
-    "scheduled_sampling",
-    "pg_bleu",
-    "seqgan",
-    "seqgan_constant_reward",
-    "seqgan_untrained_discriminator",
-    "seqgan_frozen_pretrained_discriminator",
-    "seqgan_reward_baseline",
-    "seqgan_fresh_real",
-    "seqgan_delayed_rollout",
-)
 # The methods of the `tiny`, `fast` and `paper` tables.
 CLASSIC_METHODS = (
     "random",
@@ -149,6 +134,9 @@ AUTHORS_METHODS = (
     "seqgan_reward_baseline",
     "seqgan_fresh_real",
 )
+
+# Every method `method_config` knows.
+METHODS = tuple(dict.fromkeys(CLASSIC_METHODS + AUTHORS_METHODS))
 
 SCHEDULES = {
     # For tests: the tiny random oracle, seconds per run.
