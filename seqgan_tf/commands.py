@@ -321,8 +321,10 @@ def command_reproduce(args):
             raise CLIError("--data-dir applies to table2 (the poems).")
         table = _reproduce_table1(args, seeds, output)
     else:
-        if args.jobs != 1 or args.table_only:
-            raise CLIError("--jobs and --table-only apply to table1.")
+        if args.jobs != 1 or args.table_only or args.copy_results:
+            raise CLIError(
+                "--jobs, --table-only and --copy-results apply to table1."
+            )
         if args.schedule in ("authors", "tiny_authors"):
             raise CLIError(
                 f"--schedule {args.schedule} applies to table1 (the oracle)."
@@ -364,7 +366,7 @@ def _reproduce_table1(args, seeds, output):
             "each shared stage once per seed; finished runs are not "
             "counted out)."
         )
-    return table1.reproduce_table1(
+    table = table1.reproduce_table1(
         args.schedule,
         seeds,
         output,
@@ -373,6 +375,10 @@ def _reproduce_table1(args, seeds, output):
         jobs=args.jobs,
         table_only=args.table_only,
     )
+    if args.copy_results:
+        copied = table1.copy_results(output, args.copy_results, methods, seeds)
+        print(f"Copied {copied} result files to {args.copy_results}.")
+    return table
 
 
 def _reproduce_table2(args, seeds, output):

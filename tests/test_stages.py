@@ -218,9 +218,18 @@ def test_jobs_and_a_killed_reproduction_give_the_same_table(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     _same_tables(_table(killed), expected)
 
-    # The table alone, from the protocol files.
+    # The table alone, from the protocol files copied out (no checkpoints).
+    copied = tmp_path / "copied"
+    result = subprocess.run(
+        _cli(killed, "--table-only", "--copy-results", str(copied)),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not list(copied.rglob("checkpoints"))
+    (copied / "table1.json").unlink()
     rebuilt = subprocess.run(
-        _cli(killed, "--table-only"), capture_output=True, text=True
+        _cli(copied, "--table-only"), capture_output=True, text=True
     )
     assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
-    _same_tables(_table(killed), expected)
+    _same_tables(_table(copied), expected)

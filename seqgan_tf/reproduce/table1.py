@@ -18,6 +18,7 @@ import dataclasses
 import json
 import math
 import pathlib
+import shutil
 import time
 
 import numpy as np
@@ -510,6 +511,36 @@ def reproduce_table1(
     if _probes(schedule):
         plot_trajectory(output, methods, seeds, output / TRAJECTORY_PLOT)
     return table
+
+
+def copy_results(output, destination, methods, seeds):
+    """Copies what rebuilds a reproduction's table without its checkpoints
+    into `destination`: each run's `PROTOCOL_FILES`, each shared stage's
+    metrics.csv, and the tables and plots. `reproduce_table1(...,
+    output=destination, table_only=True)` then rebuilds the table."""
+    output, destination = pathlib.Path(output), pathlib.Path(destination)
+    sources = [
+        common.run_dir(output, m, s) / name
+        for m in methods
+        for s in seeds
+        for name in PROTOCOL_FILES
+    ]
+    sources += [
+        stages.stage_dir(output, s, stage) / runs.METRICS_CSV
+        for s in seeds
+        for stage in stages.STAGES
+    ]
+    sources += [
+        output / name for name in (*TABLE_FILES, PLOT_FILE, TRAJECTORY_PLOT)
+    ]
+    copied = 0
+    for source in sources:
+        if source.exists():
+            target = destination / source.relative_to(output)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+            copied += 1
+    return copied
 
 
 def _probes(schedule):
