@@ -156,7 +156,7 @@ def _cli(output, *extra):
         "--schedule",
         "tiny_authors",
         "--seeds",
-        "2",
+        "1",
         "--methods",
         "mle,seqgan,seqgan_constant_reward",
         "--output",
@@ -209,9 +209,9 @@ def test_jobs_and_a_killed_reproduction_give_the_same_table(tmp_path):
     stage = stages.stage_dir(killed, 0, stages.DISCRIMINATOR)
     kill_when_written(_cli(killed), stage / "checkpoints" / "checkpoint", 600)
     assert not stages.is_done(stage)
-    own = killed / "seqgan" / "seed_1" / "checkpoints" / "checkpoint"
+    own = killed / "seqgan" / "seed_0" / "checkpoints" / "checkpoint"
     kill_when_written(_cli(killed), own, 600)
-    assert not (killed / "seqgan" / "seed_1" / table1.PROTOCOL_FILE).exists()
+    assert not (killed / "seqgan" / "seed_0" / table1.PROTOCOL_FILE).exists()
     again = subprocess.run(
         _cli(killed), capture_output=True, text=True, timeout=900
     )
