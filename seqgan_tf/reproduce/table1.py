@@ -586,7 +586,11 @@ TRAJECTORY_ROUNDS = (0, 5, 10, 15, 20)
 def run_metrics(output, method, seed):
     """The metrics.csv rows of one run as floats (None where empty); []
     when it has none."""
-    path = common.run_dir(output, method, seed)
+    return _float_rows(common.run_dir(output, method, seed))
+
+
+def _float_rows(path):
+    """metrics.csv of a run directory as floats (None where empty)."""
     try:
         rows = runs.read_metric_rows(path)
     except runs.RunError:
@@ -709,11 +713,10 @@ def write_tables(table, output):
 def _probe_lines(rows):
     """The discriminator table: the probe at the end of D pretraining and
     after the last round (empty when no run probed)."""
+    # Rows whose discriminator was pretrained (PG-BLEU's is never
+    # trained: its probe says nothing).
     probed = [
-        r
-        for r in rows
-        if r.get("d_heldout_accuracy_pretrained")
-        or r.get("d_heldout_accuracy_final")
+        r for r in rows if r.get("d_heldout_accuracy_pretrained") is not None
     ]
     if not probed:
         return []
@@ -754,7 +757,8 @@ def _trajectory_lines(rows):
     header = " | ".join(f"round {k}" for k in TRAJECTORY_ROUNDS)
     lines = [
         "",
-        "NLL-oracle after adversarial round k (9,984 samples, mean over "
+        "NLL-oracle after adversarial round k (`training.eval_samples` "
+        "samples each: 9,984 in the authors schedule, as their log; mean over "
         "seeds; generator entropy per token in brackets):",
         "",
         f"| method | {header} |",
@@ -788,6 +792,25 @@ def plot_trajectory(output, methods, seeds, path):
     bottom = figure.add_subplot(2, 1, 2)
     authors = sorted(paper.AUTHORS_ADVERSARIAL_LOG.items())
     last = 0
+    discriminator = schedule_lib.PHASES.index("discriminator")
+    for seed in seeds:
+        # The shared D pretraining, before any method's own rounds.
+        rows = _float_rows(stages.stage_dir(output, seed, stages.DISCRIMINATOR))
+        points = [
+            (r["epoch"], r["d_heldout_accuracy"])
+            for r in rows
+            if r.get("phase") == discriminator
+            and r.get("d_heldout_accuracy") is not None
+        ]
+        if points:
+            end = max(e for e, _ in points) + 1
+            bottom.plot(
+                [e - end for e, _ in points],
+                [a for _, a in points],
+                color="grey",
+                marker=".",
+                label="shared D pretraining" if seed == seeds[0] else None,
+            )
     for index, method in enumerate(shown):
         color = f"C{index}"
         for seed in seeds:
@@ -838,7 +861,8 @@ def plot_trajectory(output, methods, seeds, path):
     top_left.set_xlabel("adversarial round")
     top_left.set_ylabel("NLL-oracle (9,984 samples)")
     top_left.set_title("NLL-oracle per round")
-    top_left.legend(fontsize=7)
+    if top_left.get_legend_handles_labels()[0]:
+        top_left.legend(fontsize=7)
     top_right.set_xlabel("adversarial round")
     top_right.set_ylabel("change from round 0")
     top_right.set_title("Change from round 0 (pretraining ends differ)")
@@ -846,7 +870,8 @@ def plot_trajectory(output, methods, seeds, path):
     bottom.set_xlabel("round (negative: D pretraining rounds)")
     bottom.set_ylabel("D held-out accuracy")
     bottom.set_title("Discriminator: fresh real against fresh generated")
-    bottom.legend(fontsize=7)
+    if bottom.get_legend_handles_labels()[0]:
+        bottom.legend(fontsize=7)
     for axes in (top_left, top_right, bottom):
         axes.grid(True, alpha=0.3)
     figure.tight_layout()
