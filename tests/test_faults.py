@@ -533,6 +533,7 @@ def _cut_mid_line(path):
     path.write_text(text[: len(text) // 2 + 1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", [_halve_lines, _cut_mid_line])
 @pytest.mark.parametrize("command", ["generate", "evaluate", "export", "train"])
 def test_a_damaged_vocabulary_is_named_in_one_line(

@@ -97,6 +97,7 @@ def test_training_logs_the_probe_after_each_epoch_with_d_rounds(oracle, real):
     assert np.isfinite(recorder.values("entropy")[0])
 
 
+@pytest.mark.slow
 def test_fresh_real_rounds_take_oracle_samples_as_positives(oracle, real):
     gan = make_gan(oracle, adversarial_real="fresh")
     gan.run_epoch("adversarial", 7, real)
