@@ -108,3 +108,19 @@ def oracle():
 @pytest.fixture(scope="module")
 def real(oracle):
     return oracle.generate(128, seed=(0, 1)).numpy()
+
+
+# The longest tests start first, so that the two xdist workers of the
+# README's test command end together instead of one waiting for them.
+LONGEST_FIRST = (
+    "test_quick_preset.py",
+    "test_stages.py::test_jobs_and_a_killed_reproduction",
+    "test_reproduce.py::test_reproduce_tiny",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    del config
+    items.sort(
+        key=lambda item: not any(name in item.nodeid for name in LONGEST_FIRST)
+    )

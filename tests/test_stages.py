@@ -158,7 +158,7 @@ def _cli(output, *extra):
         "--seeds",
         "1",
         "--methods",
-        "mle,seqgan,seqgan_constant_reward",
+        "mle,seqgan",
         "--output",
         str(output),
         *extra,
