@@ -108,8 +108,10 @@ def _weights(run_dir):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", ["seqgan", "mle_equal_updates"])
-def test_a_method_from_a_shared_stage_equals_it_trained_alone(tmp_path, method):
+def test_a_method_from_a_shared_stage_equals_it_trained_alone(tmp_path):
+    # SeqGAN starts from the D stage, which itself started from a copy of
+    # the MLE stage: both copies are on its path.
+    method = "seqgan"
     config = table1.method_config(TINY, method, 3)
     alone = tmp_path / "alone"
     experiment.train(config, alone, verbose=0, log=None)
