@@ -113,7 +113,7 @@ def real(oracle):
 # The longest tests start first, so that the two xdist workers of the
 # README's test command end together instead of one waiting for them.
 LONGEST_FIRST = (
-    "test_quick_preset.py",
+    "test_quick_preset.py",  # when selected (-m long)
     "test_stages.py::test_jobs_and_a_killed_reproduction",
     "test_reproduce.py::test_reproduce_tiny",
 )

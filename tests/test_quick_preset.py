@@ -25,6 +25,7 @@ ADVERSARIAL_GAIN = 0.15
 
 
 @pytest.mark.slow
+@pytest.mark.long
 def test_quick_preset_ends_within_the_recorded_seed_spread(tmp_path):
     config = config_lib.get_preset("quick")
     summary = experiment.train(
