@@ -886,13 +886,16 @@ class SeqGAN(keras.Model):
     def _evaluate(self, epoch, held_out):
         logs = {}
         if self.oracle is not None:
-            seed = seeds.seed_pair(self.seed, seeds.EVAL, epoch)
-            logs["nll_oracle"] = self.evaluate_nll_oracle(seed=seed)
-            # The same samples as NLL-oracle (`nll_oracle` draws them in
-            # chunks of 1,000 too).
+            # Drawn once, in the chunks of 1,000 `metrics.nll_oracle` uses
+            # (the same sequences `evaluate_nll_oracle` would score), for
+            # both NLL-oracle and the generator's entropy.
             drawn = sampler.sample_many(
-                self.generator, self.eval_samples, seed, batch_size=1000
+                self.generator,
+                self.eval_samples,
+                seeds.seed_pair(self.seed, seeds.EVAL, epoch),
+                batch_size=1000,
             )
+            logs["nll_oracle"] = metrics.nll(self.oracle, drawn)
             logs["entropy"] = metrics.mean_entropy(self.generator, drawn)
         if held_out is not None:
             logs["nll_test"] = metrics.nll(self.generator, held_out)
