@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 # Public name -> the module that defines it.
 _NAMES = {
     "Discriminator": "seqgan_tf.models",
+    "Ranker": "seqgan_tf.models",
     "ExperimentConfig": "seqgan_tf.config",
     "Generator": "seqgan_tf.models",
     "OracleLSTM": "seqgan_tf.models",

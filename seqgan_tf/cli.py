@@ -15,6 +15,7 @@ import os
 import sys
 import tempfile
 
+from seqgan_tf.config import FAMILY
 from seqgan_tf.config import METHODS
 from seqgan_tf.config import STRATEGIES
 
@@ -102,9 +103,10 @@ def _add_train(commands):
     )
     train.add_argument(
         "--method",
-        choices=METHODS,
+        choices=METHODS + FAMILY,
         help="how the generator learns: seqgan (default), mle, "
-        "scheduled_sampling or pg_bleu (the paper's baselines; see "
+        "scheduled_sampling or pg_bleu (the paper's baselines), or SeqGAN's "
+        "successors maligan, rankgan, leakgan (see "
         "seqgan_tf.config.for_method)",
     )
     train.add_argument("--seed", type=int, help="root random seed")

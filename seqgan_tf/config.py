@@ -86,17 +86,28 @@ class DataConfig:
 
 @dataclasses.dataclass(frozen=True)
 class GeneratorConfig:
-    """Generator size and its two optimizers (MLE and policy gradient)."""
+    """Generator size and its two optimizers (MLE and policy gradient).
+
+    `kind` is "lstm" (SeqGAN's) or "leakgan" (LeakGAN's Manager and
+    Worker reading the discriminator's features; `goal_size` is the
+    Worker's goal embedding k, `goal_step` the Manager's horizon c)."""
 
     embedding_dim: int = 32
     hidden_dim: int = 32
     learning_rate: float = 0.01
     clip_norm: float = 5.0
+    kind: str = "lstm"
+    goal_size: int = 16
+    goal_step: int = 4
 
 
 @dataclasses.dataclass(frozen=True)
 class DiscriminatorConfig:
-    """Discriminator CNN and its optimizer (the paper's values)."""
+    """Discriminator CNN and its optimizer (the paper's values).
+
+    `kind` is "classifier" (SeqGAN's: real vs generated) or "ranker"
+    (RankGAN's: the same CNN's features ranked by cosine relevance to
+    real references, `gamma` the rank softmax's inverse temperature)."""
 
     embedding_dim: int = 64
     filter_sizes: tuple = paper.FILTER_SIZES
@@ -105,6 +116,8 @@ class DiscriminatorConfig:
     dropout: float = 0.25
     l2_reg: float = 0.2
     learning_rate: float = 1e-4
+    kind: str = "classifier"
+    gamma: float = 1.0
 
 
 MIXED_PRECISION_POLICIES = (
@@ -117,7 +130,10 @@ MIXED_PRECISION_POLICIES = (
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
 # The methods of the paper's Table 1; `for_method` sets each one up.
 METHODS = ("seqgan", "mle", "scheduled_sampling", "pg_bleu")
-REWARDS = ("discriminator", "constant", "bleu")
+# SeqGAN's policy-gradient successors; `for_method` sets them up too.
+FAMILY = ("maligan", "rankgan", "leakgan")
+REWARDS = ("discriminator", "constant", "bleu", "importance", "rank")
+LEAKGAN_RESCALES = ("sorted", "unsorted", "none")
 REWARD_BASELINES = ("none", "batch_mean")
 
 
@@ -172,6 +188,15 @@ class TrainingConfig:
             epoch, from 1.0 (the authors': 0.002).
         bleu_reference_fraction: the share of the real data that is the
             BLEU reward's references (the authors': 0.4).
+        rank_references: RankGAN's reference set: real sequences drawn
+            (with replacement) for every ranker step and every
+            policy-gradient step (the released code's 16).
+        leakgan_rescale: LeakGAN's bootstrapped rescaled activation of
+            the rewards: "sorted" (each reward replaced by
+            sigmoid(delta * (0.5 - rank / B)) of its rank by value in the
+            batch, as the paper defines it), "unsorted" (the released
+            code's: ranks in order of first appearance, whatever the
+            value) or "none" (the raw P(real)).
         eval_every: NLL-oracle every this many epochs/rounds (and at the end
             of each phase); 0 turns it off.
         eval_samples: samples per NLL-oracle (9,984 as the authors' code,
@@ -218,6 +243,8 @@ class TrainingConfig:
     pg_reduction: str = "sum"
     scheduled_sampling_decrement: float = 0.0
     bleu_reference_fraction: float = 0.4
+    rank_references: int = 16
+    leakgan_rescale: str = "sorted"
     eval_every: int = 5
     eval_samples: int = 9984
     checkpoint_every: int = 1
@@ -254,6 +281,9 @@ class ExperimentConfig:
             "training.rollout_chunk_size": self.training.rollout_chunk_size,
             "training.eval_samples": self.training.eval_samples,
             "training.checkpoint_every": self.training.checkpoint_every,
+            "training.rank_references": self.training.rank_references,
+            "generator.goal_size": self.generator.goal_size,
+            "generator.goal_step": self.generator.goal_step,
         }
         non_negative = {
             "seed": self.seed,
@@ -299,6 +329,7 @@ class ExperimentConfig:
         for name, value in positive.items():
             if value < 1:
                 raise ConfigError(f"{name} must be >= 1, got {value}.")
+        self._check_family()
         for name, value in non_negative.items():
             if value < 0:
                 raise ConfigError(f"{name} must be >= 0, got {value}.")
@@ -346,7 +377,16 @@ class ExperimentConfig:
                 self.training.rollout_policy,
                 ("current", "delayed"),
             ),
-            "training.method": (self.training.method, METHODS),
+            "training.method": (self.training.method, METHODS + FAMILY),
+            "training.leakgan_rescale": (
+                self.training.leakgan_rescale,
+                LEAKGAN_RESCALES,
+            ),
+            "generator.kind": (self.generator.kind, ("lstm", "leakgan")),
+            "discriminator.kind": (
+                self.discriminator.kind,
+                ("classifier", "ranker"),
+            ),
             "training.reward": (self.training.reward, REWARDS),
             "training.pg_reduction": (
                 self.training.pg_reduction,
@@ -414,6 +454,32 @@ class ExperimentConfig:
                 f"{sizes}, {counts}."
             )
         return self
+
+    def _check_family(self):
+        """The reward, discriminator and generator kinds must agree."""
+        t = self.training
+        ranker = self.discriminator.kind == "ranker"
+        if ranker != (t.reward == "rank"):
+            raise ConfigError(
+                "training.reward=rank and discriminator.kind=ranker go "
+                f"together (RankGAN); got reward={t.reward!r} with "
+                f"discriminator.kind={self.discriminator.kind!r}."
+            )
+        if not self.discriminator.gamma > 0:
+            raise ConfigError(
+                f"discriminator.gamma must be > 0, got {self.discriminator.gamma}."
+            )
+        if self.generator.kind == "leakgan":
+            if self.is_text and self.data.add_eos:
+                raise ConfigError(
+                    "generator.kind=leakgan generates fixed-length sequences; "
+                    "set data.add_eos=false (--no-eos) for a text task."
+                )
+            if t.reward not in ("discriminator", "constant"):
+                raise ConfigError(
+                    "generator.kind=leakgan is rewarded by its discriminator "
+                    f"(or a constant); got training.reward={t.reward!r}."
+                )
 
     @property
     def is_text(self):
@@ -707,13 +773,22 @@ def for_method(config, method):
       baseline), unless `scheduled_sampling_decrement` is already set;
     - "pg_bleu": MLE pretraining, then policy-gradient rounds rewarded by
       BLEU-3 against 40% of the real data with 1 rollout (the authors'
-      baseline), no discriminator.
+      baseline), no discriminator;
+    - "maligan": SeqGAN's phases, the generator updated by MaliGAN's
+      normalised importance weights D/(1-D) of whole sequences (no
+      rollouts; `rewards.importance_weights`);
+    - "rankgan": SeqGAN's phases with RankGAN's ranker in place of the
+      classifier, its rank scores the rollouts' reward;
+    - "leakgan": LeakGAN's hierarchical generator reading the
+      discriminator's features, its rollouts every `goal_step` tokens and
+      its rescaled rewards (`training.leakgan_rescale`).
 
     The schedule's lengths are kept: set them for the comparison at hand.
     """
-    if method not in METHODS:
+    if method not in METHODS + FAMILY:
         raise ConfigError(
-            f"Unknown method {method!r}; choose one of: {', '.join(METHODS)}."
+            f"Unknown method {method!r}; choose one of: "
+            f"{', '.join(METHODS + FAMILY)}."
         )
     t = config.training
     changes = {"method": method}
@@ -728,8 +803,21 @@ def for_method(config, method):
             discriminator_rounds=0,
             discriminator_steps=0,
         )
+    generator, discriminator = config.generator, config.discriminator
+    if method == "maligan":
+        changes.update(reward="importance", num_rollouts=1)
+    if method == "rankgan":
+        changes["reward"] = "rank"
+        discriminator = dataclasses.replace(discriminator, kind="ranker")
+    if method == "leakgan":
+        generator = dataclasses.replace(generator, kind="leakgan")
     training = dataclasses.replace(t, **changes)
-    return dataclasses.replace(config, training=training)
+    return dataclasses.replace(
+        config,
+        generator=generator,
+        discriminator=discriminator,
+        training=training,
+    )
 
 
 def get_preset(name):

@@ -34,6 +34,7 @@ from seqgan_tf.datasets.text_data import load_for_config
 from seqgan_tf.models.discriminator import Discriminator
 from seqgan_tf.models.generator import Generator
 from seqgan_tf.models.oracle import OracleLSTM
+from seqgan_tf.models.ranker import Ranker
 from seqgan_tf.optimizers import FusedAdam
 from seqgan_tf.runs import RunError
 from seqgan_tf.trainer import SeqGAN
@@ -106,6 +107,7 @@ def trainer_arguments(config):
         "generator_shuffle": t.generator_shuffle,
         "scheduled_sampling_decrement": t.scheduled_sampling_decrement,
         "bleu_reference_fraction": t.bleu_reference_fraction,
+        "rank_references": t.rank_references,
         "eval_every": t.eval_every,
         "eval_samples": t.eval_samples,
         "probe_samples": t.probe_samples,
@@ -176,7 +178,7 @@ def _build_gan(config, oracle, vocabulary_size, policies):
     )
     d = config.discriminator
     keras.mixed_precision.set_global_policy(discriminator_policy)
-    discriminator = Discriminator(
+    arguments = dict(
         vocabulary_size=vocabulary_size,
         sequence_length=config.sequence_length,
         pad_id=PAD_ID if variable_length else None,
@@ -187,6 +189,10 @@ def _build_gan(config, oracle, vocabulary_size, policies):
         dropout=d.dropout,
         l2_reg=d.l2_reg,
     )
+    if d.kind == "ranker":
+        discriminator = Ranker(gamma=d.gamma, **arguments)
+    else:
+        discriminator = Discriminator(**arguments)
     keras.mixed_precision.set_global_policy(generator_policy)
     gan = SeqGAN(
         generator, discriminator, oracle=oracle, **trainer_arguments(config)

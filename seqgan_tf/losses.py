@@ -198,3 +198,37 @@ def discriminator_loss(
     predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
     correct = tf.reduce_sum(tf.cast(tf.equal(predicted, labels), tf.float32))
     return loss, correct
+
+
+def rank_loss(scores, labels):
+    """RankGAN's ranker loss on one batch of real (1) and generated (0)
+    sequences: with log P = log_softmax(scores) over the batch (the
+    comparison set), `mean_generated log P - mean_real log P`, as the
+    released code computes it. Minimising it ranks real sequences above
+    generated ones. It has no lower bound (a perfect ranker drives the
+    generated log P to -inf); a batch without real or without generated
+    rows contributes 0 for the missing class.
+
+    Args:
+        scores: float [N] the ranker's scores (`Ranker.scores`).
+        labels: int [N] 1 real, 0 generated.
+
+    Returns:
+        (loss, correct): the scalar loss and how many rows the ranking
+        puts on their side of uniform (P > 1/N for real, P <= 1/N for
+        generated), float32.
+    """
+    scores = tf.cast(scores, tf.float32)
+    real = tf.cast(tf.equal(tf.cast(labels, tf.int32), 1), tf.float32)
+    log_p = tf.nn.log_softmax(scores)
+    count = tf.cast(tf.size(scores), tf.float32)
+
+    def mean(weights):
+        return tf.reduce_sum(log_p * weights) / tf.maximum(
+            tf.reduce_sum(weights), 1.0
+        )
+
+    loss = mean(1.0 - real) - mean(real)
+    above = tf.cast(log_p > -tf.math.log(count), tf.float32)
+    correct = tf.reduce_sum(above * real + (1.0 - above) * (1.0 - real))
+    return loss, correct

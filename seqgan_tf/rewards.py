@@ -92,3 +92,30 @@ def batch_mean_baseline(rewards, padding_mask=None, batch_sum=None):
         total, count = batch_sum(total), batch_sum(count)
     mean = total / tf.maximum(count, 1.0)
     return rewards - mean[tf.newaxis, :] * mask
+
+
+def importance_weights(p_real, batch_sum=None, epsilon=1e-6):
+    """MaliGAN's normalised importance weights of a batch of sequences.
+
+    With the optimal discriminator D, p_data(x) is proportional to
+    p_G(x) D(x) / (1 - D(x)), so a sample x_i of the generator stands for
+    the data distribution with weight r_i = D(x_i) / (1 - D(x_i));
+    normalised over the m samples of the batch, w_i = r_i / sum_j r_j, the
+    weights sum to 1 (Che et al. 2017, arXiv 1702.07983, eq. 4-5).
+
+    Args:
+        p_real: float [B] the discriminator's P(real) of each sequence
+            (clipped to [epsilon, 1 - epsilon] so r stays finite).
+        batch_sum: optional function summing a scalar over the whole
+            global batch (a replica's all-reduce); default: this slice.
+        epsilon: the clip of `p_real`.
+
+    Returns:
+        float32 [B], summing to 1 over the (global) batch.
+    """
+    p = tf.clip_by_value(tf.cast(p_real, tf.float32), epsilon, 1.0 - epsilon)
+    ratio = p / (1.0 - p)
+    total = tf.reduce_sum(ratio)
+    if batch_sum is not None:
+        total = batch_sum(total)
+    return ratio / total

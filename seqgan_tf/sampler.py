@@ -23,13 +23,16 @@ class SamplerModel(typing.Protocol):
     start_token: int
 
     def initial_state(self, batch_size):
-        """The recurrent state `(h, c)` before the first token."""
+        """The recurrent state before the first token: a tuple of tensors
+        with the batch first, whose first element is the hidden output
+        the next token is drawn from (`(h, c)` for an LSTM)."""
 
     def next_state(self, token_ids, state):
-        """Feeds `token_ids` [N]; returns the next state."""
+        """Feeds `token_ids` [N]; returns the next state (same structure)."""
 
     def logits_from_hidden(self, hidden):
-        """Logits [N, V] of the next token from the hidden output [N, H]."""
+        """Logits [N, V] of the next token from the hidden output
+        `state[0]` [N, H]."""
 
 
 # Vocabularies at least this large are searched in two levels (blocks, then
@@ -258,14 +261,14 @@ def sample(
     eos_id = getattr(model, "eos_id", None)
     pad_id = getattr(model, "pad_id", 0)
 
-    def body(position, previous, h, c, tokens, finished):
-        h, c = model.next_state(previous, (h, c))
+    def body(position, previous, state, tokens, finished):
+        state = tuple(model.next_state(previous, state))
         sampling = tf.where(prefix_length <= position)[:, 0]
         step_seed = tf.random.experimental.stateless_fold_in(seed, position)
         uniforms = tf.random.stateless_uniform(num_global_rows, seed=step_seed)
         drawn = draw_from_hidden(
             model,
-            tf.gather(h, sampling),
+            tf.gather(state[0], sampling),
             tf.gather(uniforms, tf.gather(row_ids, sampling)),
             scale,
         )
@@ -277,16 +280,15 @@ def sample(
         if eos_id is not None:
             finished = tf.logical_or(finished, tf.equal(current, eos_id))
         tokens = tokens.write(position, current)
-        return position + 1, current, h, c, tokens, finished
+        return position + 1, current, state, tokens, finished
 
-    _, _, _, _, tokens, _ = tf.while_loop(
+    _, _, _, tokens, _ = tf.while_loop(
         lambda position, *_: position < length,
         body,
         (
             tf.constant(0),
             previous,
-            state[0],
-            state[1],
+            tuple(state),
             tokens,
             tf.zeros([num_rows], tf.bool),
         ),

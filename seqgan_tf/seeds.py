@@ -18,6 +18,7 @@ REFERENCES = 7  # PG-BLEU's reference share of the real data
 SCHEDULED = 8  # scheduled sampling's coins and samples
 FRESH_REAL = 9  # fresh oracle positives of an adversarial D round
 PROBE = 10  # the held-out sequences that probe the discriminator
+RANK_REFERENCES = 11  # RankGAN's reference sentences of a step
 
 
 def seed_pair(*values):

@@ -21,14 +21,18 @@ from seqgan_tf import seeds
 from seqgan_tf.data import pipeline
 from seqgan_tf.data.masks import padding_mask
 from seqgan_tf.models.generator import Generator
+from seqgan_tf.models.ranker import Ranker
 from seqgan_tf.optimizers import FusedAdam
 from seqgan_tf.progress import PhaseProgress
 from seqgan_tf.rewards import BleuReward
 from seqgan_tf.rewards import batch_mean_baseline
+from seqgan_tf.rewards import importance_weights
 
 # What rewards the policy gradient: the discriminator's P(real) (SeqGAN), a
-# constant (ablation), or BLEU-3 against a share of the real data (PG-BLEU).
-REWARDS = ("discriminator", "constant", "bleu")
+# constant (ablation), BLEU-3 against a share of the real data (PG-BLEU),
+# MaliGAN's normalised importance weights of whole sequences, or RankGAN's
+# rank score.
+REWARDS = ("discriminator", "constant", "bleu", "importance", "rank")
 REWARD_BASELINES = ("none", "batch_mean")
 
 
@@ -87,10 +91,17 @@ class SeqGAN(keras.Model):
         rollout_policy: "current" (the authors' code in effect) or "delayed".
         rollout_update_rate: update rate of the delayed rollout copy.
         rollout_chunk_size: completions sampled and scored at once.
-        reward: "discriminator" (SeqGAN), "constant" (ablation) or "bleu"
+        reward: "discriminator" (SeqGAN), "constant" (ablation), "bleu"
             (PG-BLEU: BLEU-3 of the completed sequence against a fixed
             random `bleu_reference_fraction` of the real data, see
-            `rewards.BleuReward`).
+            `rewards.BleuReward`), "importance" (MaliGAN: no rollouts;
+            every token of sample i gets w_i - 1/B, where w are the
+            normalised importance weights D/(1-D) of the batch,
+            `rewards.importance_weights`) or "rank" (RankGAN: the
+            rollouts are scored by the `Ranker`'s rank score among the
+            batch's completions, against `rank_references` real
+            sequences drawn for each step; needs a `Ranker` and one
+            device).
         constant_reward: reward of the constant ablation.
         reward_baseline: "none" (the authors') or "batch_mean": each
             reward minus the batch's mean reward at its position
@@ -107,6 +118,9 @@ class SeqGAN(keras.Model):
             scheduled-sampling baseline lowered its rate before each epoch.
         bleu_reference_fraction: the share of the real data that is the
             BLEU reward's references.
+        rank_references: the size of RankGAN's reference set, drawn from
+            the real data (with replacement) for each ranker step (from
+            the round's real half) and each policy-gradient step.
         eval_every: NLL-oracle period in epochs of the MLE and adversarial
             phases, which are also measured at their last epoch (0: only
             then). Nothing is measured without an oracle.
@@ -173,6 +187,7 @@ class SeqGAN(keras.Model):
         generator_shuffle=False,
         scheduled_sampling_decrement=0.0,
         bleu_reference_fraction=0.4,
+        rank_references=16,
         eval_every=5,
         eval_samples=9984,
         probe_samples=0,
@@ -235,6 +250,18 @@ class SeqGAN(keras.Model):
                 "`adversarial_real='fresh'` samples real sequences from the "
                 "oracle; give the `oracle`."
             )
+        ranker = isinstance(discriminator, Ranker)
+        if ranker != (reward == "rank"):
+            raise ValueError(
+                "RankGAN's `reward='rank'` and a `Ranker` go together; got "
+                f"reward={reward!r} with a {type(discriminator).__name__}."
+            )
+        if ranker and self.num_replicas > 1:
+            raise ValueError(
+                "RankGAN ranks each sequence among its whole batch; train it "
+                f"on one device (the strategy has {self.num_replicas} "
+                "replicas)."
+            )
         if pg_reduction not in losses.REDUCTIONS:
             raise ValueError("`pg_reduction` must be 'sum' or 'mean'.")
         self.generator = generator
@@ -261,6 +288,11 @@ class SeqGAN(keras.Model):
         self.scheduled_sampling_decrement = float(scheduled_sampling_decrement)
         self.bleu_reference_fraction = float(bleu_reference_fraction)
         self.bleu_reward = None
+        self.rank_references = int(rank_references)
+        if self.rank_references < 1:
+            raise ValueError(
+                f"`rank_references` must be >= 1, got {rank_references}."
+            )
         self.eval_every = int(eval_every)
         self.eval_samples = int(eval_samples)
         self.seed = int(seed)
@@ -278,6 +310,18 @@ class SeqGAN(keras.Model):
             self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
             self.d_accuracy_tracker = keras.metrics.Mean(name="d_accuracy")
             self.reward_tracker = keras.metrics.Mean(name="mean_reward")
+            # RankGAN's reference sentences, drawn again before each step
+            # that reads them (so not part of a checkpoint).
+            self.references = None
+            if ranker:
+                self.references = tf.Variable(
+                    tf.zeros(
+                        [self.rank_references, generator.sequence_length],
+                        tf.int32,
+                    ),
+                    trainable=False,
+                    name="rank_references",
+                )
         self._steps = {}
         # No weights of its own: the generator and discriminator hold them.
         self.built = True
@@ -462,14 +506,23 @@ class SeqGAN(keras.Model):
 
     def _discriminator_replica(self, token_ids, labels):
         with tf.GradientTape() as tape:
-            logits = self.discriminator(token_ids, training=True)
-            loss, correct = losses.discriminator_loss(
-                logits,
-                labels,
-                regularization=keras.ops.sum(self.discriminator.losses),
-                global_batch_size=self.batch_size,
-                num_replicas=self.num_replicas,
-            )
+            if self.references is not None:
+                # RankGAN: one device (checked at construction).
+                loss, correct = losses.rank_loss(
+                    self.discriminator.scores(
+                        token_ids, self.references, training=True
+                    ),
+                    labels,
+                )
+            else:
+                logits = self.discriminator(token_ids, training=True)
+                loss, correct = losses.discriminator_loss(
+                    logits,
+                    labels,
+                    regularization=keras.ops.sum(self.discriminator.losses),
+                    global_batch_size=self.batch_size,
+                    num_replicas=self.num_replicas,
+                )
         self._apply(
             self.d_optimizer,
             tape,
@@ -504,16 +557,19 @@ class SeqGAN(keras.Model):
             row_ids=offset + tf.range(local_batch),
             num_global_rows=self.batch_size,
         )
-        rewards = rollout.rollout_rewards(
-            self.rollout_generator or self.generator,
-            self._scorer(),
-            samples,
-            rollout_seed,
-            num_rollouts=self.num_rollouts,
-            chunk_size=self.rollout_chunk_size,
-            batch_row_offset=offset,
-            global_batch_size=self.batch_size,
-        )
+        if self.reward == "importance":
+            rewards = self._importance_rewards(samples)
+        else:
+            rewards = rollout.rollout_rewards(
+                self.rollout_generator or self.generator,
+                self._scorer(),
+                samples,
+                rollout_seed,
+                num_rollouts=self.num_rollouts,
+                chunk_size=self.rollout_chunk_size,
+                batch_row_offset=offset,
+                global_batch_size=self.batch_size,
+            )
         if self.reward_baseline == "batch_mean":
             context = tf.distribute.get_replica_context()
             rewards = batch_mean_baseline(
@@ -537,6 +593,18 @@ class SeqGAN(keras.Model):
         )
         return loss, parts["reward_sum"], parts["reward_count"]
 
+    def _importance_rewards(self, samples):
+        """MaliGAN's reward of every token of sample i: its normalised
+        importance weight minus the baseline 1/B (the mean weight), so the
+        rewards of a batch sum to 0 (Che et al. 2017, algorithm 1)."""
+        context = tf.distribute.get_replica_context()
+        weights = importance_weights(
+            self.discriminator.predict_real(samples),
+            lambda value: context.all_reduce(tf.distribute.ReduceOp.SUM, value),
+        )
+        weights = weights - 1.0 / float(self.batch_size)
+        return tf.broadcast_to(weights[:, tf.newaxis], tf.shape(samples))
+
     def _replica_offset(self):
         """The global index of this replica's first row of a batch."""
         replica = tf.distribute.get_replica_context().replica_id_in_sync_group
@@ -550,6 +618,8 @@ class SeqGAN(keras.Model):
             return self._constant_score
         if self.reward == "bleu":
             return self.bleu_reward
+        if self.reward == "rank":
+            return self.discriminator.scorer(self.references)
         return self.discriminator.scorer
 
     def _constant_score(self, token_ids):
@@ -669,9 +739,25 @@ class SeqGAN(keras.Model):
             seed=(self.seed, seeds.SHUFFLE, epoch, index),
             epochs=self.discriminator_epochs,
         )
-        for token_ids, labels in dataset:
+        for step, (token_ids, labels) in enumerate(dataset):
+            if self.references is not None:
+                self._draw_references(positives, epoch, index, step)
             self.discriminator_step(token_ids, labels)
             _call(on_step)
+
+    def _draw_references(self, real, epoch, index, step):
+        """RankGAN's references for one step: `rank_references` rows of
+        `real` drawn with replacement (as the released code draws them),
+        from the run's seed, the epoch, the round or step index and the
+        step (an int, or "policy" for a policy-gradient step)."""
+        stream = -1 if step == "policy" else int(step)
+        rng = np.random.default_rng(
+            seeds.seed_pair(
+                self.seed, seeds.RANK_REFERENCES, epoch, index, stream + 1
+            )
+        )
+        rows = rng.integers(0, len(real), self.rank_references)
+        self.references.assign(np.asarray(real)[rows].astype(np.int32))
 
     def _positives(self, real, epoch, index):
         """Balanced classes: as many real sequences as generated ones, a
@@ -716,6 +802,8 @@ class SeqGAN(keras.Model):
             self.discriminator_round(real, epoch, 0, on_step)
         else:
             for index in range(self.generator_steps):
+                if self.references is not None:
+                    self._draw_references(real, epoch, index, "policy")
                 self.policy_gradient_step(
                     seeds.seed_pair(self.seed, seeds.POLICY, epoch, index),
                     seeds.seed_pair(self.seed, seeds.ROLLOUT, epoch, index),
@@ -1069,6 +1157,7 @@ _CONFIG_FIELDS = (
     "generator_shuffle",
     "scheduled_sampling_decrement",
     "bleu_reference_fraction",
+    "rank_references",
     "eval_every",
     "eval_samples",
     "probe_samples",

@@ -40,6 +40,8 @@ class Discriminator(keras.Model):
             embeddings of positions holding `pad_id` are zeroed before the
             convolutions, so padding carries no learned signal. None
             (default): every position is embedded as is.
+        highway_gate_bias: the initial bias of the highway gates (-2, the
+            authors'; RankGAN's ranker uses 0).
 
     Example:
 
@@ -63,6 +65,7 @@ class Discriminator(keras.Model):
         dropout=0.25,
         l2_reg=0.2,
         pad_id=None,
+        highway_gate_bias=-2.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -105,6 +108,7 @@ class Discriminator(keras.Model):
         self.dropout = float(dropout)
         self.l2_reg = float(l2_reg)
         self.pad_id = None if pad_id is None else int(pad_id)
+        self.highway_gate_bias = float(highway_gate_bias)
 
         self.embedding = keras.layers.Embedding(
             self.vocabulary_size,
@@ -134,15 +138,23 @@ class Discriminator(keras.Model):
             keras.layers.Dense(
                 features,
                 activation="sigmoid",
-                bias_initializer=keras.initializers.Constant(-2.0),
+                bias_initializer=keras.initializers.Constant(
+                    self.highway_gate_bias
+                ),
                 name=f"highway_gate_{i}",
             )
             for i in range(self.highway_layers)
         ]
         self.dropout_layer = keras.layers.Dropout(self.dropout, name="dropout")
+        self.output_layer = self._make_head()
+        self.build((None, self.sequence_length))
+
+    def _make_head(self):
+        """The layer on the features: two logits (a subclass without a
+        classifier, the `Ranker`, returns None)."""
         # tf.nn.l2_loss is sum(x**2) / 2; Keras' L2(l) is l * sum(x**2).
         regularizer = keras.regularizers.L2(self.l2_reg / 2.0)
-        self.output_layer = keras.layers.Dense(
+        return keras.layers.Dense(
             2,
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.1),
             bias_initializer=keras.initializers.Constant(0.1),
@@ -152,7 +164,6 @@ class Discriminator(keras.Model):
             dtype="float32",
             name="output",
         )
-        self.build((None, self.sequence_length))
 
     def build(self, input_shape):
         self.embedding.build(input_shape)
@@ -161,7 +172,8 @@ class Discriminator(keras.Model):
         features = sum(self.num_filters)
         for layer in self.highway_transforms + self.highway_gates:
             layer.build((None, features))
-        self.output_layer.build((None, features))
+        if self.output_layer is not None:
+            self.output_layer.build((None, features))
         self.built = True
 
     def _embed(self, token_ids):
@@ -173,20 +185,29 @@ class Discriminator(keras.Model):
         return embedded * keep[..., None]
 
     def call(self, token_ids, training=False):
+        return self.output_layer(self.features(token_ids, training=training))
+
+    def features(self, token_ids, training=False):
+        """The features the head reads, [N, sum(num_filters)]: max over
+        time of each convolution, then the highway layers and dropout."""
+        return self._highway(self._pooled(token_ids), training=training)
+
+    def _pooled(self, token_ids):
         embedded = self._embed(ops.cast(token_ids, "int32"))
-        pooled = ops.concatenate(
+        return ops.concatenate(
             [ops.max(conv(embedded), axis=1) for conv in self.convolutions],
             axis=-1,
         )
-        return self._classify(pooled, training=training)
 
-    def _classify(self, pooled, training=False):
-        # Everything after max-over-time: highway, dropout, output logits.
+    def _highway(self, pooled, training=False):
+        # Everything after max-over-time but the head: highway, dropout.
         for transform, gate in zip(self.highway_transforms, self.highway_gates):
             carry = gate(pooled)
             pooled = carry * transform(pooled) + (1.0 - carry) * pooled
-        pooled = self.dropout_layer(pooled, training=training)
-        return self.output_layer(pooled)
+        return self.dropout_layer(pooled, training=training)
+
+    def _classify(self, pooled, training=False):
+        return self.output_layer(self._highway(pooled, training=training))
 
     @property
     def scorer(self):
@@ -276,6 +297,7 @@ class Discriminator(keras.Model):
                 "dropout": self.dropout,
                 "l2_reg": self.l2_reg,
                 "pad_id": self.pad_id,
+                "highway_gate_bias": self.highway_gate_bias,
             }
         )
         return config
