@@ -136,8 +136,23 @@ AUTHORS_METHODS = (
     "seqgan_fresh_real",
 )
 
+# The `family` table: SeqGAN's policy-gradient successors beside it and
+# MLE, each as its paper defines it (LeakGAN also as its released code
+# rescales its rewards: ranks in order of appearance, not by value).
+FAMILY_METHODS = (
+    "random",
+    "mle",
+    "seqgan",
+    "maligan",
+    "rankgan",
+    "leakgan",
+    "leakgan_unsorted",
+)
+
 # Every method `method_config` knows.
-METHODS = tuple(dict.fromkeys(CLASSIC_METHODS + AUTHORS_METHODS))
+METHODS = tuple(
+    dict.fromkeys(CLASSIC_METHODS + AUTHORS_METHODS + FAMILY_METHODS)
+)
 
 SCHEDULES = {
     # For tests: the tiny random oracle, seconds per run.
@@ -191,6 +206,43 @@ SCHEDULES = {
             "training.probe_samples=1024",
         ),
         methods=CLASSIC_METHODS,
+    ),
+    # The `family` schedule at the tiny preset's size, for tests.
+    "tiny_family": Schedule(
+        "tiny_family",
+        "tiny",
+        mle_epochs=2,
+        discriminator_rounds=1,
+        adversarial_rounds=2,
+        ss_epochs=2,
+        eval_samples=256,
+        test_samples=128,
+        curve_samples=64,
+        temperatures=(0.8, 1.0, 1.2),
+        methods=FAMILY_METHODS,
+    ),
+    # SeqGAN's successors on the `fast` schedule's budget: the paper's
+    # oracle and models, 10 MLE epochs, 3 D (or ranker) pretraining rounds
+    # and 10 adversarial rounds of 1 generator step and 1 D round of 1,024
+    # fresh negatives. Every method keeps its paper's algorithm; only the
+    # lengths (and LeakGAN's interleaved D pretraining, replaced by the
+    # common one) are shortened.
+    "family": Schedule(
+        "family",
+        "quick",
+        mle_epochs=10,
+        discriminator_rounds=3,
+        adversarial_rounds=10,
+        ss_epochs=10,
+        eval_samples=100_000,
+        test_samples=10_000,
+        curve_samples=2_000,
+        overrides=(
+            "training.num_negatives=1024",
+            "training.eval_every=0",
+            "training.eval_samples=1024",
+        ),
+        methods=FAMILY_METHODS,
     ),
     # The authors' discriminator training, exactly: the `paper` preset's
     # pretraining (120 MLE epochs; 50 D rounds of 3 epochs over 9,984 fresh
@@ -278,6 +330,10 @@ def method_config(schedule, method, seed):
       rounds whose real half is fresh oracle samples
       (`seqgan_fresh_real`, possible on the synthetic task only), a
       delayed rollout policy (`seqgan_delayed_rollout`);
+    - `maligan`, `rankgan` and `leakgan` train as SeqGAN does, each with
+      its own reward, discriminator or generator (`config.for_method`);
+      `leakgan_unsorted` rescales LeakGAN's rewards as its released code
+      does (by order of appearance, not by value);
     - `random` is not trained at all.
     """
     base = config_lib.get_preset(schedule.base)
@@ -295,8 +351,15 @@ def method_config(schedule, method, seed):
             config_lib.for_method(config, "mle"),
             ["training.generator_epochs=0"],
         ).validate()
-    if method in ("mle", "scheduled_sampling", "pg_bleu", "seqgan"):
+    if method in ("mle", "scheduled_sampling", "pg_bleu", "seqgan") or (
+        method in config_lib.FAMILY
+    ):
         config = config_lib.for_method(config, method)
+    elif method == "leakgan_unsorted":
+        config = config_lib.with_overrides(
+            config_lib.for_method(config, "leakgan"),
+            ["training.leakgan_rescale=unsorted"],
+        )
     elif method == "mle_equal_updates":
         steps_per_epoch = config.data.num_real // t.batch_size
         extra = math.ceil(
@@ -555,6 +618,7 @@ def build_table(results, methods, seeds, output):
     method on the pooled per-sequence NLL-oracle, the runs' wall time. A
     method with a missing run is marked `complete: false`."""
     reference = common.pooled(output, "seqgan", seeds, SEQUENCE_NLL_FILE)
+    mle = common.pooled(output, "mle", seeds, SEQUENCE_NLL_FILE)
     rows = []
     for method in methods:
         present, row = common.table_row(
@@ -575,8 +639,54 @@ def build_table(results, methods, seeds, output):
         row["t_vs_seqgan"], row["p_vs_seqgan"] = common.versus(
             reference, values
         )
+        if method != "mle":
+            row["t_vs_mle"], row["p_vs_mle"] = common.versus(
+                mle, common.pooled(output, method, seeds, SEQUENCE_NLL_FILE)
+            )
+        row.update(versus_mle_curve(results, method, seeds))
         rows.append(row)
     return {"rows": rows, "seeds": list(seeds)}
+
+
+def mean_curve(results, method, seeds):
+    """{temperature: (NLL-test, NLL-oracle)} of a method's curve, the mean
+    over its seeds that have one."""
+    points = {}
+    for seed in seeds:
+        result = results.get((method, seed)) or {}
+        for point in result.get("curve", []):
+            points.setdefault(point["temperature"], []).append(
+                (point["nll_test"], point["nll_oracle"])
+            )
+    return {t: tuple(np.mean(v, axis=0)) for t, v in sorted(points.items())}
+
+
+def versus_mle_curve(results, method, seeds):
+    """Where a method's point at temperature 1 lies against the MLE
+    generator's temperature curve: `mle_curve_nll_oracle`, the curve's
+    NLL-oracle at the method's NLL-test (linear between the curve's
+    points), and `below_mle_curve_by`, how much lower the method's
+    NLL-oracle is (> 0: below the curve, better quality at the same
+    diversity; < 0: above it). None when either curve is missing or the
+    method's NLL-test lies outside the MLE curve's range."""
+    empty = {"mle_curve_nll_oracle": None, "below_mle_curve_by": None}
+    # The method's own curve point at temperature 1 (the curve's samples,
+    # so both sides of the comparison are measured alike).
+    own = mean_curve(results, method, seeds).get(1.0)
+    curve = sorted(mean_curve(results, "mle", seeds).values())
+    if method == "mle" or own is None or len(curve) < 2:
+        return empty
+    x, y = own
+    xs = [p[0] for p in curve]
+    if not xs[0] <= x <= xs[-1]:
+        return empty
+    at = float(np.interp(x, xs, [p[1] for p in curve]))
+    return {
+        "curve_nll_test": float(x),
+        "curve_nll_oracle": float(y),
+        "mle_curve_nll_oracle": at,
+        "below_mle_curve_by": at - y,
+    }
 
 
 # The rounds of the trajectory table (the authors log every 5th).
@@ -682,24 +792,32 @@ def write_tables(table, output):
         "paper",
         "t_vs_seqgan",
         "p_vs_seqgan",
+        "t_vs_mle",
+        "p_vs_mle",
+        "mle_curve_nll_oracle",
+        "below_mle_curve_by",
         "d_heldout_accuracy_pretrained",
         "d_heldout_accuracy_final",
     ]
     f = common.format_value
     lines = [
         "| method | NLL-oracle (mean ± sd) | NLL-test (mean ± sd) | paper "
-        "| p (Welch, vs SeqGAN) | seeds |",
-        "|---|---|---|---|---|---|",
+        "| p (Welch, vs SeqGAN) | p (vs MLE) | seeds |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in table["rows"]:
         lines.append(
             f"| {row['method']} | {f(row['nll_oracle'])} ± "
             f"{f(row['nll_oracle_sd'])} | {f(row['nll_test'])} ± "
             f"{f(row['nll_test_sd'])} | {f(row['paper'])} | "
-            f"{f(row['p_vs_seqgan'])} | "
+            f"{f(row['p_vs_seqgan'])} | {f(row.get('p_vs_mle'))} | "
             f"{common.seeds_cell(row, table['seeds'])} |"
         )
-    lines += _probe_lines(table["rows"]) + _trajectory_lines(table["rows"])
+    lines += (
+        _curve_lines(table["rows"])
+        + _probe_lines(table["rows"])
+        + _trajectory_lines(table["rows"])
+    )
     output = pathlib.Path(output)
     common.write_outputs(
         table,
@@ -708,6 +826,32 @@ def write_tables(table, output):
         lines,
         [output / name for name in TABLE_FILES],
     )
+
+
+def _curve_lines(rows):
+    """Each method's point at temperature 1 against the MLE generator's
+    temperature curve (empty when no row has it)."""
+    placed = [r for r in rows if r.get("below_mle_curve_by") is not None]
+    if not placed:
+        return []
+    f = common.format_value
+    lines = [
+        "",
+        "Against the MLE generator's temperature curve (NLL-oracle of the "
+        "curve at the method's NLL-test; below > 0: better quality than "
+        "MLE at the same diversity):",
+        "",
+        "| method | NLL-test (T = 1) | NLL-oracle (T = 1) | MLE curve there "
+        "| below by |",
+        "|---|---|---|---|---|",
+    ]
+    for row in placed:
+        lines.append(
+            f"| {row['method']} | {f(row['curve_nll_test'])} | "
+            f"{f(row['curve_nll_oracle'])} | {f(row['mle_curve_nll_oracle'])} | "
+            f"{f(row['below_mle_curve_by'])} |"
+        )
+    return lines
 
 
 def _probe_lines(rows):
