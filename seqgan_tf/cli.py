@@ -274,12 +274,21 @@ def _add_reproduce(commands):
     reproduce.add_argument("table", choices=("table1", "table2"))
     reproduce.add_argument(
         "--schedule",
-        choices=("fast", "authors", "paper", "tiny", "tiny_authors"),
+        choices=(
+            "fast",
+            "authors",
+            "family",
+            "paper",
+            "tiny",
+            "tiny_authors",
+            "tiny_family",
+        ),
         default="fast",
         help="fast (about two hours on 2 CPU cores), authors (table1: the "
         "authors' pretraining and discriminator training, the first 21 "
-        "rounds), paper (the authors' schedules) or tiny / tiny_authors "
-        "(tests)",
+        "rounds), family (table1: SeqGAN's successors MaliGAN, RankGAN and "
+        "LeakGAN beside SeqGAN and MLE on the fast budget), paper (the "
+        "authors' schedules) or tiny / tiny_authors / tiny_family (tests)",
     )
     reproduce.add_argument(
         "--seeds", type=_positive_int, default=3, help="seeds 0..N-1"
