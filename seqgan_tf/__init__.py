@@ -17,6 +17,7 @@ _NAMES = {
     "Ranker": "seqgan_tf.models",
     "ExperimentConfig": "seqgan_tf.config",
     "Generator": "seqgan_tf.models",
+    "LeakGANGenerator": "seqgan_tf.models",
     "OracleLSTM": "seqgan_tf.models",
     "SeqGAN": "seqgan_tf.trainer",
     "get_preset": "seqgan_tf.config",

@@ -197,6 +197,9 @@ class TrainingConfig:
             batch, as the paper defines it), "unsorted" (the released
             code's: ranks in order of first appearance, whatever the
             value) or "none" (the raw P(real)).
+        interleaved_mle_steps: MLE steps on real batches after each
+            adversarial round (LeakGAN's interleaved training; the
+            `leakgan` method sets 1).
         eval_every: NLL-oracle every this many epochs/rounds (and at the end
             of each phase); 0 turns it off.
         eval_samples: samples per NLL-oracle (9,984 as the authors' code,
@@ -245,6 +248,7 @@ class TrainingConfig:
     bleu_reference_fraction: float = 0.4
     rank_references: int = 16
     leakgan_rescale: str = "sorted"
+    interleaved_mle_steps: int = 0
     eval_every: int = 5
     eval_samples: int = 9984
     checkpoint_every: int = 1
@@ -288,6 +292,9 @@ class ExperimentConfig:
         non_negative = {
             "seed": self.seed,
             "training.generator_epochs": self.training.generator_epochs,
+            "training.interleaved_mle_steps": (
+                self.training.interleaved_mle_steps
+            ),
             "training.discriminator_rounds": self.training.discriminator_rounds,
             "training.adversarial_rounds": self.training.adversarial_rounds,
             "training.generator_steps": self.training.generator_steps,
@@ -468,6 +475,11 @@ class ExperimentConfig:
         if not self.discriminator.gamma > 0:
             raise ConfigError(
                 f"discriminator.gamma must be > 0, got {self.discriminator.gamma}."
+            )
+        if t.interleaved_mle_steps and self.generator.kind != "leakgan":
+            raise ConfigError(
+                "training.interleaved_mle_steps is LeakGAN's "
+                "(generator.kind=leakgan)."
             )
         if self.generator.kind == "leakgan":
             if self.is_text and self.data.add_eos:
@@ -811,6 +823,7 @@ def for_method(config, method):
         discriminator = dataclasses.replace(discriminator, kind="ranker")
     if method == "leakgan":
         generator = dataclasses.replace(generator, kind="leakgan")
+        changes["interleaved_mle_steps"] = 1
     training = dataclasses.replace(t, **changes)
     return dataclasses.replace(
         config,

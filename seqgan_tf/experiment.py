@@ -32,7 +32,9 @@ from seqgan_tf.data import get_tokenizer
 from seqgan_tf.datasets.text_data import TextDataError
 from seqgan_tf.datasets.text_data import load_for_config
 from seqgan_tf.models.discriminator import Discriminator
+from seqgan_tf.leakgan import LeakGAN
 from seqgan_tf.models.generator import Generator
+from seqgan_tf.models.leakgan import LeakGANGenerator
 from seqgan_tf.models.oracle import OracleLSTM
 from seqgan_tf.models.ranker import Ranker
 from seqgan_tf.optimizers import FusedAdam
@@ -168,14 +170,16 @@ def _build_gan(config, oracle, vocabulary_size, policies):
     generator_policy, discriminator_policy = policies
     keras.utils.set_random_seed(config.seed)
     keras.mixed_precision.set_global_policy(generator_policy)
-    generator = Generator(
-        vocabulary_size=vocabulary_size,
-        sequence_length=config.sequence_length,
-        embedding_dim=config.generator.embedding_dim,
-        hidden_dim=config.generator.hidden_dim,
-        eos_id=EOS_ID if variable_length else None,
-        pad_id=PAD_ID,
-    )
+    leakgan = config.generator.kind == "leakgan"
+    if not leakgan:
+        generator = Generator(
+            vocabulary_size=vocabulary_size,
+            sequence_length=config.sequence_length,
+            embedding_dim=config.generator.embedding_dim,
+            hidden_dim=config.generator.hidden_dim,
+            eos_id=EOS_ID if variable_length else None,
+            pad_id=PAD_ID,
+        )
     d = config.discriminator
     keras.mixed_precision.set_global_policy(discriminator_policy)
     arguments = dict(
@@ -194,9 +198,25 @@ def _build_gan(config, oracle, vocabulary_size, policies):
     else:
         discriminator = Discriminator(**arguments)
     keras.mixed_precision.set_global_policy(generator_policy)
-    gan = SeqGAN(
-        generator, discriminator, oracle=oracle, **trainer_arguments(config)
-    )
+    arguments = trainer_arguments(config)
+    trainer = SeqGAN
+    if leakgan:
+        # The generator reads the discriminator's features: built after it.
+        generator = LeakGANGenerator(
+            vocabulary_size=vocabulary_size,
+            sequence_length=config.sequence_length,
+            discriminator=discriminator,
+            embedding_dim=config.generator.embedding_dim,
+            hidden_dim=config.generator.hidden_dim,
+            goal_size=config.generator.goal_size,
+            goal_step=config.generator.goal_step,
+        )
+        trainer = LeakGAN
+        arguments.update(
+            leakgan_rescale=config.training.leakgan_rescale,
+            interleaved_mle_steps=config.training.interleaved_mle_steps,
+        )
+    gan = trainer(generator, discriminator, oracle=oracle, **arguments)
     g = config.generator
     gan.compile(
         g_optimizer=FusedAdam(g.learning_rate, global_clipnorm=g.clip_norm),

@@ -232,3 +232,57 @@ def rank_loss(scores, labels):
     above = tf.cast(log_p > -tf.math.log(count), tf.float32)
     correct = tf.reduce_sum(above * real + (1.0 - above) * (1.0 - real))
     return loss, correct
+
+
+def _cosine(a, b):
+    a = tf.math.l2_normalize(tf.cast(a, tf.float32), axis=-1, epsilon=1e-12)
+    b = tf.math.l2_normalize(tf.cast(b, tf.float32), axis=-1, epsilon=1e-12)
+    return tf.reduce_sum(a * b, axis=-1)
+
+
+def leakgan_manager_loss(features, goals, goal_step, rewards=None):
+    """LeakGAN's Manager loss: `-mean_{b,j} Q[b, j] cos(f_{j+c} - f_j, g_j)`.
+
+    Goal g_j should point where the feature moves over the next c steps
+    (the last goals, j + c > T, look at f_T). In pretraining Q = 1; in
+    adversarial training Q is the token's extrinsic reward (a constant).
+
+    Args:
+        features: float [B, T + 1, F], f_j of the first j tokens (constants).
+        goals: float [B, T, F], the goals g_j (unit vectors).
+        goal_step: c.
+        rewards: optional float [B, T], Q.
+    """
+    length = goals.shape[1]
+    ahead = [min(j + goal_step, length) for j in range(length)]
+    moved = tf.gather(features, ahead, axis=1) - features[:, :length]
+    cos = _cosine(tf.stop_gradient(moved), goals)
+    if rewards is not None:
+        cos = cos * tf.stop_gradient(tf.cast(rewards, tf.float32))
+    return -tf.reduce_mean(cos)
+
+
+def leakgan_intrinsic_rewards(features, goals, goal_step):
+    """The Worker's intrinsic reward of each token, float32 [B, T]:
+    token j (after which the prefix has j + 1 tokens) gets
+    `(1/c) sum_{i=1..c} cos(f_{j+1} - f_{j+1-i}, g_{j+1-i})` over the terms
+    with j + 1 - i >= 0: how far the step moved the feature along the
+    goals that shaped it. Constants of the update.
+
+    Args:
+        features: float [B, T + 1, F].
+        goals: float [B, T, F].
+        goal_step: c.
+    """
+    features = tf.stop_gradient(tf.cast(features, tf.float32))
+    goals = tf.stop_gradient(tf.cast(goals, tf.float32))
+    length = goals.shape[1]
+    columns = []
+    for j in range(length):
+        terms = [
+            _cosine(features[:, j + 1] - features[:, j + 1 - i], goals[:, j + 1 - i])
+            for i in range(1, goal_step + 1)
+            if j + 1 - i >= 0
+        ]
+        columns.append(tf.add_n(terms) / float(goal_step))
+    return tf.stack(columns, axis=1)

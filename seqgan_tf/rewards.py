@@ -119,3 +119,52 @@ def importance_weights(p_real, batch_sum=None, epsilon=1e-6):
     if batch_sum is not None:
         total = batch_sum(total)
     return ratio / total
+
+
+def rescaled_activation(rewards, mode="sorted", delta=16.0):
+    """LeakGAN's bootstrapped rescaled activation, per column over the batch.
+
+    "sorted" (the paper): each reward becomes sigmoid(delta * (rank / B -
+    0.5)), its rank counted from the lowest (1) to the highest (B) reward
+    of its column, so the rewards of every batch spread over the same
+    range whatever the discriminator's scale; equal rewards share the rank
+    of the first of them. "unsorted" (the released code): the ranks are
+    given to the distinct values in the order they first appear in the
+    column, never sorted by value, so the rewards are a fixed set of values
+    assigned regardless of the discriminator's verdict. "none": unchanged.
+
+    Args:
+        rewards: float [B, K] (K time blocks).
+        mode: "sorted", "unsorted" or "none".
+        delta: the slope (16 in the released code).
+
+    Returns:
+        float32 [B, K].
+    """
+    rewards = tf.cast(rewards, tf.float32)
+    if mode == "none":
+        return rewards
+    if mode not in ("sorted", "unsorted"):
+        raise ValueError(
+            f"`mode` must be 'sorted', 'unsorted' or 'none', got {mode!r}."
+        )
+    count = tf.cast(tf.shape(rewards)[0], tf.float32)
+    # [K, B, B]: column k, rows i and j.
+    by_column = tf.transpose(rewards)
+    value_i = by_column[:, :, None]
+    value_j = by_column[:, None, :]
+    if mode == "sorted":
+        rank = 1.0 + tf.reduce_sum(tf.cast(value_j < value_i, tf.float32), -1)
+    else:
+        index = tf.range(tf.shape(rewards)[0])
+        equal = tf.equal(value_i, value_j)
+        # The first row holding each row's value, and whether a row is the
+        # first of its value.
+        first = tf.reduce_min(
+            tf.where(equal, index[None, None, :], tf.shape(rewards)[0]), -1
+        )
+        is_first = tf.cast(tf.equal(first, index[None, :]), tf.float32)
+        # Rank: 1 + distinct values that appeared before this one.
+        before = tf.cast(index[None, None, :] < first[:, :, None], tf.float32)
+        rank = 1.0 + tf.reduce_sum(before * is_first[:, None, :], -1)
+    return tf.transpose(tf.sigmoid(delta * (rank / count - 0.5)))

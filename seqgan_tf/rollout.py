@@ -49,6 +49,7 @@ def rollout_rewards(
     padding_mask=None,
     batch_row_offset=0,
     global_batch_size=None,
+    prefix_lengths=None,
 ):
     """Per-token rewards of complete sequences, as in the SeqGAN authors' code.
 
@@ -81,6 +82,11 @@ def rollout_rewards(
             `token_ids[0]` when `token_ids` is one replica's slice of a
             global batch of `global_batch_size` rows (default 0).
         global_batch_size: int, the global batch size (default B).
+        prefix_lengths: optional increasing ints in [1, T - 1]: roll out
+            only these prefixes (LeakGAN's every c-th token). The result
+            is then [B, len(prefix_lengths) + 1]: the reward of each given
+            prefix, then `scorer(y)`; completions are scored one by one
+            (no `score_completions`).
 
     Every completion's draws are addressed by a global row id (see
     `seqgan_tf.sampler.sample`): completion (rollout `r`, prefix length
@@ -122,23 +128,39 @@ def rollout_rewards(
     score_completions = (
         getattr(scorer, "score_completions", None) if share_prefix else None
     )
-    per_chunk = rows_per_chunk(num_rollouts, length, batch_size, chunk_size)
+    if prefix_lengths is None:
+        given = list(range(1, length))
+    else:
+        given = [int(p) for p in prefix_lengths]
+        if not given or given != sorted(set(given)) or not (
+            1 <= given[0] and given[-1] < length
+        ):
+            raise ValueError(
+                "`prefix_lengths` must be increasing ints in [1, "
+                f"{length - 1}], got {prefix_lengths}."
+            )
+        score_completions = None
+        mask = None  # fixed-length blocks: nothing to mask
+    slots_per_rollout = len(given)
+    per_chunk = rows_per_chunk(
+        num_rollouts, slots_per_rollout + 1, batch_size, chunk_size
+    )
     num_chunks = num_rollouts // per_chunk
-    # Row layout [rollout, prefix length, batch]: prefix lengths 1..T-1.
-    prefixes = tf.tile(token_ids, [per_chunk * (length - 1), 1])
+    # Row layout [rollout, prefix length, batch]: prefix lengths `given`.
+    prefixes = tf.tile(token_ids, [per_chunk * slots_per_rollout, 1])
     prefix_length = tf.tile(
-        tf.repeat(tf.range(1, length, dtype=tf.int32), batch_size), [per_chunk]
+        tf.repeat(tf.constant(given, tf.int32), batch_size), [per_chunk]
     )
     # Global row ids of chunk 0, same layout; chunk c adds c * rows_per_id.
     batch_rows = tf.cast(batch_row_offset, tf.int32) + tf.range(
         batch_size, dtype=tf.int32
     )
-    slots = tf.range(per_chunk * (length - 1), dtype=tf.int32)
+    slots = tf.range(per_chunk * slots_per_rollout, dtype=tf.int32)
     base_ids = tf.reshape(
         slots[:, None] * global_batch_size + batch_rows[None, :], [-1]
     )
-    ids_per_chunk = per_chunk * (length - 1) * global_batch_size
-    num_global_rows = num_rollouts * (length - 1) * global_batch_size
+    ids_per_chunk = per_chunk * slots_per_rollout * global_batch_size
+    num_global_rows = num_rollouts * slots_per_rollout * global_batch_size
 
     def body(chunk, total):
         completed = sampler.sample(
@@ -158,14 +180,18 @@ def rollout_rewards(
         else:
             scores = scorer(completed)
         scores = tf.reshape(
-            tf.cast(scores, tf.float32), [per_chunk, length - 1, batch_size]
+            tf.cast(scores, tf.float32),
+            [per_chunk, slots_per_rollout, batch_size],
         )
         return chunk + 1, total + tf.reduce_sum(scores, axis=0)
 
     _, total = tf.while_loop(
         lambda chunk, _: chunk < num_chunks,
         body,
-        (tf.constant(0), tf.zeros([length - 1, batch_size], tf.float32)),
+        (
+            tf.constant(0),
+            tf.zeros([slots_per_rollout, batch_size], tf.float32),
+        ),
         maximum_iterations=num_chunks,
     )
     intermediate = tf.transpose(total) / float(num_rollouts)

@@ -5,6 +5,10 @@ exports for TF Serving."""
 import dataclasses
 import json
 import math
+import os
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -160,6 +164,154 @@ def test_ranker_and_rank_reward_go_together(oracle):
         bad.validate()
 
 
+# --- LeakGAN -----------------------------------------------------------
+
+
+def test_sorted_rescale_is_monotone_in_the_rewards():
+    rng = np.random.default_rng(3)
+    raw = rng.random((64, 5)).astype(np.float32)
+    raw[10, 2] = raw[20, 2]  # a tie shares its value
+    scaled = rewards.rescaled_activation(raw, "sorted").numpy()
+    for k in range(5):
+        order = np.argsort(raw[:, k], kind="stable")
+        assert (np.diff(scaled[order, k]) >= 0).all()
+        # Strictly increasing between distinct values.
+        distinct = np.diff(raw[order, k]) > 0
+        assert (np.diff(scaled[order, k])[distinct] > 0).all()
+    assert scaled[10, 2] == scaled[20, 2]
+    # The highest reward of 64 gets sigmoid(16 * (64/64 - 0.5)) = sigmoid(8).
+    assert scaled[:, 0].max() == pytest.approx(1 / (1 + math.exp(-8)))
+
+
+def test_unsorted_rescale_ignores_the_rewards_values():
+    # The released code ranks distinct values in order of appearance: the
+    # first row always gets the lowest value, whatever the verdicts.
+    raw = np.array([[0.9], [0.1], [0.5], [0.1]], np.float32)
+    scaled = rewards.rescaled_activation(raw, "unsorted").numpy()[:, 0]
+    sigmoid = lambda r: 1 / (1 + np.exp(-16 * (r / 4 - 0.5)))
+    np.testing.assert_allclose(
+        scaled, sigmoid(np.array([1, 2, 3, 2])), rtol=1e-6
+    )
+    # Distinct values get the same rewards by position, in any order.
+    distinct = np.array([[0.9], [0.1], [0.5], [0.3]], np.float32)
+    forward = rewards.rescaled_activation(distinct, "unsorted").numpy()
+    flipped = rewards.rescaled_activation(distinct[::-1].copy(), "unsorted")
+    np.testing.assert_allclose(flipped.numpy(), forward, rtol=1e-6)
+    np.testing.assert_allclose(forward[:, 0], sigmoid(np.arange(1, 5)), rtol=1e-6)
+    # With 64 distinct values the mean is a constant: LeakGAN's users
+    # report the mean reward 0.12695181503855285 (this, / 4 rollouts).
+    distinct = np.random.default_rng(4).random((64, 1)).astype(np.float32)
+    mean = float(rewards.rescaled_activation(distinct, "unsorted").numpy().mean())
+    assert mean / 4 == pytest.approx(0.12695181503855285, rel=1e-6)
+
+
+def _leakgan(seed=0, **kwargs):
+    discriminator = seqgan_tf.Discriminator(
+        26, 12, embedding_dim=4, filter_sizes=(2, 3), num_filters=(3, 2)
+    )
+    kwargs.setdefault("embedding_dim", 3)
+    kwargs.setdefault("hidden_dim", 2)
+    kwargs.setdefault("goal_size", 2)
+    kwargs.setdefault("goal_step", 2)
+    generator = seqgan_tf.LeakGANGenerator(26, 12, discriminator, **kwargs)
+    rng = np.random.default_rng(seed)
+    for model in (discriminator, generator):
+        model.set_weights(
+            [
+                (0.5 * rng.standard_normal(w.shape)).astype("float32")
+                for w in model.get_weights()
+            ]
+        )
+    return generator
+
+
+def test_goal_and_worker_logits_by_hand():
+    g = _leakgan()
+    n, c = 3, g.goal_step
+    state = g.initial_state(n)
+    # Hand state: Worker h, w from a window of two projected goals.
+    worker_h = np.array([[0.5, -1.0], [0.0, 2.0], [1.0, 1.0]], np.float32)
+    window = np.arange(n * c * 2, dtype=np.float32).reshape(n, c, 2) / 10
+    w = window.sum(1)
+    hidden = np.concatenate([worker_h, w], -1)
+    out = g.worker_output.numpy().reshape(2, 2, 26)  # [H, k, V]
+    bias = g.worker_output_bias.numpy()  # [k, V]
+    # O_t = h W_out + b_out as [V, k]; logits = O_t w.
+    expected = np.stack(
+        [
+            (np.einsum("h,hkv->vk", worker_h[i], out) + bias.T) @ w[i]
+            for i in range(n)
+        ]
+    )
+    np.testing.assert_allclose(
+        g.logits_from_hidden(hidden).numpy(), expected, rtol=1e-5, atol=1e-6
+    )
+    # One step: the goal is the normalised h_M W_g + b_g of the Manager's
+    # LSTM on the feature; w is the sum of the window before this goal.
+    feature = np.random.default_rng(5).standard_normal((n, 5)).astype("float32")
+    given = (hidden, state[1], state[2], state[3], state[4], window)
+    (new_hidden, *rest), goal = g._step(np.array([1, 2, 3]), given, feature)
+    z = feature @ g.manager_kernel.numpy() + g.manager_bias.numpy()
+    i, f, cand, o = np.split(z, 4, axis=-1)
+    sig = lambda x: 1 / (1 + np.exp(-x))
+    cell = sig(i) * np.tanh(cand)
+    manager_h = sig(o) * np.tanh(cell)
+    raw_goal = manager_h @ g.goal_kernel.numpy() + g.goal_bias.numpy()
+    expected_goal = raw_goal / np.linalg.norm(raw_goal, axis=-1, keepdims=True)
+    np.testing.assert_allclose(goal.numpy(), expected_goal, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(new_hidden.numpy()[:, 2:], w, rtol=1e-6)
+    # The new goal, projected, enters the window last; the oldest leaves.
+    new_window = rest[-1].numpy()
+    np.testing.assert_allclose(new_window[:, 0], window[:, 1], rtol=1e-6)
+    np.testing.assert_allclose(
+        new_window[:, 1], expected_goal @ g.goal_projection.numpy(), rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_sampling_uses_the_teacher_forced_probabilities():
+    g = _leakgan(seed=1)
+    samples = g.generate(6, seed=(3, 4))
+    teacher_forced = g.log_prob(samples).numpy()
+    # The sampler's own steps: each reads the feature of the prefix it
+    # has written (the leak) and draws from these logits.
+    state = g.initial_state(6)
+    previous = tf.zeros([6], tf.int32)
+    stepped = []
+    for t in range(12):
+        state = tuple(g.next_state(previous, state))
+        log_p = tf.nn.log_softmax(g.logits_from_hidden(state[0]))
+        stepped.append(tf.gather(log_p, samples[:, t], batch_dims=1).numpy())
+        previous = samples[:, t]
+    np.testing.assert_allclose(
+        np.stack(stepped, 1), teacher_forced, rtol=1e-5, atol=1e-5
+    )
+    # The leak is real: other discriminator weights change the policy.
+    d = g.discriminator
+    d.set_weights([w * 1.5 for w in d.get_weights()])
+    assert not np.allclose(g.log_prob(samples).numpy(), teacher_forced)
+
+
+def test_leakgan_losses_by_hand():
+    features = np.zeros((1, 4, 2), np.float32)  # f_0..f_3
+    features[0, :, 0] = [0, 1, 2, 3]
+    goals = np.array([[[1, 0], [0, 1], [1, 0]]], np.float32)  # g_0..g_2
+    # Manager, c = 2: cos(f_2 - f_0, g_0) = 1, cos(f_3 - f_1, g_1) = 0,
+    # cos(f_3 - f_2, g_2) = 1 (clamped at f_T).
+    assert float(losses.leakgan_manager_loss(features, goals, 2)) == (
+        pytest.approx(-2 / 3)
+    )
+    rewards_ = np.array([[0.5, 1.0, 0.25]], np.float32)
+    assert float(
+        losses.leakgan_manager_loss(features, goals, 2, rewards_)
+    ) == pytest.approx(-(0.5 + 0.25) / 3)
+    # Worker, token j: (1/2) sum_i cos(f_{j+1} - f_{j+1-i}, g_{j+1-i}).
+    intrinsic = losses.leakgan_intrinsic_rewards(features, goals, 2).numpy()
+    np.testing.assert_allclose(
+        intrinsic, [[1 / 2, (0 + 1) / 2, (1 + 0) / 2]], atol=1e-6
+    )
+
+
 # --- every method ------------------------------------------------------
 
 
@@ -181,31 +333,67 @@ def _gan(method, oracle):
 def _tiny(method):
     config = config_lib.for_method(config_lib.get_preset("tiny"), method)
     return dataclasses.replace(
-        config,
-        training=dataclasses.replace(
-            config.training, adversarial_rounds=3, eval_every=1
-        ),
+        config, training=dataclasses.replace(config.training, eval_every=1)
     ).validate()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("method", ["maligan", "rankgan"])
+@pytest.mark.parametrize("method", ["maligan", "rankgan", "leakgan"])
 def test_method_resumes_exactly(method, tmp_path):
     config = _tiny(method)
     whole = tmp_path / "whole"
     experiment.train(config, whole, verbose=0, log=None)
     parts = tmp_path / "parts"
-    # Stop inside the adversarial phase (epochs: 2 MLE, 1 D, 3 adversarial).
+    # Stop inside the adversarial phase (epochs: 2 MLE, 1 D, 2 adversarial).
     experiment.train(config, parts, verbose=0, stop_after=4, log=None)
     experiment.train(config, parts, verbose=0, log=None)
     a = runs.read_metric_rows(whole)
     b = runs.read_metric_rows(parts)
-    assert len(a) == len(b) == 6
+    assert len(a) == len(b) == 5
     for row_a, row_b in zip(a, b):
         for key in ("g_loss", "mean_reward", "nll_oracle", "d_loss"):
             if row_a.get(key) not in (None, ""):
                 assert float(row_a[key]) == pytest.approx(
                     float(row_b[key]), rel=1e-4, abs=1e-6
                 ), (method, key)
-    # The adversarial rounds moved the generator.
-    assert float(a[-1]["g_loss"]) != 0.0
+    assert a[-1]["mean_reward"] not in (None, "")
+    whole_run = experiment.restore_run(whole)
+    resumed = experiment.restore_run(parts)
+    for x, y in zip(
+        whole_run.gan.generator.get_weights(), resumed.gan.generator.get_weights()
+    ):
+        np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
+    if method == "leakgan":
+        _serves_without_this_package(whole_run, tmp_path)
+
+
+def _serves_without_this_package(run, tmp_path):
+    """The exported LeakGAN generator (its discriminator inside) samples
+    through the TF1 session loader in a process without keras or
+    seqgan_tf, exactly as in process."""
+    from seqgan_tf import export
+
+    from test_export import LOADERS_SCRIPT
+
+    exported = export.export_run(run, tmp_path / "models", "leakgan")
+    cli_path = pathlib.Path(sys.executable).with_name("saved_model_cli")
+    process = subprocess.run(
+        [sys.executable, "-c", LOADERS_SCRIPT, str(exported), str(cli_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        timeout=300,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    generator = run.gan.generator
+    line = [l for l in process.stdout.splitlines() if l.startswith("RESULT ")]
+    result = json.loads(line[-1][len("RESULT ") :])
+    expected = generator.generate(3, seed=(1, 2)).numpy().tolist()
+    assert result["tf1_3"] == result["tf2"] == expected
+    np.testing.assert_allclose(
+        result["tf1_log_prob"],
+        generator.log_prob(np.array(expected)).numpy().sum(1),
+        rtol=1e-5,
+    )
+    assert not result["keras_imported"] and not result["seqgan_tf_imported"]

@@ -192,6 +192,27 @@ class Discriminator(keras.Model):
         time of each convolution, then the highway layers and dropout."""
         return self._highway(self._pooled(token_ids), training=training)
 
+    def prefix_features(self, token_ids, lengths):
+        """`features` (dropout off) of each row's first `lengths` tokens:
+        the positions after a row's prefix embed to zero vectors, so the
+        sequence read is the prefix with nothing after it. LeakGAN's
+        generator reads these features while it samples.
+
+        Args:
+            token_ids: int [N, T].
+            lengths: int scalar or [N], the prefix length of each row.
+        """
+        token_ids = ops.cast(token_ids, "int32")
+        embedded = self._embed(token_ids)
+        lengths = ops.reshape(ops.cast(lengths, "int32"), (-1, 1))
+        keep = ops.arange(self.sequence_length)[None, :] < lengths
+        embedded = embedded * ops.cast(keep, embedded.dtype)[..., None]
+        pooled = ops.concatenate(
+            [ops.max(conv(embedded), axis=1) for conv in self.convolutions],
+            axis=-1,
+        )
+        return self._highway(pooled, training=False)
+
     def _pooled(self, token_ids):
         embedded = self._embed(ops.cast(token_ids, "int32"))
         return ops.concatenate(

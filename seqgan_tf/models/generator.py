@@ -15,8 +15,119 @@ from seqgan_tf import sampler
 MAX_UNROLLED_LENGTH = 64
 
 
+class Policy:
+    """What every generator offers on top of its step interface
+    (`seqgan_tf.sampler.SamplerModel`) and its teacher-forced `call`:
+    log-probabilities, generation and prefix completion through the one
+    sampler, and their compiled functions (traced once per model). Used
+    by `Generator` and `LeakGANGenerator`."""
+
+    def log_prob(self, token_ids, training=False, temperature=1.0):
+        """Per-token log-probabilities `log p(y_t | y_<t)`, shape [B, T],
+        with the logits divided by `temperature`."""
+        token_ids = ops.cast(token_ids, "int32")
+        logits = self(token_ids, training=training)
+        return losses.token_log_probs(logits, token_ids, temperature)
+
+    def generate(self, num_samples, seed=(0, 0), temperature=1.0):
+        """Samples `num_samples` sequences; returns int32 [N, T]."""
+        num_samples = int(num_samples)
+        if num_samples < 1:
+            raise ValueError(f"`num_samples` must be >= 1, got {num_samples}.")
+        prefix = tf.zeros((num_samples, self.sequence_length), tf.int32)
+        prefix_length = tf.zeros((num_samples,), tf.int32)
+        return self.complete(prefix, prefix_length, seed, temperature)
+
+    def complete(self, prefix, prefix_length, seed=(0, 0), temperature=1.0):
+        """Keeps `prefix[:, :prefix_length]` and samples the rest.
+
+        Args:
+            prefix: int [N, P] token ids, P <= sequence_length. Positions at or
+                after each row's prefix length are ignored.
+            prefix_length: int scalar or [N]; how many leading tokens to keep.
+            seed: int pair; the same seed gives the same samples.
+            temperature: float > 0; logits are divided by it.
+
+        Returns:
+            int32 [N, sequence_length].
+        """
+        prefix = tf.convert_to_tensor(prefix, tf.int32)
+        if prefix.shape.rank != 2:
+            raise ValueError(
+                f"`prefix` must be [N, P], got shape {prefix.shape}."
+            )
+        width = prefix.shape[1]
+        if width is not None and width > self.sequence_length:
+            raise ValueError(
+                f"`prefix` has {width} positions but the generator's "
+                f"`sequence_length` is {self.sequence_length}."
+            )
+        if float(temperature) <= 0:
+            raise ValueError(f"`temperature` must be > 0, got {temperature}.")
+        pad = self.sequence_length - tf.shape(prefix)[1]
+        prefix = tf.pad(prefix, [[0, 0], [0, pad]])
+        prefix_length = tf.broadcast_to(
+            tf.convert_to_tensor(prefix_length, tf.int32), tf.shape(prefix)[:1]
+        )
+        return self.make_sample_function()(
+            prefix,
+            prefix_length,
+            tf.convert_to_tensor(seed, tf.int32),
+            tf.convert_to_tensor(temperature, tf.float32),
+        )
+
+    def make_sample_function(self):
+        """Returns the compiled sampler, tracing it once per model."""
+        if self._sample_function is not None:
+            return self._sample_function
+
+        def sample(prefix, prefix_length, seed, temperature):
+            return sampler.sample(
+                self, prefix, prefix_length, seed, temperature=temperature
+            )
+
+        if not self.run_eagerly:
+            sample = tf.function(
+                sample,
+                input_signature=[
+                    tf.TensorSpec([None, self.sequence_length], tf.int32),
+                    tf.TensorSpec([None], tf.int32),
+                    tf.TensorSpec([2], tf.int32),
+                    tf.TensorSpec([], tf.float32),
+                ],
+                jit_compile=False,
+            )
+        self._sample_function = sample
+        return sample
+
+    def make_log_prob_function(self):
+        """Returns the compiled `log_prob`, traced once for any batch size."""
+        if self._log_prob_function is None:
+            function = self.log_prob
+            if not self.run_eagerly:
+                function = tf.function(
+                    function,
+                    input_signature=[
+                        tf.TensorSpec([None, self.sequence_length], tf.int32)
+                    ],
+                )
+            self._log_prob_function = function
+        return self._log_prob_function
+
+    def compile(self, *args, **kwargs):
+        super().compile(*args, **kwargs)
+        self._sample_function = None
+        self._log_prob_function = None
+
+    def compile_from_config(self, config):
+        """Keras' own `compile()` settings (a loaded `.keras` file): this
+        `compile()` only adds dropping the compiled functions."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+
+
+
 @keras.saving.register_keras_serializable(package="seqgan_tf")
-class Generator(keras.Model):
+class Generator(Policy, keras.Model):
     """Embedding -> one LSTM layer -> dense logits over the vocabulary.
 
     The LSTM cell is the one of the SeqGAN paper's code: gates
@@ -170,13 +281,6 @@ class Generator(keras.Model):
             logits, (-1, ops.shape(token_ids)[1], self.vocabulary_size)
         )
 
-    def log_prob(self, token_ids, training=False, temperature=1.0):
-        """Per-token log-probabilities `log p(y_t | y_<t)`, shape [B, T],
-        with the logits divided by `temperature`."""
-        token_ids = ops.cast(token_ids, "int32")
-        logits = self(token_ids, training=training)
-        return losses.token_log_probs(logits, token_ids, temperature)
-
     def scheduled_sampling_logits(
         self,
         token_ids,
@@ -269,101 +373,6 @@ class Generator(keras.Model):
 
     def logits_from_hidden(self, hidden):
         return self.output_projection(hidden)
-
-    def generate(self, num_samples, seed=(0, 0), temperature=1.0):
-        """Samples `num_samples` sequences; returns int32 [N, T]."""
-        num_samples = int(num_samples)
-        if num_samples < 1:
-            raise ValueError(f"`num_samples` must be >= 1, got {num_samples}.")
-        prefix = tf.zeros((num_samples, self.sequence_length), tf.int32)
-        prefix_length = tf.zeros((num_samples,), tf.int32)
-        return self.complete(prefix, prefix_length, seed, temperature)
-
-    def complete(self, prefix, prefix_length, seed=(0, 0), temperature=1.0):
-        """Keeps `prefix[:, :prefix_length]` and samples the rest.
-
-        Args:
-            prefix: int [N, P] token ids, P <= sequence_length. Positions at or
-                after each row's prefix length are ignored.
-            prefix_length: int scalar or [N]; how many leading tokens to keep.
-            seed: int pair; the same seed gives the same samples.
-            temperature: float > 0; logits are divided by it.
-
-        Returns:
-            int32 [N, sequence_length].
-        """
-        prefix = tf.convert_to_tensor(prefix, tf.int32)
-        if prefix.shape.rank != 2:
-            raise ValueError(
-                f"`prefix` must be [N, P], got shape {prefix.shape}."
-            )
-        width = prefix.shape[1]
-        if width is not None and width > self.sequence_length:
-            raise ValueError(
-                f"`prefix` has {width} positions but the generator's "
-                f"`sequence_length` is {self.sequence_length}."
-            )
-        if float(temperature) <= 0:
-            raise ValueError(f"`temperature` must be > 0, got {temperature}.")
-        pad = self.sequence_length - tf.shape(prefix)[1]
-        prefix = tf.pad(prefix, [[0, 0], [0, pad]])
-        prefix_length = tf.broadcast_to(
-            tf.convert_to_tensor(prefix_length, tf.int32), tf.shape(prefix)[:1]
-        )
-        return self.make_sample_function()(
-            prefix,
-            prefix_length,
-            tf.convert_to_tensor(seed, tf.int32),
-            tf.convert_to_tensor(temperature, tf.float32),
-        )
-
-    def make_sample_function(self):
-        """Returns the compiled sampler, tracing it once per model."""
-        if self._sample_function is not None:
-            return self._sample_function
-
-        def sample(prefix, prefix_length, seed, temperature):
-            return sampler.sample(
-                self, prefix, prefix_length, seed, temperature=temperature
-            )
-
-        if not self.run_eagerly:
-            sample = tf.function(
-                sample,
-                input_signature=[
-                    tf.TensorSpec([None, self.sequence_length], tf.int32),
-                    tf.TensorSpec([None], tf.int32),
-                    tf.TensorSpec([2], tf.int32),
-                    tf.TensorSpec([], tf.float32),
-                ],
-                jit_compile=False,
-            )
-        self._sample_function = sample
-        return sample
-
-    def make_log_prob_function(self):
-        """Returns the compiled `log_prob`, traced once for any batch size."""
-        if self._log_prob_function is None:
-            function = self.log_prob
-            if not self.run_eagerly:
-                function = tf.function(
-                    function,
-                    input_signature=[
-                        tf.TensorSpec([None, self.sequence_length], tf.int32)
-                    ],
-                )
-            self._log_prob_function = function
-        return self._log_prob_function
-
-    def compile(self, *args, **kwargs):
-        super().compile(*args, **kwargs)
-        self._sample_function = None
-        self._log_prob_function = None
-
-    def compile_from_config(self, config):
-        """Keras' own `compile()` settings (a loaded `.keras` file): this
-        `compile()` only adds dropping the compiled functions."""
-        self.compile(**keras.saving.deserialize_keras_object(config))
 
     def get_config(self):
         config = super().get_config()

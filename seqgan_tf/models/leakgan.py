@@ -1,0 +1,369 @@
+"""LeakGAN's hierarchical generator (Guo et al., AAAI 2018, arXiv 1709.08624).
+
+The discriminator "leaks" its features to the generator. While it writes
+token t the generator reads f_t, the discriminator's feature (convolutions,
+max over time, highway) of the prefix written so far. A Manager LSTM reads
+f_t and emits a unit goal g_t in the feature space; the goals of the last c
+steps, summed and projected without bias by W_psi, make the Worker's goal
+embedding w_t (k numbers). A Worker LSTM over the token embeddings emits a
+matrix O_t (|V| x k) and the policy is softmax(O_t w_t / alpha).
+
+Here (paper, eq. 3-7), with f_j the feature of the first j tokens:
+
+- the Manager steps on f_j before token j is drawn and emits g_j;
+- token j is drawn with w_j = W_psi (g_{j-c} + ... + g_{j-1}): the goals of
+  the c previous steps, a sliding window; goals before the first step are
+  a learned initial goal (trained with the Worker);
+- the Manager learns to point its goal where the feature moves in the next
+  c steps, cos(f_{j+c} - f_j, g_j), weighted by the extrinsic reward in
+  adversarial training (`losses.leakgan_manager_loss`); the Worker is
+  trained by MLE in pretraining and by REINFORCE with the intrinsic reward
+  (1/c) sum_i cos(f_{j+1} - f_{j+1-i}, g_{j+1-i}) in adversarial training
+  (`losses.leakgan_intrinsic_rewards`).
+
+The released code (CR-Gjx/LeakGAN) differs, and this module does not follow
+it where it departs from the paper: w changes only every c steps (the sum
+of the previous block of c goals) and is normalised; its teacher-forced
+pass groups the goals one step off from its sampler, so the log-
+probabilities it trains on are not those it sampled with; its initial goal
+is one learned row per batch slot; its cosine losses are averaged over the
+batch and time before the reward multiplies them, so no sequence's reward
+reaches its own update (and the Worker never sees the extrinsic reward);
+and it samples evaluation sequences with logits multiplied by 1.5
+(temperature 2/3). Here sampling and teacher forcing run the same step
+(`_step`), so the sampler's probabilities are exactly the trained ones.
+
+Positions after the prefix embed to zero vectors when the feature is read
+(`Discriminator.prefix_features`; the released code pads with an id whose
+embedding row is never trained). The features are constants of the
+generator's updates: the discriminator is trained only by its own loss.
+
+The discriminator is part of the generator: its variables are saved and
+exported with it (a SavedModel samples without anything else), but they
+are not among the generator's `trainable_weights`.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from seqgan_tf.models.generator import Policy
+
+
+@keras.saving.register_keras_serializable(package="seqgan_tf")
+class LeakGANGenerator(Policy, keras.Model):
+    """A Manager and a Worker that read the discriminator's features.
+
+    Calling the model runs it teacher-forced (logits [B, T, V]); `leak`
+    also returns the features and goals the losses need. The step
+    interface (`initial_state`, `next_state`, `logits_from_hidden`) lets
+    `seqgan_tf.sampler` sample it like any generator: its state carries
+    the tokens written so far, from which each step reads the feature.
+
+    Args:
+        vocabulary_size, sequence_length: as `Generator`'s.
+        discriminator: the `Discriminator` whose features are leaked
+            (`prefix_features`); shared with the trainer, not copied.
+        embedding_dim: the Worker's token embedding.
+        hidden_dim: the Worker's and the Manager's LSTM state.
+        goal_size: k, the size of the Worker's goal embedding w.
+        goal_step: c, how many of the Manager's past goals make w (and
+            the horizon of its cosine loss).
+        start_token: the token fed before the first.
+        initializer_stddev: every weight is N(0, this), as the released
+            code's.
+
+    Example:
+
+    ```python
+    d = seqgan_tf.Discriminator(26, 12, filter_sizes=(2, 3), num_filters=(4, 4))
+    g = seqgan_tf.LeakGANGenerator(26, 12, d, goal_size=4, goal_step=2)
+    tokens = g.generate(5, seed=(1, 2))
+    log_probs = g.log_prob(tokens)  # the probabilities they were drawn with
+    ```
+    """
+
+    # Variable-length sequences are not supported: every row is T tokens.
+    eos_id = None
+    pad_id = 0
+
+    def __init__(
+        self,
+        vocabulary_size,
+        sequence_length,
+        discriminator,
+        embedding_dim=32,
+        hidden_dim=32,
+        goal_size=16,
+        goal_step=4,
+        start_token=0,
+        initializer_stddev=0.1,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, value in [
+            ("vocabulary_size", vocabulary_size),
+            ("sequence_length", sequence_length),
+            ("embedding_dim", embedding_dim),
+            ("hidden_dim", hidden_dim),
+            ("goal_size", goal_size),
+            ("goal_step", goal_step),
+        ]:
+            if int(value) < 1:
+                raise ValueError(
+                    f"`{name}` must be a positive integer, got {value}."
+                )
+        if (
+            discriminator.sequence_length != int(sequence_length)
+            or discriminator.vocabulary_size != int(vocabulary_size)
+        ):
+            raise ValueError(
+                "The leaked discriminator must read the generator's "
+                f"sequences: it has vocabulary {discriminator.vocabulary_size}"
+                f" and length {discriminator.sequence_length}, the generator "
+                f"{vocabulary_size} and {sequence_length}."
+            )
+        self.vocabulary_size = int(vocabulary_size)
+        self.sequence_length = int(sequence_length)
+        self.embedding_dim = int(embedding_dim)
+        self.hidden_dim = int(hidden_dim)
+        self.goal_size = int(goal_size)
+        self.goal_step = int(goal_step)
+        self.start_token = int(start_token)
+        self.initializer_stddev = float(initializer_stddev)
+        self.discriminator = discriminator
+        self.feature_dim = int(sum(discriminator.num_filters))
+        self._sample_function = None
+        self._log_prob_function = None
+
+        def weight(name, shape):
+            return self.add_weight(
+                shape=shape,
+                initializer=keras.initializers.RandomNormal(
+                    stddev=self.initializer_stddev
+                ),
+                name=name,
+            )
+
+        h, e, k, f, v = (
+            self.hidden_dim,
+            self.embedding_dim,
+            self.goal_size,
+            self.feature_dim,
+            self.vocabulary_size,
+        )
+        # The Worker: embedding, LSTM, O_t = h W_out + b_out as [V, k],
+        # kept as [H * k, V] and [k, V] so that O_t w_t is one product.
+        self.embedding = weight("embedding", (v, e))
+        self.worker_kernel = weight("worker_kernel", (e, 4 * h))
+        self.worker_recurrent = weight("worker_recurrent", (h, 4 * h))
+        self.worker_bias = weight("worker_bias", (4 * h,))
+        self.worker_output = weight("worker_output", (h * k, v))
+        self.worker_output_bias = weight("worker_output_bias", (k, v))
+        # W_psi: goals (feature space) -> w (k), no bias; the Worker's.
+        self.goal_projection = weight("goal_projection", (f, k))
+        # The Manager: LSTM over features, goal = l2n(h W_g + b_g).
+        self.manager_kernel = weight("manager_kernel", (f, 4 * h))
+        self.manager_recurrent = weight("manager_recurrent", (h, 4 * h))
+        self.manager_bias = weight("manager_bias", (4 * h,))
+        self.goal_kernel = weight("goal_kernel", (h, f))
+        self.goal_bias = weight("goal_bias", (f,))
+        self.initial_goal = weight("initial_goal", (f,))
+        self.built = True
+
+    # --- which weights each loss trains -----------------------------------
+
+    @property
+    def worker_variables(self):
+        """Trained by the Worker's losses (MLE, intrinsic reward)."""
+        return [
+            self.embedding,
+            self.worker_kernel,
+            self.worker_recurrent,
+            self.worker_bias,
+            self.worker_output,
+            self.worker_output_bias,
+            self.goal_projection,
+            self.initial_goal,
+        ]
+
+    @property
+    def manager_variables(self):
+        """Trained by the Manager's cosine loss."""
+        return [
+            self.manager_kernel,
+            self.manager_recurrent,
+            self.manager_bias,
+            self.goal_kernel,
+            self.goal_bias,
+        ]
+
+    # The discriminator's weights are saved with the generator but trained
+    # only by the discriminator's own loss.
+    @property
+    def trainable_weights(self):
+        return self.worker_variables + self.manager_variables
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    # --- one step, shared by sampling and teacher forcing ------------------
+
+    def initial_state(self, batch_size):
+        """(draw input [N, H + k], Worker h, c, Manager h, c, the projected
+        goals of the last c steps [N, c, k], the tokens so far [N, T], the
+        position)."""
+        zeros = ops.zeros((batch_size, self.hidden_dim))
+        projected = ops.matmul(
+            _normalize(self.initial_goal)[None, :], self.goal_projection
+        )
+        window = ops.tile(projected[:, None, :], (batch_size, self.goal_step, 1))
+        return (
+            ops.zeros((batch_size, self.hidden_dim + self.goal_size)),
+            zeros,
+            zeros,
+            zeros,
+            zeros,
+            window,
+            ops.zeros((batch_size, self.sequence_length), "int32"),
+            ops.convert_to_tensor(0, "int32"),
+        )
+
+    def next_state(self, token_ids, state):
+        """Feeds the previous token (the start token first): writes it into
+        the state's tokens, reads the feature of the prefix and steps."""
+        position = state[7]
+        tokens = ops.where(
+            ops.arange(self.sequence_length)[None, :] == position - 1,
+            ops.cast(token_ids, "int32")[:, None],
+            state[6],
+        )
+        feature = tf.stop_gradient(
+            self.discriminator.prefix_features(tokens, position)
+        )
+        new_state, _ = self._step(token_ids, state, feature)
+        return new_state[:6] + (tokens, position + 1)
+
+    def _step(self, token_ids, state, feature):
+        """One step on the previous token and the prefix's feature
+        [N, F]; returns (the next state, the goal g emitted)."""
+        _, worker_h, worker_c, manager_h, manager_c, window = state[:6]
+        x = ops.take(self.embedding, ops.cast(token_ids, "int32"), axis=0)
+        worker_h, worker_c = _lstm(
+            x,
+            worker_h,
+            worker_c,
+            self.worker_kernel,
+            self.worker_recurrent,
+            self.worker_bias,
+        )
+        manager_h, manager_c = _lstm(
+            ops.cast(feature, "float32"),
+            manager_h,
+            manager_c,
+            self.manager_kernel,
+            self.manager_recurrent,
+            self.manager_bias,
+        )
+        goal = _normalize(
+            ops.matmul(manager_h, self.goal_kernel) + self.goal_bias
+        )
+        # w from the c previous goals; this step's goal acts from the next.
+        w = ops.sum(window, axis=1)
+        # The Manager learns only from its cosine loss, the Worker (W_psi
+        # included) only from its own: no gradient crosses the goal.
+        projected = ops.matmul(tf.stop_gradient(goal), self.goal_projection)
+        window = ops.concatenate([window[:, 1:], projected[:, None]], axis=1)
+        hidden = ops.concatenate([worker_h, w], axis=-1)
+        state = (hidden, worker_h, worker_c, manager_h, manager_c, window)
+        return state, goal
+
+    def logits_from_hidden(self, hidden):
+        """O_t w_t from the draw input [N, H + k] = (Worker h, w): the
+        logits [N, V]."""
+        h = hidden[:, : self.hidden_dim]
+        w = hidden[:, self.hidden_dim :]
+        outer = ops.reshape(
+            h[:, :, None] * w[:, None, :],
+            (-1, self.hidden_dim * self.goal_size),
+        )
+        return ops.matmul(outer, self.worker_output) + ops.matmul(
+            w, self.worker_output_bias
+        )
+
+    # --- teacher forcing ---------------------------------------------------
+
+    def leak(self, token_ids):
+        """The teacher-forced pass of complete sequences [B, T]: a dict of
+        `logits` [B, T, V], `features` [B, T + 1, F] (f_j of the first j
+        tokens, j = 0..T; constants) and `goals` [B, T, F] (g_j)."""
+        token_ids = ops.cast(token_ids, "int32")
+        length = self.sequence_length
+        batch = ops.shape(token_ids)[0]
+        # Every prefix of every row in one call: [(T + 1) * B, T].
+        lengths = ops.repeat(ops.arange(length + 1), batch)
+        features = self.discriminator.prefix_features(
+            ops.tile(token_ids, (length + 1, 1)), lengths
+        )
+        features = tf.stop_gradient(
+            ops.reshape(features, (length + 1, batch, self.feature_dim))
+        )
+        state = self.initial_state(batch)
+        previous = ops.full((batch,), self.start_token, "int32")
+        logits, goals = [], []
+        for position in range(length):
+            step_state, goal = self._step(previous, state, features[position])
+            state = step_state + state[6:]
+            logits.append(self.logits_from_hidden(step_state[0]))
+            goals.append(goal)
+            previous = token_ids[:, position]
+        return {
+            "logits": ops.stack(logits, axis=1),
+            "features": ops.transpose(features, (1, 0, 2)),
+            "goals": ops.stack(goals, axis=1),
+        }
+
+    def call(self, token_ids, training=False):
+        return self.leak(token_ids)["logits"]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary_size": self.vocabulary_size,
+                "sequence_length": self.sequence_length,
+                "discriminator": keras.saving.serialize_keras_object(
+                    self.discriminator
+                ),
+                "embedding_dim": self.embedding_dim,
+                "hidden_dim": self.hidden_dim,
+                "goal_size": self.goal_size,
+                "goal_step": self.goal_step,
+                "start_token": self.start_token,
+                "initializer_stddev": self.initializer_stddev,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["discriminator"] = keras.saving.deserialize_keras_object(
+            config["discriminator"]
+        )
+        return cls(**config)
+
+
+def _normalize(x):
+    return x / ops.sqrt(
+        ops.maximum(ops.sum(ops.square(x), axis=-1, keepdims=True), 1e-12)
+    )
+
+
+def _lstm(x, h, c, kernel, recurrent, bias):
+    """The SeqGAN authors' LSTM cell (gates i, f, candidate, o)."""
+    z = ops.matmul(x, kernel) + ops.matmul(h, recurrent) + bias
+    i, f, g, o = ops.split(z, 4, axis=-1)
+    c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
+    return ops.sigmoid(o) * ops.tanh(c), c
