@@ -792,8 +792,9 @@ def for_method(config, method):
     - "rankgan": SeqGAN's phases with RankGAN's ranker in place of the
       classifier, its rank scores the rollouts' reward;
     - "leakgan": LeakGAN's hierarchical generator reading the
-      discriminator's features, its rollouts every `goal_step` tokens and
-      its rescaled rewards (`training.leakgan_rescale`).
+      discriminator's features, 4 rollouts of every `goal_step`-th prefix,
+      its rescaled rewards (`training.leakgan_rescale`) and one
+      interleaved MLE step per adversarial round.
 
     The schedule's lengths are kept: set them for the comparison at hand.
     """
@@ -823,7 +824,8 @@ def for_method(config, method):
         discriminator = dataclasses.replace(discriminator, kind="ranker")
     if method == "leakgan":
         generator = dataclasses.replace(generator, kind="leakgan")
-        changes["interleaved_mle_steps"] = 1
+        # The released code's 4 rollouts of each c-th prefix.
+        changes.update(interleaved_mle_steps=1, num_rollouts=4)
     training = dataclasses.replace(t, **changes)
     return dataclasses.replace(
         config,

@@ -213,6 +213,113 @@ class Discriminator(keras.Model):
         )
         return self._highway(pooled, training=False)
 
+    def prefix_features_all(self, token_ids):
+        """`prefix_features` of every prefix of every row at once:
+        [N, T + 1, F], entry j the feature of the first j tokens.
+
+        About two convolutions' work instead of T + 1: a window of width w
+        starting at s holds k = clip(j - s, 0, w) tokens of the prefix of
+        length j, so its output is the partial sum of its first k offsets
+        (`relu(bias)` for k = 0), and the max over windows is assembled
+        from the partial sums of each window at the one j where it holds k
+        tokens (0 < k < w) and from the running max of complete ones.
+        """
+        token_ids = ops.cast(token_ids, "int32")
+        length = self.sequence_length
+        embedded = ops.cast(self._embed(token_ids), "float32")
+        pooled = []
+        for conv, width in zip(self.convolutions, self.filter_sizes):
+            kernel = ops.cast(conv.kernel, "float32")  # [w, E, n]
+            bias = ops.cast(conv.bias, "float32")
+            starts = length - width + 1
+            partial = 0.0
+            best = None
+            shift = []
+            for k in range(1, width + 1):
+                # The first k offsets of every window: [N, S, n].
+                partial = partial + ops.matmul(
+                    embedded[:, k - 1 : k - 1 + starts], kernel[k - 1]
+                )
+                value = ops.relu(partial + bias)
+                if k < width:
+                    # Window s holds k tokens of the prefix of length s + k.
+                    shift.append(
+                        ops.pad(value, [[0, 0], [k, length + 1 - k - starts], [0, 0]])
+                    )
+                else:
+                    complete = value
+            # Complete windows count for every j >= s + w: a running max.
+            running = []
+            current = ops.zeros_like(complete[:, 0])
+            for j in range(length + 1):
+                if j - width >= 0:
+                    current = ops.maximum(current, complete[:, j - width])
+                running.append(current)
+            best = ops.stack(running, axis=1)  # [N, T + 1, n]
+            for value in shift:
+                best = ops.maximum(best, value)
+            # Windows holding no token yet (s >= j) give relu(bias).
+            empty = ops.cast(ops.arange(length + 1) <= length - width, "float32")
+            best = ops.maximum(best, empty[None, :, None] * ops.relu(bias))
+            pooled.append(best)
+        pooled = ops.concatenate(pooled, axis=-1)
+        features = self._highway(
+            ops.reshape(pooled, (-1, pooled.shape[-1])), training=False
+        )
+        return ops.reshape(features, (-1, length + 1, pooled.shape[-1]))
+
+    def stream_start(self, num_rows):
+        """The state of `stream_add` before any token: the running max of
+        the windows that left (zeros: every window's output is >= 0) and,
+        per width w, the partial sums of the w windows ending at the last
+        token [N, w, n]."""
+        rows = [ops.zeros((num_rows, sum(self.num_filters)))]
+        for width, count in zip(self.filter_sizes, self.num_filters):
+            rows.append(ops.zeros((num_rows, width, count)))
+        return tuple(rows)
+
+    def stream_add(self, state, token_ids, length):
+        """Adds token `length - 1` (`token_ids` [N]) to the prefixes of
+        `stream_start`'s state; returns (the new state, `prefix_features`
+        of the `length` tokens so far [N, F]). One token's products per
+        width instead of a convolution over the whole sequence. With
+        `length` 0 the token only fills windows that start before the
+        sequence, which never count: the features are the empty prefix's.
+        """
+        sequence = self.sequence_length
+        embedded = ops.cast(self._embed(ops.cast(token_ids, "int32")), "float32")
+        length = ops.cast(length, "int32")
+        gone, rings = state[0], state[1:]
+        new_rings, left, pooled = [], [], []
+        for conv, width, ring in zip(self.convolutions, self.filter_sizes, rings):
+            kernel = ops.cast(conv.kernel, "float32")
+            bias = ops.cast(conv.bias, "float32")
+            # Ring slot i holds the window starting at length - w + i; the
+            # window in slot 0 of the old ring (start length - 1 - w) is
+            # complete and leaves (valid when that start is >= 0).
+            valid_out = ops.cast(length - 1 - width >= 0, "float32")
+            left.append(valid_out * ops.relu(ring[:, 0] + bias))
+            ring = ops.concatenate(
+                [ring[:, 1:], ops.zeros_like(ring[:, :1])], axis=1
+            )
+            # The new token is offset w - 1 - i of the window in slot i.
+            products = ops.einsum("ne,wec->nwc", embedded, kernel)
+            ring = ring + ops.flip(products, axis=1)
+            new_rings.append(ring)
+            start = length - width + ops.arange(width)
+            valid = ops.cast(
+                (start >= 0) & (start <= sequence - width), "float32"
+            )
+            inside = ops.max(
+                ops.relu(ring + bias) * valid[None, :, None], axis=1
+            )
+            empty = ops.cast(length <= sequence - width, "float32")
+            pooled.append(ops.maximum(inside, empty * ops.relu(bias)))
+        gone = ops.maximum(gone, ops.concatenate(left, axis=-1))
+        pooled = ops.maximum(ops.concatenate(pooled, axis=-1), gone)
+        features = self._highway(pooled, training=False)
+        return (gone,) + tuple(new_rings), features
+
     def _pooled(self, token_ids):
         embedded = self._embed(ops.cast(token_ids, "int32"))
         return ops.concatenate(

@@ -212,8 +212,9 @@ class LeakGANGenerator(Policy, keras.Model):
 
     def initial_state(self, batch_size):
         """(draw input [N, H + k], Worker h, c, Manager h, c, the projected
-        goals of the last c steps [N, c, k], the tokens so far [N, T], the
-        position)."""
+        goals of the last c steps [N, c, k], the position, then the
+        discriminator's streamed convolutions of the prefix,
+        `Discriminator.stream_start`)."""
         zeros = ops.zeros((batch_size, self.hidden_dim))
         projected = ops.matmul(
             _normalize(self.initial_goal)[None, :], self.goal_projection
@@ -226,24 +227,18 @@ class LeakGANGenerator(Policy, keras.Model):
             zeros,
             zeros,
             window,
-            ops.zeros((batch_size, self.sequence_length), "int32"),
             ops.convert_to_tensor(0, "int32"),
-        )
+        ) + tuple(self.discriminator.stream_start(batch_size))
 
     def next_state(self, token_ids, state):
-        """Feeds the previous token (the start token first): writes it into
-        the state's tokens, reads the feature of the prefix and steps."""
-        position = state[7]
-        tokens = ops.where(
-            ops.arange(self.sequence_length)[None, :] == position - 1,
-            ops.cast(token_ids, "int32")[:, None],
-            state[6],
+        """Feeds the previous token (the start token first): adds it to the
+        streamed prefix, reads the prefix's feature and steps."""
+        position = state[6]
+        stream, feature = self.discriminator.stream_add(
+            state[7:], token_ids, position
         )
-        feature = tf.stop_gradient(
-            self.discriminator.prefix_features(tokens, position)
-        )
-        new_state, _ = self._step(token_ids, state, feature)
-        return new_state[:6] + (tokens, position + 1)
+        new_state, _ = self._step(token_ids, state, tf.stop_gradient(feature))
+        return new_state + (position + 1,) + tuple(stream)
 
     def _step(self, token_ids, state, feature):
         """One step on the previous token and the prefix's feature
@@ -301,13 +296,10 @@ class LeakGANGenerator(Policy, keras.Model):
         token_ids = ops.cast(token_ids, "int32")
         length = self.sequence_length
         batch = ops.shape(token_ids)[0]
-        # Every prefix of every row in one call: [(T + 1) * B, T].
-        lengths = ops.repeat(ops.arange(length + 1), batch)
-        features = self.discriminator.prefix_features(
-            ops.tile(token_ids, (length + 1, 1)), lengths
-        )
         features = tf.stop_gradient(
-            ops.reshape(features, (length + 1, batch, self.feature_dim))
+            ops.transpose(
+                self.discriminator.prefix_features_all(token_ids), (1, 0, 2)
+            )
         )
         state = self.initial_state(batch)
         previous = ops.full((batch,), self.start_token, "int32")

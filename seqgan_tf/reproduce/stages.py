@@ -58,6 +58,8 @@ _ADVERSARIAL = (
     "training.adversarial_real",
     "training.pg_reduction",
     "training.bleu_reference_fraction",
+    "training.leakgan_rescale",
+    "training.interleaved_mle_steps",
 )
 # Settings of the discriminator's rounds.
 _DISCRIMINATOR_ROUNDS = (
@@ -136,9 +138,12 @@ def epochs(config):
     )
 
 
-def stage_dir(output, seed, stage):
-    """Where the stage `stage` of seed `seed` is trained."""
-    return pathlib.Path(output) / STAGES_DIR / f"seed_{seed}" / stage
+def stage_dir(output, seed, stage, family=None):
+    """Where the stage `stage` of seed `seed` is trained: SeqGAN's stages
+    (shared by the methods that pretrain as it does), or those of another
+    `family` of methods with their own models (e.g. "leakgan")."""
+    seed_dir = pathlib.Path(output) / STAGES_DIR / f"seed_{seed}"
+    return (seed_dir / family if family else seed_dir) / stage
 
 
 def is_done(directory):
@@ -147,16 +152,23 @@ def is_done(directory):
 
 
 def ensure_stage(
-    stage_configs, stage, output, log=print, verbose=0, data_dir=None
+    stage_configs,
+    stage,
+    output,
+    log=print,
+    verbose=0,
+    data_dir=None,
+    family=None,
 ):
     """Trains (or resumes, or finds finished) the stage `stage` with its
     config from `stage_configs` ({stage: config}, see `stage_config`) in
     `OUTPUT/stages/seed_S/STAGE`; the discriminator stage starts from a
     copy of the MLE stage. Returns the stage directory. `log` receives a
     line when a stage trains (None: silent); `data_dir` is the TFDS data
-    directory of a text task's `tfds:` dataset."""
+    directory of a text task's `tfds:` dataset; `family` names the stages
+    of methods with their own models (`stage_dir`)."""
     staged = stage_configs[stage]
-    directory = stage_dir(output, staged.seed, stage)
+    directory = stage_dir(output, staged.seed, stage, family)
     if is_done(directory):
         return directory
     directory.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +180,7 @@ def ensure_stage(
             and not (directory / runs.CONFIG_FILE).exists()
         ):
             previous = ensure_stage(
-                stage_configs, MLE, output, log, verbose, data_dir
+                stage_configs, MLE, output, log, verbose, data_dir, family
             )
             seed_from(previous, directory, staged)
         if log:
@@ -233,16 +245,18 @@ def start(
     log=print,
     verbose=0,
     data_dir=None,
+    family=None,
 ):
     """Prepares a method's run directory: seeds it from the last usable
     stage of `stage_configs` (training that stage first) unless it already
-    holds a run. Returns the stage used (None: from scratch)."""
+    holds a run. Returns the stage used (None: from scratch). `family`:
+    see `stage_dir`."""
     run_dir = pathlib.Path(run_dir)
     stage = usable_stage(config, stage_configs)
     if stage is None or (run_dir / runs.CONFIG_FILE).exists():
         return stage
     directory = ensure_stage(
-        stage_configs, stage, output, log, verbose, data_dir
+        stage_configs, stage, output, log, verbose, data_dir, family
     )
     seed_from(directory, run_dir, config)
     return stage

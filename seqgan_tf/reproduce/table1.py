@@ -430,8 +430,13 @@ def evaluate_generator(generator, oracle, config, schedule):
     samples = sampler.sample_many(generator, schedule.eval_samples, seed=seed)
     per_sequence = metrics.sequence_nll(oracle, samples)
     held_out = test_data(config, schedule.test_samples)
+    temperatures = list(schedule.temperatures)
+    # NLL-test at every temperature of the curve and at 1, one pass each.
+    nll_tests = metrics.nll_at_temperatures(
+        generator, held_out, temperatures + [1.0]
+    )
     curve = []
-    for temperature in schedule.temperatures:
+    for temperature, nll_test in zip(temperatures, nll_tests):
         drawn = sampler.sample_many(
             generator,
             schedule.curve_samples,
@@ -442,26 +447,31 @@ def evaluate_generator(generator, oracle, config, schedule):
             {
                 "temperature": temperature,
                 "nll_oracle": metrics.nll(oracle, drawn),
-                "nll_test": metrics.nll(
-                    generator, held_out, temperature=temperature
-                ),
+                "nll_test": nll_test,
             }
         )
     result = {
         "nll_oracle": float(per_sequence.mean()),
         "nll_oracle_samples": int(len(per_sequence)),
-        "nll_test": metrics.nll(generator, held_out),
+        "nll_test": nll_tests[-1],
         "nll_test_samples": int(len(held_out)),
         "curve": curve,
     }
     return result, per_sequence
 
 
-def stage_configs(schedule, seed):
+def stage_family(method):
+    """The family of shared stages a method starts from: None (SeqGAN's),
+    or "leakgan" for LeakGAN's variants (its own generator: they share its
+    MLE and D pretraining). RankGAN's ranker trains from scratch."""
+    return "leakgan" if method.startswith("leakgan") else None
+
+
+def stage_configs(schedule, seed, family=None):
     """The shared stages of a schedule's seed: {stage: config}, derived
-    from its `seqgan` run."""
+    from its `seqgan` run (or the `family` method's run)."""
     schedule = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
-    seqgan = method_config(schedule, "seqgan", seed)
+    seqgan = method_config(schedule, family or "seqgan", seed)
     return {
         stage: stages.stage_config(seqgan, stage) for stage in stages.STAGES
     }
@@ -498,10 +508,11 @@ def _run_method(schedule, method, seed, output, verbose, log):
         stage = stages.start(
             config,
             run_dir,
-            stage_configs(schedule, seed),
+            stage_configs(schedule, seed, stage_family(method)),
             output,
             log=log,
             verbose=verbose,
+            family=stage_family(method),
         )
         summary = experiment.train(config, run_dir, verbose=verbose, log=None)
         run = experiment.restore_run(run_dir)
