@@ -225,6 +225,52 @@ def _leakgan(seed=0, **kwargs):
     return generator
 
 
+def test_streamed_and_all_prefix_features_equal_each_prefix_alone():
+    d = seqgan_tf.Discriminator(
+        26, 12, embedding_dim=4, filter_sizes=(1, 2, 3, 5, 12),
+        num_filters=(3, 2, 4, 2, 3),
+    )
+    rng = np.random.default_rng(6)
+    d.set_weights(
+        [(0.5 * rng.standard_normal(w.shape)).astype("float32")
+         for w in d.get_weights()]
+    )
+    tokens = rng.integers(0, 26, (7, 12))
+    alone = np.stack(
+        [d.prefix_features(tokens, j).numpy() for j in range(13)], axis=1
+    )
+    # An empty prefix is not the zero sequence's feature... unless the
+    # embedding of token 0 is zero: the positions after it count as empty.
+    assert not np.allclose(alone[:, 0], d.features(np.zeros((1, 12))).numpy())
+    np.testing.assert_allclose(
+        d.prefix_features_all(tokens).numpy(), alone, rtol=1e-5, atol=1e-5
+    )
+    state = d.stream_start(7)
+    # Length 0 (the start token): the empty prefix's feature.
+    state, first = d.stream_add(state, np.zeros(7, np.int32), 0)
+    streamed = [first.numpy()]
+    for j in range(1, 13):
+        state, feature = d.stream_add(state, tokens[:, j - 1], j)
+        streamed.append(feature.numpy())
+    np.testing.assert_allclose(
+        np.stack(streamed, axis=1), alone, rtol=1e-5, atol=1e-5
+    )
+
+
+def test_nll_at_temperatures_equals_nll_at_each(make_generator):
+    from seqgan_tf import metrics
+
+    generator = make_generator(seed=4)
+    tokens = generator.generate(50, seed=(1, 1)).numpy()
+    together = metrics.nll_at_temperatures(
+        generator, tokens, [0.7, 1.0, 1.3], batch_size=20
+    )
+    for temperature, value in zip([0.7, 1.0, 1.3], together):
+        assert value == pytest.approx(
+            metrics.nll(generator, tokens, temperature=temperature), rel=1e-5
+        )
+
+
 def test_goal_and_worker_logits_by_hand():
     g = _leakgan()
     n, c = 3, g.goal_step
@@ -310,6 +356,14 @@ def test_leakgan_losses_by_hand():
     np.testing.assert_allclose(
         intrinsic, [[1 / 2, (0 + 1) / 2, (1 + 0) / 2]], atol=1e-6
     )
+
+
+def test_leakgan_refuses_variable_length_text():
+    config = config_lib.for_method(
+        config_lib.for_dataset(config_lib.get_preset("tiny"), "coco"), "leakgan"
+    )
+    with pytest.raises(config_lib.ConfigError, match="add_eos=false"):
+        config.validate()
 
 
 # --- every method ------------------------------------------------------
