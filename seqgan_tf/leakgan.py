@@ -28,6 +28,7 @@ global gradient-norm clip covers the Manager and the Worker together (the
 released code clips each).
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -42,6 +43,7 @@ from seqgan_tf.trainer import SeqGAN
 RESCALES = ("sorted", "unsorted", "none")
 
 
+@keras.saving.register_keras_serializable(package="seqgan_tf")
 class LeakGAN(SeqGAN):
     """`SeqGAN`'s trainer for a `LeakGANGenerator`.
 
@@ -200,3 +202,13 @@ class LeakGAN(SeqGAN):
             interleaved_mle_steps=self.interleaved_mle_steps,
         )
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        # The generator holds the discriminator it leaks: train against it.
+        config = dict(config)
+        config.pop("discriminator")
+        generator = keras.saving.deserialize_keras_object(
+            config.pop("generator")
+        )
+        return cls(generator, generator.discriminator, **config)

@@ -358,6 +358,37 @@ def test_leakgan_losses_by_hand():
     )
 
 
+def test_leakgan_trainer_saves_as_keras_and_keeps_its_leak(tmp_path):
+    import keras
+
+    from seqgan_tf.leakgan import LeakGAN
+
+    generator = _leakgan(seed=2)
+    gan = LeakGAN(
+        generator,
+        generator.discriminator,
+        batch_size=32,
+        num_negatives=64,
+        leakgan_rescale="unsorted",
+        interleaved_mle_steps=2,
+    )
+    gan.compile()
+    gan.save(tmp_path / "leakgan.keras")
+    loaded = keras.saving.load_model(tmp_path / "leakgan.keras")
+    assert isinstance(loaded, LeakGAN)
+    assert (loaded.leakgan_rescale, loaded.interleaved_mle_steps) == (
+        "unsorted",
+        2,
+    )
+    assert loaded.generator.discriminator is loaded.discriminator
+    tokens = np.random.default_rng(0).integers(0, 26, (3, 12))
+    np.testing.assert_allclose(
+        loaded.generator.log_prob(tokens).numpy(),
+        generator.log_prob(tokens).numpy(),
+        rtol=1e-6,
+    )
+
+
 def test_leakgan_refuses_variable_length_text():
     config = config_lib.for_method(
         config_lib.for_dataset(config_lib.get_preset("tiny"), "coco"), "leakgan"

@@ -94,6 +94,58 @@ def test_each_method_starts_from_the_last_stage_it_shares():
     assert stages.usable_stage(other, table1.stage_configs(AUTHORS, 0)) is None
 
 
+def test_the_family_table_shares_each_models_own_stages():
+    family = table1.SCHEDULES["family"]
+    seqgan_stages = table1.stage_configs(family, 0)
+    leakgan_stages = table1.stage_configs(family, 0, "leakgan")
+    for method, (family_name, stage) in {
+        "mle": (None, stages.MLE),
+        "seqgan": (None, stages.DISCRIMINATOR),
+        "maligan": (None, stages.DISCRIMINATOR),  # SeqGAN's D pretraining
+        "rankgan": (None, None),  # its ranker is another model
+        "leakgan": ("leakgan", stages.DISCRIMINATOR),
+        "leakgan_unsorted": ("leakgan", stages.DISCRIMINATOR),
+    }.items():
+        assert table1.stage_family(method) == family_name, method
+        config = table1.method_config(family, method, 0)
+        configs = leakgan_stages if family_name else seqgan_stages
+        assert stages.usable_stage(config, configs) == stage, method
+    # LeakGAN's generator never starts from SeqGAN's stages.
+    leakgan = table1.method_config(family, "leakgan", 0)
+    assert stages.usable_stage(leakgan, seqgan_stages) is None
+    assert stages.stage_dir("out", 0, stages.MLE, "leakgan").parts[-3:] == (
+        "seed_0",
+        "leakgan",
+        "mle",
+    )
+
+
+def test_a_point_against_the_mle_curve():
+    def result(curve):
+        return {
+            "curve": [
+                {"temperature": t, "nll_test": x, "nll_oracle": y}
+                for t, x, y in curve
+            ]
+        }
+
+    results = {
+        ("mle", 0): result([(0.8, 8.0, 8.0), (1.0, 7.0, 9.0)]),
+        ("mle", 1): result([(0.8, 8.2, 8.2), (1.0, 7.2, 9.2)]),
+        ("better", 0): result([(1.0, 7.5, 8.0)]),
+        ("outside", 0): result([(1.0, 6.0, 8.0)]),
+    }
+    # The MLE curve (mean of its seeds): (7.1, 9.1) to (8.1, 8.1); at
+    # NLL-test 7.5 it is 8.7, so a point at 8.0 lies 0.7 below it.
+    placed = table1.versus_mle_curve(results, "better", [0, 1])
+    assert placed["mle_curve_nll_oracle"] == pytest.approx(8.7)
+    assert placed["below_mle_curve_by"] == pytest.approx(0.7)
+    assert table1.versus_mle_curve(results, "outside", [0, 1]) == {
+        "mle_curve_nll_oracle": None,
+        "below_mle_curve_by": None,
+    }
+
+
 def _weights(run_dir):
     run = experiment.restore_run(run_dir)
     gan = run.gan
