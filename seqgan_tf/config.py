@@ -474,7 +474,8 @@ class ExperimentConfig:
             )
         if not self.discriminator.gamma > 0:
             raise ConfigError(
-                f"discriminator.gamma must be > 0, got {self.discriminator.gamma}."
+                "discriminator.gamma must be > 0, got "
+                f"{self.discriminator.gamma}."
             )
         if t.interleaved_mle_steps and self.generator.kind != "leakgan":
             raise ConfigError(

@@ -31,8 +31,8 @@ from seqgan_tf.data import PAD_ID
 from seqgan_tf.data import get_tokenizer
 from seqgan_tf.datasets.text_data import TextDataError
 from seqgan_tf.datasets.text_data import load_for_config
-from seqgan_tf.models.discriminator import Discriminator
 from seqgan_tf.leakgan import LeakGAN
+from seqgan_tf.models.discriminator import Discriminator
 from seqgan_tf.models.generator import Generator
 from seqgan_tf.models.leakgan import LeakGANGenerator
 from seqgan_tf.models.oracle import OracleLSTM

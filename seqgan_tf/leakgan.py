@@ -69,7 +69,8 @@ class LeakGAN(SeqGAN):
     ):
         if not isinstance(generator, LeakGANGenerator):
             raise ValueError(
-                f"LeakGAN trains a LeakGANGenerator, got {type(generator).__name__}."
+                "LeakGAN trains a LeakGANGenerator, got "
+                f"{type(generator).__name__}."
             )
         if generator.discriminator is not discriminator:
             raise ValueError(
@@ -87,7 +88,10 @@ class LeakGAN(SeqGAN):
                 "LeakGAN's rescaled rewards rank each sequence among its whole "
                 f"batch; train it on one device ({self.num_replicas} replicas)."
             )
-        if self.rollout_policy != "current" or self.scheduled_sampling_decrement:
+        if (
+            self.rollout_policy != "current"
+            or self.scheduled_sampling_decrement
+        ):
             raise ValueError(
                 "LeakGAN rolls out with the current generator and pretrains "
                 "with teacher forcing."
@@ -145,7 +149,9 @@ class LeakGAN(SeqGAN):
     def _policy_gradient_replica(self, sample_seed, rollout_seed):
         samples = sampler.sample(
             self.generator,
-            tf.zeros([self.batch_size, self.generator.sequence_length], tf.int32),
+            tf.zeros(
+                [self.batch_size, self.generator.sequence_length], tf.int32
+            ),
             tf.zeros([self.batch_size], tf.int32),
             sample_seed,
         )

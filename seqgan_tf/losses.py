@@ -280,7 +280,9 @@ def leakgan_intrinsic_rewards(features, goals, goal_step):
     columns = []
     for j in range(length):
         terms = [
-            _cosine(features[:, j + 1] - features[:, j + 1 - i], goals[:, j + 1 - i])
+            _cosine(
+                features[:, j + 1] - features[:, j + 1 - i], goals[:, j + 1 - i]
+            )
             for i in range(1, goal_step + 1)
             if j + 1 - i >= 0
         ]

@@ -132,8 +132,10 @@ def rollout_rewards(
         given = list(range(1, length))
     else:
         given = [int(p) for p in prefix_lengths]
-        if not given or given != sorted(set(given)) or not (
-            1 <= given[0] and given[-1] < length
+        if (
+            not given
+            or given != sorted(set(given))
+            or not (1 <= given[0] and given[-1] < length)
         ):
             raise ValueError(
                 "`prefix_lengths` must be increasing ints in [1, "

@@ -64,7 +64,10 @@ def test_rank_score_of_a_hand_made_case():
     candidates = np.array([[1, 0], [0, 1], [1, 1]], np.float32)
     references = np.array([[1, 0], [3, 4]], np.float32)
     gamma = 2.0
-    cos = lambda a, b: a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+
+    def cos(a, b):
+        return a @ b / np.linalg.norm(a) / np.linalg.norm(b)
+
     expected_scores = np.array(
         [gamma * sum(cos(c, u) for u in references) for c in candidates]
     )
@@ -81,7 +84,11 @@ def test_rank_score_of_a_hand_made_case():
 
 def test_ranker_rank_scores_follow_its_features():
     ranker = seqgan_tf.Ranker(
-        26, 12, embedding_dim=4, filter_sizes=(2, 3), num_filters=(3, 3),
+        26,
+        12,
+        embedding_dim=4,
+        filter_sizes=(2, 3),
+        num_filters=(3, 3),
         gamma=1.5,
     )
     rng = np.random.default_rng(0)
@@ -89,8 +96,10 @@ def test_ranker_rank_scores_follow_its_features():
     references = rng.integers(0, 26, (2, 12))
     f_c = ranker(candidates).numpy()
     f_u = ranker(references).numpy()
-    cos = f_c @ f_u.T / np.outer(
-        np.linalg.norm(f_c, axis=1), np.linalg.norm(f_u, axis=1)
+    cos = (
+        f_c
+        @ f_u.T
+        / np.outer(np.linalg.norm(f_c, axis=1), np.linalg.norm(f_u, axis=1))
     )
     score = 1.5 * cos.sum(1)
     expected = np.exp(score) / np.exp(score).sum()
@@ -118,7 +127,11 @@ def test_rank_scorer_completions_equal_one_call_per_slice():
 
 def test_ranker_loss_decreases_on_a_separable_toy_set():
     ranker = seqgan_tf.Ranker(
-        26, 12, embedding_dim=8, filter_sizes=(2, 3), num_filters=(8, 8),
+        26,
+        12,
+        embedding_dim=8,
+        filter_sizes=(2, 3),
+        num_filters=(8, 8),
         dropout=0.0,
     )
     rng = np.random.default_rng(2)
@@ -158,7 +171,9 @@ def test_ranker_and_rank_reward_go_together(oracle):
     config = config_lib.for_method(config_lib.get_preset("tiny"), "rankgan")
     bad = dataclasses.replace(
         config,
-        discriminator=dataclasses.replace(config.discriminator, kind="classifier"),
+        discriminator=dataclasses.replace(
+            config.discriminator, kind="classifier"
+        ),
     )
     with pytest.raises(config_lib.ConfigError, match="reward=rank"):
         bad.validate()
@@ -188,7 +203,10 @@ def test_unsorted_rescale_ignores_the_rewards_values():
     # first row always gets the lowest value, whatever the verdicts.
     raw = np.array([[0.9], [0.1], [0.5], [0.1]], np.float32)
     scaled = rewards.rescaled_activation(raw, "unsorted").numpy()[:, 0]
-    sigmoid = lambda r: 1 / (1 + np.exp(-16 * (r / 4 - 0.5)))
+
+    def sigmoid(rank):
+        return 1 / (1 + np.exp(-16 * (rank / 4 - 0.5)))
+
     np.testing.assert_allclose(
         scaled, sigmoid(np.array([1, 2, 3, 2])), rtol=1e-6
     )
@@ -197,11 +215,15 @@ def test_unsorted_rescale_ignores_the_rewards_values():
     forward = rewards.rescaled_activation(distinct, "unsorted").numpy()
     flipped = rewards.rescaled_activation(distinct[::-1].copy(), "unsorted")
     np.testing.assert_allclose(flipped.numpy(), forward, rtol=1e-6)
-    np.testing.assert_allclose(forward[:, 0], sigmoid(np.arange(1, 5)), rtol=1e-6)
+    np.testing.assert_allclose(
+        forward[:, 0], sigmoid(np.arange(1, 5)), rtol=1e-6
+    )
     # With 64 distinct values the mean is a constant: LeakGAN's users
     # report the mean reward 0.12695181503855285 (this, / 4 rollouts).
     distinct = np.random.default_rng(4).random((64, 1)).astype(np.float32)
-    mean = float(rewards.rescaled_activation(distinct, "unsorted").numpy().mean())
+    mean = float(
+        rewards.rescaled_activation(distinct, "unsorted").numpy().mean()
+    )
     assert mean / 4 == pytest.approx(0.12695181503855285, rel=1e-6)
 
 
@@ -227,13 +249,18 @@ def _leakgan(seed=0, **kwargs):
 
 def test_streamed_and_all_prefix_features_equal_each_prefix_alone():
     d = seqgan_tf.Discriminator(
-        26, 12, embedding_dim=4, filter_sizes=(1, 2, 3, 5, 12),
+        26,
+        12,
+        embedding_dim=4,
+        filter_sizes=(1, 2, 3, 5, 12),
         num_filters=(3, 2, 4, 2, 3),
     )
     rng = np.random.default_rng(6)
     d.set_weights(
-        [(0.5 * rng.standard_normal(w.shape)).astype("float32")
-         for w in d.get_weights()]
+        [
+            (0.5 * rng.standard_normal(w.shape)).astype("float32")
+            for w in d.get_weights()
+        ]
     )
     tokens = rng.integers(0, 26, (7, 12))
     alone = np.stack(
@@ -299,18 +326,25 @@ def test_goal_and_worker_logits_by_hand():
     (new_hidden, *rest), goal = g._step(np.array([1, 2, 3]), given, feature)
     z = feature @ g.manager_kernel.numpy() + g.manager_bias.numpy()
     i, f, cand, o = np.split(z, 4, axis=-1)
-    sig = lambda x: 1 / (1 + np.exp(-x))
+
+    def sig(x):
+        return 1 / (1 + np.exp(-x))
+
     cell = sig(i) * np.tanh(cand)
     manager_h = sig(o) * np.tanh(cell)
     raw_goal = manager_h @ g.goal_kernel.numpy() + g.goal_bias.numpy()
     expected_goal = raw_goal / np.linalg.norm(raw_goal, axis=-1, keepdims=True)
-    np.testing.assert_allclose(goal.numpy(), expected_goal, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        goal.numpy(), expected_goal, rtol=1e-5, atol=1e-6
+    )
     np.testing.assert_allclose(new_hidden.numpy()[:, 2:], w, rtol=1e-6)
     # The new goal, projected, enters the window last; the oldest leaves.
     new_window = rest[-1].numpy()
     np.testing.assert_allclose(new_window[:, 0], window[:, 1], rtol=1e-6)
     np.testing.assert_allclose(
-        new_window[:, 1], expected_goal @ g.goal_projection.numpy(), rtol=1e-5,
+        new_window[:, 1],
+        expected_goal @ g.goal_projection.numpy(),
+        rtol=1e-5,
         atol=1e-6,
     )
 
@@ -445,7 +479,8 @@ def test_method_resumes_exactly(method, tmp_path):
     whole_run = experiment.restore_run(whole)
     resumed = experiment.restore_run(parts)
     for x, y in zip(
-        whole_run.gan.generator.get_weights(), resumed.gan.generator.get_weights()
+        whole_run.gan.generator.get_weights(),
+        resumed.gan.generator.get_weights(),
     ):
         np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
     if method == "leakgan":
@@ -456,9 +491,9 @@ def _serves_without_this_package(run, tmp_path):
     """The exported LeakGAN generator (its discriminator inside) samples
     through the TF1 session loader in a process without keras or
     seqgan_tf, exactly as in process."""
-    from seqgan_tf import export
-
     from test_export import LOADERS_SCRIPT
+
+    from seqgan_tf import export
 
     exported = export.export_run(run, tmp_path / "models", "leakgan")
     cli_path = pathlib.Path(sys.executable).with_name("saved_model_cli")
@@ -472,7 +507,11 @@ def _serves_without_this_package(run, tmp_path):
     )
     assert process.returncode == 0, process.stderr[-3000:]
     generator = run.gan.generator
-    line = [l for l in process.stdout.splitlines() if l.startswith("RESULT ")]
+    line = [
+        text
+        for text in process.stdout.splitlines()
+        if text.startswith("RESULT ")
+    ]
     result = json.loads(line[-1][len("RESULT ") :])
     expected = generator.generate(3, seed=(1, 2)).numpy().tolist()
     assert result["tf1_3"] == result["tf2"] == expected

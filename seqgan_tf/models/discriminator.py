@@ -244,7 +244,10 @@ class Discriminator(keras.Model):
                 if k < width:
                     # Window s holds k tokens of the prefix of length s + k.
                     shift.append(
-                        ops.pad(value, [[0, 0], [k, length + 1 - k - starts], [0, 0]])
+                        ops.pad(
+                            value,
+                            [[0, 0], [k, length + 1 - k - starts], [0, 0]],
+                        )
                     )
                 else:
                     complete = value
@@ -259,7 +262,9 @@ class Discriminator(keras.Model):
             for value in shift:
                 best = ops.maximum(best, value)
             # Windows holding no token yet (s >= j) give relu(bias).
-            empty = ops.cast(ops.arange(length + 1) <= length - width, "float32")
+            empty = ops.cast(
+                ops.arange(length + 1) <= length - width, "float32"
+            )
             best = ops.maximum(best, empty[None, :, None] * ops.relu(bias))
             pooled.append(best)
         pooled = ops.concatenate(pooled, axis=-1)
@@ -287,11 +292,15 @@ class Discriminator(keras.Model):
         sequence, which never count: the features are the empty prefix's.
         """
         sequence = self.sequence_length
-        embedded = ops.cast(self._embed(ops.cast(token_ids, "int32")), "float32")
+        embedded = ops.cast(
+            self._embed(ops.cast(token_ids, "int32")), "float32"
+        )
         length = ops.cast(length, "int32")
         gone, rings = state[0], state[1:]
         new_rings, left, pooled = [], [], []
-        for conv, width, ring in zip(self.convolutions, self.filter_sizes, rings):
+        for conv, width, ring in zip(
+            self.convolutions, self.filter_sizes, rings
+        ):
             kernel = ops.cast(conv.kernel, "float32")
             bias = ops.cast(conv.bias, "float32")
             # Ring slot i holds the window starting at length - w + i; the

@@ -113,10 +113,9 @@ class LeakGANGenerator(Policy, keras.Model):
                 raise ValueError(
                     f"`{name}` must be a positive integer, got {value}."
                 )
-        if (
-            discriminator.sequence_length != int(sequence_length)
-            or discriminator.vocabulary_size != int(vocabulary_size)
-        ):
+        if discriminator.sequence_length != int(
+            sequence_length
+        ) or discriminator.vocabulary_size != int(vocabulary_size):
             raise ValueError(
                 "The leaked discriminator must read the generator's "
                 f"sequences: it has vocabulary {discriminator.vocabulary_size}"
@@ -219,7 +218,9 @@ class LeakGANGenerator(Policy, keras.Model):
         projected = ops.matmul(
             _normalize(self.initial_goal)[None, :], self.goal_projection
         )
-        window = ops.tile(projected[:, None, :], (batch_size, self.goal_step, 1))
+        window = ops.tile(
+            projected[:, None, :], (batch_size, self.goal_step, 1)
+        )
         return (
             ops.zeros((batch_size, self.hidden_dim + self.goal_size)),
             zeros,

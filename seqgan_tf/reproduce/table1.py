@@ -859,7 +859,8 @@ def _curve_lines(rows):
     for row in placed:
         lines.append(
             f"| {row['method']} | {f(row['curve_nll_test'])} | "
-            f"{f(row['curve_nll_oracle'])} | {f(row['mle_curve_nll_oracle'])} | "
+            f"{f(row['curve_nll_oracle'])} | "
+            f"{f(row['mle_curve_nll_oracle'])} | "
             f"{f(row['below_mle_curve_by'])} |"
         )
     return lines
