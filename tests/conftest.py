@@ -114,6 +114,7 @@ def real(oracle):
 # README's test command end together instead of one waiting for them.
 LONGEST_FIRST = (
     "test_quick_preset.py",  # when selected (-m long)
+    "test_family.py::test_method_resumes_exactly[leakgan]",
     "test_stages.py::test_jobs_and_a_killed_reproduction",
     "test_reproduce.py::test_reproduce_tiny",
 )
