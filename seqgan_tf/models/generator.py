@@ -360,16 +360,14 @@ class Generator(Policy, keras.Model):
         h, c = state
         cell = self.lstm.cell
         dtype = self.lstm.compute_dtype
-        x = ops.cast(self.embedding(token_ids), dtype)
-        z = (
-            ops.matmul(x, ops.cast(cell.kernel, dtype))
-            + ops.matmul(h, ops.cast(cell.recurrent_kernel, dtype))
-            + ops.cast(cell.bias, dtype)
+        return lstm_cell(
+            ops.cast(self.embedding(token_ids), dtype),
+            h,
+            c,
+            ops.cast(cell.kernel, dtype),
+            ops.cast(cell.recurrent_kernel, dtype),
+            ops.cast(cell.bias, dtype),
         )
-        i, f, g, o = ops.split(z, 4, axis=-1)
-        c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
-        h = ops.sigmoid(o) * ops.tanh(c)
-        return h, c
 
     def logits_from_hidden(self, hidden):
         return self.output_projection(hidden)
@@ -389,3 +387,12 @@ class Generator(Policy, keras.Model):
             }
         )
         return config
+
+
+def lstm_cell(x, h, c, kernel, recurrent, bias):
+    """One step of the SeqGAN authors' LSTM cell (Keras' gate order i, f,
+    candidate, o; no peepholes): returns the new `(h, c)`."""
+    z = ops.matmul(x, kernel) + ops.matmul(h, recurrent) + bias
+    i, f, g, o = ops.split(z, 4, axis=-1)
+    c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
+    return ops.sigmoid(o) * ops.tanh(c), c

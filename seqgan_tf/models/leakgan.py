@@ -48,6 +48,7 @@ import tensorflow as tf
 from keras import ops
 
 from seqgan_tf.models.generator import Policy
+from seqgan_tf.models.generator import lstm_cell
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
@@ -246,7 +247,7 @@ class LeakGANGenerator(Policy, keras.Model):
         [N, F]; returns (the next state, the goal g emitted)."""
         _, worker_h, worker_c, manager_h, manager_c, window = state[:6]
         x = ops.take(self.embedding, ops.cast(token_ids, "int32"), axis=0)
-        worker_h, worker_c = _lstm(
+        worker_h, worker_c = lstm_cell(
             x,
             worker_h,
             worker_c,
@@ -254,7 +255,7 @@ class LeakGANGenerator(Policy, keras.Model):
             self.worker_recurrent,
             self.worker_bias,
         )
-        manager_h, manager_c = _lstm(
+        manager_h, manager_c = lstm_cell(
             ops.cast(feature, "float32"),
             manager_h,
             manager_c,
@@ -353,10 +354,3 @@ def _normalize(x):
         ops.maximum(ops.sum(ops.square(x), axis=-1, keepdims=True), 1e-12)
     )
 
-
-def _lstm(x, h, c, kernel, recurrent, bias):
-    """The SeqGAN authors' LSTM cell (gates i, f, candidate, o)."""
-    z = ops.matmul(x, kernel) + ops.matmul(h, recurrent) + bias
-    i, f, g, o = ops.split(z, 4, axis=-1)
-    c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
-    return ops.sigmoid(o) * ops.tanh(c), c
