@@ -146,6 +146,22 @@ def test_a_point_against_the_mle_curve():
     }
 
 
+def test_progress_reads_the_ends_of_pretraining_and_of_the_rounds():
+    rows = [
+        {"epoch": 0, "phase": 0, "nll_oracle": 9.5, "entropy": 6.0},
+        {"epoch": 1, "phase": 0, "nll_oracle": 9.2, "entropy": 5.9},
+        {"epoch": 2, "phase": 1},
+        {"epoch": 3, "phase": 2, "nll_oracle": 9.0, "entropy": 5.5},
+        {"epoch": 4, "phase": 2},
+        {"epoch": 5, "phase": 2, "nll_oracle": 8.8, "entropy": 5.2},
+    ]
+    assert table1.progress(rows) == {
+        "pretrained": (9.2, 5.9),
+        "last": (8.8, 5.2),
+    }
+    assert table1.progress(rows[:3]) == {"pretrained": (9.2, 5.9)}
+
+
 def _weights(run_dir):
     run = experiment.restore_run(run_dir)
     gan = run.gan

@@ -751,6 +751,24 @@ def trajectory(rows):
     }
 
 
+def progress(rows):
+    """{"pretrained": (NLL-oracle, entropy) at the end of MLE pretraining,
+    "last": the same after the last adversarial round}, from a run's
+    metrics rows; a key is absent when its phase measured nothing."""
+    found = {}
+    for name, phase in (("pretrained", "generator"), ("last", "adversarial")):
+        index = schedule_lib.PHASES.index(phase)
+        measured = [
+            r
+            for r in rows
+            if r.get("phase") == index and r.get("nll_oracle") is not None
+        ]
+        if measured:
+            row = max(measured, key=lambda r: r["epoch"])
+            found[name] = (row["nll_oracle"], row.get("entropy"))
+    return found
+
+
 def _run_summaries(output, method, seeds):
     """A row's means over seeds of what its runs' metrics.csv recorded:
     the discriminator probe at the end of D pretraining and at the last
@@ -760,10 +778,19 @@ def _run_summaries(output, method, seeds):
     probes = {"pretrained": [], "final": []}
     rounds = {k: [] for k in TRAJECTORY_ROUNDS}
     entropy = {k: [] for k in TRAJECTORY_ROUNDS}
+    ends = {
+        f"{key}_{name}": []
+        for key in ("nll_oracle", "entropy")
+        for name in ("pretrained", "last")
+    }
     for seed in seeds:
         rows = run_metrics(output, method, seed)
         if not rows:
             continue
+        for name, values in progress(rows).items():
+            for key, value in zip(("nll_oracle", "entropy"), values):
+                if value is not None:
+                    ends[f"{key}_{name}"].append(value)
         for name, phase in (
             ("pretrained", "discriminator"),
             ("final", "adversarial"),
@@ -781,6 +808,8 @@ def _run_summaries(output, method, seeds):
             summary[f"{key}_{name}"] = common.mean_sd([f[key] for f in found])[
                 0
             ]
+    for key, values in ends.items():
+        summary[key] = common.mean_sd(values)[0]
     summary["trajectory"] = {
         str(k): common.mean_sd(v)[0] for k, v in rounds.items()
     }
@@ -826,6 +855,7 @@ def write_tables(table, output):
         )
     lines += (
         _curve_lines(table["rows"])
+        + _progress_lines(table["rows"])
         + _probe_lines(table["rows"])
         + _trajectory_lines(table["rows"])
     )
@@ -862,6 +892,37 @@ def _curve_lines(rows):
             f"{f(row['curve_nll_oracle'])} | "
             f"{f(row['mle_curve_nll_oracle'])} | "
             f"{f(row['below_mle_curve_by'])} |"
+        )
+    return lines
+
+
+def _progress_lines(rows):
+    """NLL-oracle and entropy at the end of MLE pretraining and after the
+    last adversarial round (`training.eval_samples` samples; empty when no
+    row has both)."""
+    shown = [
+        r
+        for r in rows
+        if r.get("nll_oracle_pretrained") is not None
+        and r.get("nll_oracle_last") is not None
+    ]
+    if not shown:
+        return []
+    f = common.format_value
+    lines = [
+        "",
+        "NLL-oracle during training (`training.eval_samples` samples, mean "
+        "over seeds; entropy per token in brackets):",
+        "",
+        "| method | after MLE pretraining | after the last round | change |",
+        "|---|---|---|---|",
+    ]
+    for row in shown:
+        start, end = row["nll_oracle_pretrained"], row["nll_oracle_last"]
+        before = f"{f(start)} ({f(row['entropy_pretrained'], 2)})"
+        after = f"{f(end)} ({f(row['entropy_last'], 2)})"
+        lines.append(
+            f"| {row['method']} | {before} | {after} | {f(end - start)} |"
         )
     return lines
 
