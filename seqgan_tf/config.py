@@ -200,6 +200,11 @@ class TrainingConfig:
         interleaved_mle_steps: MLE steps on real batches after each
             adversarial round (LeakGAN's interleaved training; the
             `leakgan` method sets 1).
+        mali_continuations: 0 (MaliGAN's basic algorithm) or n > 1: its
+            mixed MLE-Mali training, n continuations of each of
+            batch_size / n real prefixes, weights normalised per group.
+        mali_prefix_decrement: K: the real prefix of mixed MaliGAN is
+            max(0, T - K (r + 1)) tokens in adversarial round r (0: none).
         eval_every: NLL-oracle every this many epochs/rounds (and at the end
             of each phase); 0 turns it off.
         eval_samples: samples per NLL-oracle (9,984 as the authors' code,
@@ -249,6 +254,8 @@ class TrainingConfig:
     rank_references: int = 16
     leakgan_rescale: str = "sorted"
     interleaved_mle_steps: int = 0
+    mali_continuations: int = 0
+    mali_prefix_decrement: int = 0
     eval_every: int = 5
     eval_samples: int = 9984
     checkpoint_every: int = 1
@@ -476,6 +483,23 @@ class ExperimentConfig:
             raise ConfigError(
                 "discriminator.gamma must be > 0, got "
                 f"{self.discriminator.gamma}."
+            )
+        if t.mali_continuations and (
+            t.reward != "importance"
+            or t.mali_continuations < 2
+            or t.batch_size % t.mali_continuations
+        ):
+            raise ConfigError(
+                "training.mali_continuations (MaliGAN's mixed training) needs "
+                "training.reward=importance, at least 2 continuations and a "
+                f"batch_size that is a multiple of them; got "
+                f"{t.mali_continuations} with reward={t.reward!r}, "
+                f"batch_size={t.batch_size}."
+            )
+        if t.mali_prefix_decrement < 0:
+            raise ConfigError(
+                "training.mali_prefix_decrement must be >= 0, got "
+                f"{t.mali_prefix_decrement}."
             )
         if t.interleaved_mle_steps and self.generator.kind != "leakgan":
             raise ConfigError(

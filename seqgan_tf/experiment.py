@@ -110,6 +110,8 @@ def trainer_arguments(config):
         "scheduled_sampling_decrement": t.scheduled_sampling_decrement,
         "bleu_reference_fraction": t.bleu_reference_fraction,
         "rank_references": t.rank_references,
+        "mali_continuations": t.mali_continuations,
+        "mali_prefix_decrement": t.mali_prefix_decrement,
         "eval_every": t.eval_every,
         "eval_samples": t.eval_samples,
         "probe_samples": t.probe_samples,

@@ -94,7 +94,7 @@ def batch_mean_baseline(rewards, padding_mask=None, batch_sum=None):
     return rewards - mean[tf.newaxis, :] * mask
 
 
-def importance_weights(p_real, batch_sum=None, epsilon=1e-6):
+def importance_weights(p_real, batch_sum=None, epsilon=1e-6, group_size=None):
     """MaliGAN's normalised importance weights of a batch of sequences.
 
     With the optimal discriminator D, p_data(x) is proportional to
@@ -109,12 +109,18 @@ def importance_weights(p_real, batch_sum=None, epsilon=1e-6):
         batch_sum: optional function summing a scalar over the whole
             global batch (a replica's all-reduce); default: this slice.
         epsilon: the clip of `p_real`.
+        group_size: optional n: normalise within each group of n
+            consecutive rows instead (MaliGAN's mixed training, the n
+            continuations of one real prefix); returns [B / n, n].
 
     Returns:
         float32 [B], summing to 1 over the (global) batch.
     """
     p = tf.clip_by_value(tf.cast(p_real, tf.float32), epsilon, 1.0 - epsilon)
     ratio = p / (1.0 - p)
+    if group_size is not None:
+        ratio = tf.reshape(ratio, [-1, group_size])
+        return ratio / tf.reduce_sum(ratio, axis=1, keepdims=True)
     total = tf.reduce_sum(ratio)
     if batch_sum is not None:
         total = batch_sum(total)

@@ -20,6 +20,7 @@ FRESH_REAL = 9  # fresh oracle positives of an adversarial D round
 PROBE = 10  # the held-out sequences that probe the discriminator
 RANK_REFERENCES = 11  # RankGAN's reference sentences of a step
 INTERLEAVED_MLE = 12  # LeakGAN's MLE batches of an adversarial round
+MALI_REAL = 13  # the real prefixes of a mixed MaliGAN step
 
 
 def seed_pair(*values):

@@ -121,6 +121,13 @@ class SeqGAN(keras.Model):
         rank_references: the size of RankGAN's reference set, drawn from
             the real data (with replacement) for each ranker step (from
             the round's real half) and each policy-gradient step.
+        mali_continuations: 0 (MaliGAN's basic algorithm), or n > 1 for its
+            mixed MLE-Mali training (`mali_step`): each step takes
+            `batch_size / n` real sequences, keeps the first N tokens of
+            each and samples n continuations; the weights are normalised
+            within each group of n, and the real prefixes get MLE.
+        mali_prefix_decrement: K, how many tokens the real prefix loses
+            each adversarial round: N = max(0, T - K (r + 1)) in round r.
         eval_every: NLL-oracle period in epochs of the MLE and adversarial
             phases, which are also measured at their last epoch (0: only
             then). Nothing is measured without an oracle.
@@ -188,6 +195,8 @@ class SeqGAN(keras.Model):
         scheduled_sampling_decrement=0.0,
         bleu_reference_fraction=0.4,
         rank_references=16,
+        mali_continuations=0,
+        mali_prefix_decrement=0,
         eval_every=5,
         eval_samples=9984,
         probe_samples=0,
@@ -288,6 +297,30 @@ class SeqGAN(keras.Model):
         self.scheduled_sampling_decrement = float(scheduled_sampling_decrement)
         self.bleu_reference_fraction = float(bleu_reference_fraction)
         self.bleu_reward = None
+        self.mali_continuations = int(mali_continuations)
+        self.mali_prefix_decrement = int(mali_prefix_decrement)
+        if self.mali_continuations:
+            if reward != "importance" or self.mali_continuations < 2:
+                raise ValueError(
+                    "`mali_continuations` (MaliGAN's mixed training) needs "
+                    "reward='importance' and at least 2 continuations, got "
+                    f"{reward!r} and {mali_continuations}."
+                )
+            if self.batch_size % self.mali_continuations:
+                raise ValueError(
+                    f"`batch_size` ({batch_size}) must be a multiple of "
+                    f"`mali_continuations` ({mali_continuations})."
+                )
+            if self.num_replicas > 1:
+                raise ValueError(
+                    "MaliGAN's mixed training normalises within groups of "
+                    "continuations; train it on one device."
+                )
+        if self.mali_prefix_decrement < 0:
+            raise ValueError(
+                "`mali_prefix_decrement` must be >= 0, got "
+                f"{mali_prefix_decrement}."
+            )
         self.rank_references = int(rank_references)
         if self.rank_references < 1:
             raise ValueError(
@@ -446,6 +479,66 @@ class SeqGAN(keras.Model):
         return self._compiled("policy_gradient", self._policy_gradient_step)(
             tf.convert_to_tensor(sample_seed, tf.int32),
             tf.convert_to_tensor(rollout_seed, tf.int32),
+        )
+
+    def mali_step(self, real, prefix_length, sample_seed):
+        """One update of MaliGAN's mixed MLE-Mali training (Che et al.
+        2017, the sequential algorithm with variance reduction): the first
+        `prefix_length` tokens of each of `batch_size / n` real sequences
+        are kept and n continuations of each are sampled; each continuation
+        is weighted by D/(1-D) normalised within its group of n, minus 1/n,
+        on its sampled tokens, and each real prefix is learnt by maximum
+        likelihood (weight 1/n on each of its n copies).
+
+        Args:
+            real: int [batch_size / n, T] real sequences.
+            prefix_length: int, N (0: no real prefix, groups of n samples).
+            sample_seed: int32 [2].
+        """
+        n = self.mali_continuations
+        real = tf.repeat(tf.convert_to_tensor(real, tf.int32), n, axis=0)
+        return self._compiled("mali", self._mali_step)(
+            real,
+            tf.constant(prefix_length, tf.int32),
+            tf.convert_to_tensor(sample_seed, tf.int32),
+        )
+
+    def _mali_step(self, real, prefix_length, sample_seed):
+        n = self.mali_continuations
+        length = self.generator.sequence_length
+        samples = sampler.sample(
+            self.generator,
+            real,
+            tf.fill([self.batch_size], prefix_length),
+            sample_seed,
+        )
+        p_real = tf.reshape(self.discriminator.predict_real(samples), [-1, n])
+        weights = tf.reshape(
+            importance_weights(tf.reshape(p_real, [-1]), group_size=n), [-1]
+        )
+        sampled = tf.range(length)[None, :] >= prefix_length
+        rewards = tf.where(
+            sampled, (weights - 1.0 / n)[:, None], tf.fill([1, length], 1.0 / n)
+        )
+        with tf.GradientTape() as tape:
+            log_probs = self.generator.log_prob(samples, training=True)
+            loss, parts = losses.policy_gradient_loss(
+                log_probs, rewards, reduction=self.pg_reduction
+            )
+        self._apply(
+            self.pg_optimizer, tape, loss, self.generator.trainable_variables
+        )
+        self.g_loss_tracker.update_state(loss)
+        self.reward_tracker.update_state(parts["mean_reward"])
+        return loss
+
+    def mali_prefix(self, adversarial_round):
+        """N, the real prefix of mixed MaliGAN in an adversarial round."""
+        length = self.generator.sequence_length
+        if not self.mali_prefix_decrement:
+            return 0
+        return max(
+            0, length - self.mali_prefix_decrement * (adversarial_round + 1)
         )
 
     def _mle_step(self, token_ids):
@@ -745,6 +838,21 @@ class SeqGAN(keras.Model):
             self.discriminator_step(token_ids, labels)
             _call(on_step)
 
+    def _mixed_mali_step(self, real, epoch, index):
+        """`mali_step` on real sequences drawn for (epoch, step index),
+        with the prefix of the epoch's adversarial round."""
+        rng = np.random.default_rng(
+            seeds.seed_pair(self.seed, seeds.MALI_REAL, epoch, index)
+        )
+        count = self.batch_size // self.mali_continuations
+        rows = np.sort(rng.choice(len(real), count, replace=False))
+        entry = self.epoch_plan[epoch] if self.epoch_plan else None
+        self.mali_step(
+            real[rows],
+            self.mali_prefix(entry.index if entry else 0),
+            seeds.seed_pair(self.seed, seeds.POLICY, epoch, index),
+        )
+
     def _draw_references(self, real, epoch, index, step):
         """RankGAN's references for one step: `rank_references` rows of
         `real` drawn with replacement (as the released code draws them),
@@ -802,6 +910,10 @@ class SeqGAN(keras.Model):
             self.discriminator_round(real, epoch, 0, on_step)
         else:
             for index in range(self.generator_steps):
+                if self.mali_continuations:
+                    self._mixed_mali_step(real, epoch, index)
+                    _call(on_step)
+                    continue
                 if self.references is not None:
                     self._draw_references(real, epoch, index, "policy")
                 self.policy_gradient_step(
@@ -1158,6 +1270,8 @@ _CONFIG_FIELDS = (
     "scheduled_sampling_decrement",
     "bleu_reference_fraction",
     "rank_references",
+    "mali_continuations",
+    "mali_prefix_decrement",
     "eval_every",
     "eval_samples",
     "probe_samples",

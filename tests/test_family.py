@@ -56,6 +56,48 @@ def test_maligan_rewards_are_weights_minus_the_mean(oracle):
     assert rewards_[:, 0].sum() == pytest.approx(0.0, abs=1e-5)
 
 
+def test_importance_weights_within_groups():
+    p_real = np.array([0.5, 0.8, 0.2, 0.9, 0.5, 0.5], np.float32)
+    weights = rewards.importance_weights(p_real, group_size=3).numpy()
+    odds = (p_real / (1 - p_real)).reshape(2, 3)
+    np.testing.assert_allclose(
+        weights, odds / odds.sum(1, keepdims=True), rtol=1e-6
+    )
+
+
+def test_mixed_maligan_learns_a_whole_real_prefix_by_likelihood(oracle):
+    config = config_lib.with_overrides(
+        config_lib.for_method(config_lib.get_preset("tiny"), "maligan"),
+        [
+            "training.mali_continuations=4",
+            "training.mali_prefix_decrement=3",
+            f"data.vocabulary_size={oracle.vocabulary_size}",
+            f"data.sequence_length={oracle.sequence_length}",
+        ],
+    ).validate()
+    gan = experiment.build_gan(config, oracle=oracle)
+    length = oracle.sequence_length
+    # N = T - K (r + 1): 9, 6, 3, 0, 0 in rounds 0..4.
+    assert [gan.mali_prefix(r) for r in range(5)] == [9, 6, 3, 0, 0]
+    real = oracle.generate(gan.batch_size // 4, seed=(2, 3)).numpy()
+    # With the whole sequence as prefix nothing is sampled: the loss is
+    # the real sequences' negative log-likelihood (n copies weighted 1/n).
+    expected = -float(gan.generator.log_prob(real).numpy().sum())
+    loss = float(gan.mali_step(real, length, (1, 2)))
+    assert loss == pytest.approx(expected, rel=1e-5)
+    # With a partial prefix the step samples and runs.
+    assert np.isfinite(float(gan.mali_step(real, 3, (1, 3))))
+
+
+def test_mixed_maligan_needs_groups_that_divide_the_batch():
+    config = config_lib.with_overrides(
+        config_lib.for_method(config_lib.get_preset("tiny"), "maligan"),
+        ["training.mali_continuations=5"],
+    )
+    with pytest.raises(config_lib.ConfigError, match="multiple"):
+        config.validate()
+
+
 # --- RankGAN -----------------------------------------------------------
 
 

@@ -60,6 +60,8 @@ _ADVERSARIAL = (
     "training.bleu_reference_fraction",
     "training.leakgan_rescale",
     "training.interleaved_mle_steps",
+    "training.mali_continuations",
+    "training.mali_prefix_decrement",
 )
 # Settings of the discriminator's rounds.
 _DISCRIMINATOR_ROUNDS = (
