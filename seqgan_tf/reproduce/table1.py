@@ -1127,7 +1127,8 @@ def estimate_seconds(schedule, seeds, methods=METHODS):
     of one step of each kind on this machine times the steps each run
     makes: a method that starts from a shared stage counts only its own
     epochs, each stage counts once per seed (runs already evaluated are
-    not skipped)."""
+    not skipped). Steps are timed once per kind of models and reward
+    (SeqGAN's, MaliGAN's, RankGAN's and LeakGAN's cost differ)."""
     schedule = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
     config = method_config(schedule, "seqgan", seeds[0])
     oracle = experiment.build_oracle(config)
@@ -1137,22 +1138,43 @@ def estimate_seconds(schedule, seeds, methods=METHODS):
         + schedule.test_samples * (1 + len(schedule.temperatures))
         + schedule.curve_samples * len(schedule.temperatures)
     )
-    shared = stage_configs(schedule, seeds[0])
-    costs = common.step_costs(config, real, oracle)
+    measured = {}
+
+    def costs(run):
+        # Timed on the run's own models and reward where they are not
+        # SeqGAN's (PG-BLEU's and the constant reward's steps are timed as
+        # SeqGAN's; `run_seconds` scales PG-BLEU's to its one rollout).
+        own = run.training.reward in ("importance", "rank") or (
+            run.generator.kind != "lstm"
+        )
+        key = (
+            (run.generator.kind, run.discriminator.kind, run.training.reward)
+            if own
+            else "seqgan"
+        )
+        if key not in measured:
+            measured[key] = common.step_costs(
+                run if own else config, real, oracle
+            )
+        return measured[key]
+
     num_real = config.data.num_real
-    seconds, used = 0.0, set()
+    seconds, used = 0.0, {}
     for method in methods:
+        family = stage_family(method)
+        shared = stage_configs(schedule, seeds[0], family)
         run = method_config(schedule, method, seeds[0])
         stage = stages.usable_stage(run, shared)
         if stage is not None:
-            used.update(stages.STAGES[: stages.STAGES.index(stage) + 1])
+            for name in stages.STAGES[: stages.STAGES.index(stage) + 1]:
+                used[family, name] = shared
             run = _after(run, shared[stage])
-        seconds += common.run_seconds(costs, run, num_real, evaluation)
-    if stages.MLE in used:
-        seconds += common.run_seconds(costs, shared[stages.MLE], num_real)
-    if stages.DISCRIMINATOR in used:
-        discriminator = _after(shared[stages.DISCRIMINATOR], shared[stages.MLE])
-        seconds += common.run_seconds(costs, discriminator, num_real)
+        seconds += common.run_seconds(costs(run), run, num_real, evaluation)
+    for (family, name), shared in used.items():
+        staged = shared[name]
+        if name == stages.DISCRIMINATOR:
+            staged = _after(staged, shared[stages.MLE])
+        seconds += common.run_seconds(costs(staged), staged, num_real)
     return seconds * len(seeds)
 
 
