@@ -527,6 +527,10 @@ def test_method_resumes_exactly(method, tmp_path):
         np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
     if method == "leakgan":
         _serves_without_this_package(whole_run, tmp_path)
+    else:
+        # MaliGAN and RankGAN train SeqGAN's generator: the class whose
+        # export tests/test_export.py serves without this package.
+        assert type(whole_run.gan.generator) is seqgan_tf.Generator
 
 
 def _serves_without_this_package(run, tmp_path):
