@@ -140,10 +140,15 @@ def test_a_point_against_the_mle_curve():
     placed = table1.versus_mle_curve(results, "better", [0, 1])
     assert placed["mle_curve_nll_oracle"] == pytest.approx(8.7)
     assert placed["below_mle_curve_by"] == pytest.approx(0.7)
-    assert table1.versus_mle_curve(results, "outside", [0, 1]) == {
-        "mle_curve_nll_oracle": None,
-        "below_mle_curve_by": None,
-    }
+    assert placed["dominated_by_mle_at"] is None
+    outside = table1.versus_mle_curve(results, "outside", [0, 1])
+    assert outside["below_mle_curve_by"] is None
+    assert outside["dominated_by_mle_at"] is None  # more diverse than all
+    results[("worse", 0)] = result([(1.0, 8.5, 8.9)])
+    # Beyond the curve's coldest point and worse on both axes than it.
+    worse = table1.versus_mle_curve(results, "worse", [0, 1])
+    assert worse["below_mle_curve_by"] is None
+    assert worse["dominated_by_mle_at"] == 0.8
 
 
 def test_progress_reads_the_ends_of_pretraining_and_of_the_rounds():

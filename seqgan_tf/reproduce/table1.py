@@ -680,7 +680,11 @@ def versus_mle_curve(results, method, seeds):
     NLL-oracle is (> 0: below the curve, better quality at the same
     diversity; < 0: above it). None when either curve is missing or the
     method's NLL-test lies outside the MLE curve's range."""
-    empty = {"mle_curve_nll_oracle": None, "below_mle_curve_by": None}
+    empty = {
+        "mle_curve_nll_oracle": None,
+        "below_mle_curve_by": None,
+        "dominated_by_mle_at": None,
+    }
     # The method's own curve point at temperature 1 (the curve's samples,
     # so both sides of the comparison are measured alike).
     own = mean_curve(results, method, seeds).get(1.0)
@@ -689,14 +693,24 @@ def versus_mle_curve(results, method, seeds):
         return empty
     x, y = own
     xs = [p[0] for p in curve]
+    # An MLE temperature better on both axes (the coldest such) dominates.
+    points = mean_curve(results, "mle", seeds)
+    better = [t for t, (px, py) in points.items() if px < x and py < y]
+    dominated = min(better) if better else None
     if not xs[0] <= x <= xs[-1]:
-        return empty
+        return {
+            **empty,
+            "curve_nll_test": float(x),
+            "curve_nll_oracle": float(y),
+            "dominated_by_mle_at": dominated,
+        }
     at = float(np.interp(x, xs, [p[1] for p in curve]))
     return {
         "curve_nll_test": float(x),
         "curve_nll_oracle": float(y),
         "mle_curve_nll_oracle": at,
         "below_mle_curve_by": at - y,
+        "dominated_by_mle_at": dominated,
     }
 
 
@@ -836,6 +850,7 @@ def write_tables(table, output):
         "p_vs_mle",
         "mle_curve_nll_oracle",
         "below_mle_curve_by",
+        "dominated_by_mle_at",
         "d_heldout_accuracy_pretrained",
         "d_heldout_accuracy_final",
     ]
@@ -872,7 +887,7 @@ def write_tables(table, output):
 def _curve_lines(rows):
     """Each method's point at temperature 1 against the MLE generator's
     temperature curve (empty when no row has it)."""
-    placed = [r for r in rows if r.get("below_mle_curve_by") is not None]
+    placed = [r for r in rows if r.get("curve_nll_test") is not None]
     if not placed:
         return []
     f = common.format_value
@@ -880,18 +895,20 @@ def _curve_lines(rows):
         "",
         "Against the MLE generator's temperature curve (NLL-oracle of the "
         "curve at the method's NLL-test; below > 0: better quality than "
-        "MLE at the same diversity):",
+        "MLE at the same diversity; dominated: the MLE generator is better "
+        "on both axes at that temperature):",
         "",
         "| method | NLL-test (T = 1) | NLL-oracle (T = 1) | MLE curve there "
-        "| below by |",
-        "|---|---|---|---|---|",
+        "| below by | dominated by MLE at T |",
+        "|---|---|---|---|---|---|",
     ]
     for row in placed:
         lines.append(
             f"| {row['method']} | {f(row['curve_nll_test'])} | "
             f"{f(row['curve_nll_oracle'])} | "
             f"{f(row['mle_curve_nll_oracle'])} | "
-            f"{f(row['below_mle_curve_by'])} |"
+            f"{f(row['below_mle_curve_by'])} | "
+            f"{f(row.get('dominated_by_mle_at'))} |"
         )
     return lines
 
