@@ -125,7 +125,6 @@ class Policy:
         self.compile(**keras.saving.deserialize_keras_object(config))
 
 
-
 @keras.saving.register_keras_serializable(package="seqgan_tf")
 class Generator(Policy, keras.Model):
     """Embedding -> one LSTM layer -> dense logits over the vocabulary.
@@ -185,16 +184,12 @@ class Generator(Policy, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in [
-            ("vocabulary_size", vocabulary_size),
-            ("sequence_length", sequence_length),
-            ("embedding_dim", embedding_dim),
-            ("hidden_dim", hidden_dim),
-        ]:
-            if int(value) < 1:
-                raise ValueError(
-                    f"`{name}` must be a positive integer, got {value}."
-                )
+        check_positive(
+            vocabulary_size=vocabulary_size,
+            sequence_length=sequence_length,
+            embedding_dim=embedding_dim,
+            hidden_dim=hidden_dim,
+        )
         if not 0 <= int(start_token) < int(vocabulary_size):
             raise ValueError(
                 "`start_token` must be in [0, "
@@ -396,3 +391,13 @@ def lstm_cell(x, h, c, kernel, recurrent, bias):
     i, f, g, o = ops.split(z, 4, axis=-1)
     c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
     return ops.sigmoid(o) * ops.tanh(c), c
+
+
+def check_positive(**values):
+    """Raises a ValueError naming the first of `values` that is not a
+    positive integer."""
+    for name, value in values.items():
+        if int(value) < 1:
+            raise ValueError(
+                f"`{name}` must be a positive integer, got {value}."
+            )

@@ -48,6 +48,7 @@ import tensorflow as tf
 from keras import ops
 
 from seqgan_tf.models.generator import Policy
+from seqgan_tf.models.generator import check_positive
 from seqgan_tf.models.generator import lstm_cell
 
 
@@ -102,18 +103,14 @@ class LeakGANGenerator(Policy, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for name, value in [
-            ("vocabulary_size", vocabulary_size),
-            ("sequence_length", sequence_length),
-            ("embedding_dim", embedding_dim),
-            ("hidden_dim", hidden_dim),
-            ("goal_size", goal_size),
-            ("goal_step", goal_step),
-        ]:
-            if int(value) < 1:
-                raise ValueError(
-                    f"`{name}` must be a positive integer, got {value}."
-                )
+        check_positive(
+            vocabulary_size=vocabulary_size,
+            sequence_length=sequence_length,
+            embedding_dim=embedding_dim,
+            hidden_dim=hidden_dim,
+            goal_size=goal_size,
+            goal_step=goal_step,
+        )
         if discriminator.sequence_length != int(
             sequence_length
         ) or discriminator.vocabulary_size != int(vocabulary_size):
@@ -353,4 +350,3 @@ def _normalize(x):
     return x / ops.sqrt(
         ops.maximum(ops.sum(ops.square(x), axis=-1, keepdims=True), 1e-12)
     )
-
