@@ -100,7 +100,13 @@ def rollout_rewards(
         float32 [B, T] rewards.
     """
     token_ids = tf.convert_to_tensor(token_ids, tf.int32)
-    mask = _rollout_mask(policy, token_ids, padding_mask)
+    # Rewards of given prefix lengths are per block, not per position:
+    # there is no [B, T] mask to apply to them.
+    mask = (
+        None
+        if prefix_lengths is not None
+        else _rollout_mask(policy, token_ids, padding_mask)
+    )
 
     def masked(rewards):
         if mask is None:
@@ -142,7 +148,6 @@ def rollout_rewards(
                 f"{length - 1}], got {prefix_lengths}."
             )
         score_completions = None
-        mask = None  # fixed-length blocks: nothing to mask
     slots_per_rollout = len(given)
     per_chunk = rows_per_chunk(
         num_rollouts, slots_per_rollout + 1, batch_size, chunk_size

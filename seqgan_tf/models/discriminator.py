@@ -233,7 +233,6 @@ class Discriminator(keras.Model):
             bias = ops.cast(conv.bias, "float32")
             starts = length - width + 1
             partial = 0.0
-            best = None
             shift = []
             for k in range(1, width + 1):
                 # The first k offsets of every window: [N, S, n].

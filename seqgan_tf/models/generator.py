@@ -184,17 +184,13 @@ class Generator(Policy, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check_positive(
+        check_sizes(
+            start_token,
             vocabulary_size=vocabulary_size,
             sequence_length=sequence_length,
             embedding_dim=embedding_dim,
             hidden_dim=hidden_dim,
         )
-        if not 0 <= int(start_token) < int(vocabulary_size):
-            raise ValueError(
-                "`start_token` must be in [0, "
-                f"vocabulary_size={vocabulary_size}), got {start_token}."
-            )
         if not 0 <= int(pad_id) < int(vocabulary_size):
             raise ValueError(
                 f"`pad_id` must be in [0, vocabulary_size={vocabulary_size}), "
@@ -393,11 +389,18 @@ def lstm_cell(x, h, c, kernel, recurrent, bias):
     return ops.sigmoid(o) * ops.tanh(c), c
 
 
-def check_positive(**values):
-    """Raises a ValueError naming the first of `values` that is not a
-    positive integer."""
-    for name, value in values.items():
+def check_sizes(start_token, **sizes):
+    """Raises a ValueError naming the first of a generator's `sizes` that
+    is not a positive integer, or a `start_token` outside the vocabulary
+    (`sizes["vocabulary_size"]`)."""
+    for name, value in sizes.items():
         if int(value) < 1:
             raise ValueError(
                 f"`{name}` must be a positive integer, got {value}."
             )
+    vocabulary_size = sizes["vocabulary_size"]
+    if not 0 <= int(start_token) < int(vocabulary_size):
+        raise ValueError(
+            "`start_token` must be in [0, "
+            f"vocabulary_size={vocabulary_size}), got {start_token}."
+        )

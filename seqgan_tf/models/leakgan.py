@@ -48,7 +48,7 @@ import tensorflow as tf
 from keras import ops
 
 from seqgan_tf.models.generator import Policy
-from seqgan_tf.models.generator import check_positive
+from seqgan_tf.models.generator import check_sizes
 from seqgan_tf.models.generator import lstm_cell
 
 
@@ -103,7 +103,8 @@ class LeakGANGenerator(Policy, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check_positive(
+        check_sizes(
+            start_token,
             vocabulary_size=vocabulary_size,
             sequence_length=sequence_length,
             embedding_dim=embedding_dim,
