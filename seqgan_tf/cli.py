@@ -269,9 +269,9 @@ def _add_reproduce(commands):
         "reproduce",
         help="reproduce a table of the paper: every method on several "
         "seeds, with statistics (table1: the synthetic oracle; table2: "
-        "Chinese quatrains)",
+        "Chinese quatrains; coco: SeqGAN's successors on COCO captions)",
     )
-    reproduce.add_argument("table", choices=("table1", "table2"))
+    reproduce.add_argument("table", choices=("table1", "table2", "coco"))
     reproduce.add_argument(
         "--schedule",
         choices=(
@@ -283,10 +283,10 @@ def _add_reproduce(commands):
             "tiny_authors",
             "tiny_family",
         ),
-        default="fast",
-        help="fast (about two hours on 2 CPU cores), authors (table1: the "
-        "authors' pretraining and discriminator training, the first 21 "
-        "rounds), family (table1: SeqGAN's successors MaliGAN, RankGAN and "
+        help="fast (the default of table1 and table2: about two hours on 2 "
+        "CPU cores), authors (table1: the authors' pretraining and "
+        "discriminator training, the first 21 rounds), family (table1 and "
+        "coco, coco's default: SeqGAN's successors MaliGAN, RankGAN and "
         "LeakGAN beside SeqGAN and MLE on the fast budget), paper (the "
         "authors' schedules) or tiny / tiny_authors / tiny_family (tests)",
     )
@@ -300,11 +300,13 @@ def _add_reproduce(commands):
     )
     reproduce.add_argument(
         "--methods",
-        help="table1: comma-separated subset of the methods (default: all)",
+        help="table1 and coco: comma-separated subset of the methods "
+        "(default: all; coco always runs mle)",
     )
     reproduce.add_argument(
         "--data-dir",
-        help="table2: TFDS data directory of the poems (default: TFDS's)",
+        help="table2 and coco: TFDS data directory of the text (default: "
+        "TFDS's)",
     )
     reproduce.add_argument(
         "--jobs",

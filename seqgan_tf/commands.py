@@ -316,25 +316,28 @@ def command_sweep(args):
 def command_reproduce(args):
     output = pathlib.Path(args.output or f"runs/{args.table}")
     seeds = tuple(range(args.seeds))
+    module = reproduce.TABLES[args.table]
+    schedule = args.schedule or ("family" if args.table == "coco" else "fast")
+    if schedule not in module.SCHEDULES:
+        raise CLIError(
+            f"--schedule {schedule} does not apply to {args.table}; choose "
+            f"from {', '.join(module.SCHEDULES)}."
+        )
     if args.table == "table1":
         if args.data_dir:
-            raise CLIError("--data-dir applies to table2 (the poems).")
-        table = _reproduce_table1(args, seeds, output)
+            raise CLIError("--data-dir applies to table2 and coco (text).")
+        table = _reproduce_table1(args, schedule, seeds, output)
     else:
         if args.jobs != 1 or args.table_only or args.copy_results:
             raise CLIError(
                 "--jobs, --table-only and --copy-results apply to table1."
             )
-        if args.schedule in ("authors", "tiny_authors"):
+        if args.methods and args.table == "table2":
             raise CLIError(
-                f"--schedule {args.schedule} applies to table1 (the oracle)."
+                "--methods applies to table1 and coco; table2 runs mle and "
+                "seqgan."
             )
-        if args.methods:
-            raise CLIError(
-                "--methods applies to table1; table2 runs mle and seqgan."
-            )
-        table = _reproduce_table2(args, seeds, output)
-    module = reproduce.TABLES[args.table]
+        table = _reproduce_text(args, module, schedule, seeds, output)
     print((output / module.TABLE_FILES[0]).read_text(), end="")
     incomplete = [r["method"] for r in table["rows"] if not r["complete"]]
     if incomplete:
@@ -346,9 +349,9 @@ def command_reproduce(args):
     return 0
 
 
-def _reproduce_table1(args, seeds, output):
+def _reproduce_table1(args, schedule, seeds, output):
     table1 = reproduce.table1
-    methods = table1.SCHEDULES[args.schedule].methods
+    methods = table1.SCHEDULES[schedule].methods
     if args.methods:
         methods = tuple(m.strip() for m in args.methods.split(",") if m)
         unknown = sorted(set(methods) - set(table1.METHODS))
@@ -358,16 +361,16 @@ def _reproduce_table1(args, seeds, output):
                 f"{', '.join(table1.METHODS)}."
             )
     if not args.table_only:
-        estimate = table1.estimate_seconds(args.schedule, seeds, methods)
+        estimate = table1.estimate_seconds(schedule, seeds, methods)
         print(
-            f"Reproducing Table 1 ({args.schedule} schedule, {len(methods)} "
+            f"Reproducing Table 1 ({schedule} schedule, {len(methods)} "
             f"methods x {len(seeds)} seeds): about {estimate / 60:.0f} min "
             "on this machine with one job (from its measured step costs, "
             "each shared stage once per seed; finished runs are not "
             "counted out)."
         )
     table = table1.reproduce_table1(
-        args.schedule,
+        schedule,
         seeds,
         output,
         verbose=args.verbose,
@@ -381,19 +384,35 @@ def _reproduce_table1(args, seeds, output):
     return table
 
 
-def _reproduce_table2(args, seeds, output):
-    table2 = reproduce.table2
-    estimate = table2.estimate_seconds(args.schedule, seeds, args.data_dir)
-    print(
-        f"Reproducing Table 2 ({args.schedule} schedule, mle and seqgan x "
-        f"{len(seeds)} seeds): about {estimate / 60:.0f} min on this "
-        "machine (from its measured step costs; finished runs are "
-        "skipped)."
+def _reproduce_text(args, module, schedule, seeds, output):
+    """table2 or coco: the text harness (`reproduce.table2`)."""
+    spec = module.SCHEDULES[schedule]
+    methods = None
+    if args.methods:
+        methods = tuple(m.strip() for m in args.methods.split(",") if m)
+        unknown = sorted(set(methods) - set(spec.methods))
+        if unknown:
+            raise CLIError(
+                f"unknown methods {unknown}; choose from "
+                f"{', '.join(spec.methods)}."
+            )
+    shown = ("mle", *(m for m in methods or spec.methods if m != "mle"))
+    estimate = reproduce.table2.estimate_seconds(
+        spec, seeds, args.data_dir, shown
     )
-    return table2.reproduce_table2(
-        args.schedule,
+    print(
+        f"Reproducing {module.TITLE} ({schedule} schedule, "
+        f"{', '.join(shown)} x {len(seeds)} seeds): about "
+        f"{estimate / 60:.0f} min on this machine (from its measured step "
+        "costs; finished runs are skipped)."
+    )
+    return reproduce.table2.reproduce_text(
+        spec,
         seeds,
         output,
+        module.TABLE_FILES,
+        module.PLOT_FILE,
+        methods=methods,
         data_dir=args.data_dir,
         verbose=args.verbose,
     )

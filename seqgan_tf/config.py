@@ -60,6 +60,12 @@ class DataConfig:
         add_eos: end every sequence with EOS, pad with PAD and train the
             models to stop (variable length). False: fixed-length data
             (every sequence exactly T tokens; shorter ones are dropped).
+        padding: what fills a row after its EOS: "pad" (PAD, masked out:
+            the models see variable-length sequences) or "eos" (EOS
+            repeated up to T: the rows are fixed length, nothing is masked
+            and the models learn the run of EOS as tokens, the convention of
+            Texygen's and LeakGAN's code; text is still cut at the first
+            EOS). "eos" needs `add_eos`.
     """
 
     task: str = "oracle"
@@ -82,6 +88,7 @@ class DataConfig:
     max_sequences: int = 0
     overflow: str = "drop"
     add_eos: bool = True
+    padding: str = "pad"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -387,6 +394,7 @@ class ExperimentConfig:
             "data.tokenizer": (self.data.tokenizer, TOKENIZERS),
             "data.tag_mode": (self.data.tag_mode, ("words", "tags", "pairs")),
             "data.overflow": (self.data.overflow, ("drop", "truncate")),
+            "data.padding": (self.data.padding, ("pad", "eos")),
             "training.rollout_policy": (
                 self.training.rollout_policy,
                 ("current", "delayed"),
@@ -416,6 +424,11 @@ class ExperimentConfig:
             ),
             "training.strategy": (self.training.strategy, STRATEGIES),
         }
+        if self.data.padding == "eos" and not self.data.add_eos:
+            raise ConfigError(
+                "data.padding=eos fills each row after its EOS; it needs "
+                "data.add_eos=true."
+            )
         for name, (value, allowed) in choices.items():
             if value not in allowed:
                 raise ConfigError(
@@ -507,10 +520,11 @@ class ExperimentConfig:
                 "(generator.kind=leakgan)."
             )
         if self.generator.kind == "leakgan":
-            if self.is_text and self.data.add_eos:
+            if self.variable_length:
                 raise ConfigError(
                     "generator.kind=leakgan generates fixed-length sequences; "
-                    "set data.add_eos=false (--no-eos) for a text task."
+                    "for a text task set data.padding=eos (rows ending in a "
+                    "run of EOS) or data.add_eos=false (--no-eos)."
                 )
             if t.reward not in ("discriminator", "constant"):
                 raise ConfigError(
@@ -521,6 +535,12 @@ class ExperimentConfig:
     @property
     def is_text(self):
         return self.data.task == "text"
+
+    @property
+    def variable_length(self):
+        """True when the models mask what follows each sequence's EOS (a
+        text task with `data.add_eos` and `data.padding="pad"`)."""
+        return self.is_text and self.data.add_eos and self.data.padding == "pad"
 
     @property
     def vocabulary_size(self):

@@ -168,7 +168,7 @@ def precision_policies(config):
 
 def _build_gan(config, oracle, vocabulary_size, policies):
     vocabulary_size = vocabulary_size or config.vocabulary_size
-    variable_length = config.is_text and config.data.add_eos
+    variable_length = config.variable_length
     generator_policy, discriminator_policy = policies
     keras.utils.set_random_seed(config.seed)
     keras.mixed_precision.set_global_policy(generator_policy)

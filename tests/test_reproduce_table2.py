@@ -1,5 +1,6 @@
-"""Reproducing Table 2: configs, the matched temperature, statistics and a
-tiny end-to-end reproduction on the small poem set."""
+"""The text reproductions (Table 2 on the poems, SeqGAN's successors on
+COCO): configs, the matched temperature, statistics and tiny end-to-end
+reproductions on the small poem and caption sets."""
 
 import json
 import subprocess
@@ -10,7 +11,12 @@ from conftest import CLI
 from scipy import stats
 
 from seqgan_tf import cli
+from seqgan_tf import config as config_lib
+from seqgan_tf import experiment
 from seqgan_tf import report
+from seqgan_tf.data.vocabulary import EOS_ID
+from seqgan_tf.data.vocabulary import PAD_ID
+from seqgan_tf.reproduce import coco
 from seqgan_tf.reproduce import table2
 
 TINY = table2.SCHEDULES["tiny"]
@@ -83,9 +89,9 @@ def _fake(tmp_path, seeds, missing=()):
 def test_table_statistics_equal_scipy_and_missing_runs_are_marked(tmp_path):
     seeds = (0, 1, 2)
     results, real = _fake(tmp_path, seeds, missing={("mle", 1)})
-    table = table2.build_table(results, real, seeds, tmp_path)
+    table = table2.build_table(results, real, seeds, tmp_path, TINY)
     rows = {row["method"]: row for row in table["rows"]}
-    assert list(rows) == list(table2.ROWS)
+    assert list(rows) == ["real", "mle", "seqgan", "mle_matched"]
     assert rows["mle"]["missing_seeds"] == [1]
     assert not rows["mle"]["complete"] and rows["seqgan"]["complete"]
     assert rows["real"]["complete"] and rows["real"]["bleu_2_sd"] is None
@@ -116,7 +122,14 @@ def test_table_statistics_equal_scipy_and_missing_runs_are_marked(tmp_path):
         pooled("seqgan", seeds), real_values, equal_var=False
     )
     assert rows["real"]["t_vs_seqgan"] == pytest.approx(expected.statistic)
-    table2.write_tables(table, tmp_path)
+    # SeqGAN against the MLE generator at its Self-BLEU-2.
+    expected = stats.ttest_ind(
+        pooled("mle_matched", seeds), pooled("seqgan", seeds), equal_var=False
+    )
+    assert rows["seqgan"]["p_vs_matched"] == pytest.approx(expected.pvalue)
+    assert rows["mle"]["p_vs_matched"] is None
+    assert rows["seqgan"]["published_bleu_2"] == 0.7389
+    table2.write_tables(table, tmp_path, TINY)
     markdown = (tmp_path / "table2.md").read_text()
     assert "2/3 (missing [1])" in markdown
     assert len((tmp_path / "table2.csv").read_text().splitlines()) == 5
@@ -144,7 +157,7 @@ def test_reproduce_tiny_table2_writes_every_file_and_reruns(tmp_path):
     for name in (*table2.TABLE_FILES, table2.PLOT_FILE):
         assert (output / name).stat().st_size > 0, name
     table = json.loads((output / "table2.json").read_text())
-    assert [row["method"] for row in table["rows"]] == list(table2.ROWS)
+    assert [row["method"] for row in table["rows"]] == list(TINY.rows)
     assert all(row["complete"] for row in table["rows"])
     rows = {row["method"]: row for row in table["rows"]}
     # The matched MLE generator's Self-BLEU-2 is near SeqGAN's.
@@ -182,3 +195,103 @@ def test_reproduce_rejects_options_of_the_other_table(tmp_path, capsys):
     assert code == 2
     assert "--methods applies to table1" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_coco_schedules_share_the_harness_with_fixed_length_captions():
+    family = coco.SCHEDULES["family"]
+    assert family.rows == (
+        "real",
+        "mle",
+        "seqgan",
+        "mle_at_seqgan",
+        "maligan",
+        "mle_at_maligan",
+        "rankgan",
+        "mle_at_rankgan",
+        "leakgan",
+        "mle_at_leakgan",
+    )
+    configs = {m: table2.method_config(family, m, 1) for m in coco.METHODS}
+    for method, config in configs.items():
+        # Every row trains on the same fixed-length captions for as many
+        # MLE epochs, whatever its models.
+        assert config.data.dataset == "coco", method
+        assert config.data.padding == "eos" and not config.variable_length
+        assert config.training.generator_epochs == family.mle_epochs
+    assert configs["leakgan"].generator.kind == "leakgan"
+    assert configs["rankgan"].discriminator.kind == "ranker"
+    assert configs["maligan"].training.reward == "importance"
+    # LeakGAN pretrains in its own stages, the others in SeqGAN's.
+    leak = table2.stage_configs(family, 1, "leakgan")
+    assert all(c.generator.kind == "leakgan" for c in leak.values())
+    with pytest.raises(ValueError, match="choose from"):
+        table2.method_config(family, "pg_bleu", 0)
+    # Texygen's values sit beside the rows they belong to.
+    assert coco.TEXYGEN_COCO["leakgan"]["self_bleu_4"] == 0.848
+
+
+def test_eos_padding_fills_rows_and_decodes_to_the_caption():
+    config = config_lib.with_overrides(
+        config_lib.for_dataset(config_lib.get_preset("tiny"), "coco/small"),
+        ["data.padding=eos"],
+    ).validate()
+    plain = config_lib.for_dataset(
+        config_lib.get_preset("tiny"), "coco/small"
+    ).validate()
+    data = experiment.load_text(config, None, None, log=None)
+    masked = experiment.load_text(plain, None, None, log=None)
+    assert PAD_ID not in data.train_ids and PAD_ID not in data.test_ids
+    # The same rows with EOS in place of PAD, and the same text.
+    np.testing.assert_array_equal(
+        np.where(masked.train_ids == PAD_ID, EOS_ID, masked.train_ids),
+        data.train_ids,
+    )
+    assert data.tokens(data.train_ids[:5]) == masked.tokens(
+        masked.train_ids[:5]
+    )
+    # Fixed-length models (nothing masked); LeakGAN accepts the data.
+    gan = experiment.build_gan(config, None, len(data.vocabulary))
+    assert gan.generator.eos_id is None
+    config_lib.for_method(config, "leakgan").validate()
+    with pytest.raises(config_lib.ConfigError, match="data.padding=eos"):
+        config_lib.for_method(plain, "leakgan").validate()
+    with pytest.raises(config_lib.ConfigError, match="needs data.add_eos"):
+        config_lib.with_overrides(config, ["data.add_eos=false"]).validate()
+
+
+@pytest.mark.slow
+def test_reproduce_tiny_coco_matches_each_method_to_mle(tmp_path):
+    output = tmp_path / "coco"
+    table = coco.reproduce_coco(
+        "tiny",
+        (0,),
+        output,
+        methods=("maligan",),
+        data_dir=tmp_path / "tfds",
+        log=None,
+    )
+    assert [row["method"] for row in table["rows"]] == [
+        "real",
+        "mle",
+        "maligan",
+        "mle_at_maligan",
+    ]
+    for name in (*coco.TABLE_FILES, coco.PLOT_FILE):
+        assert (output / name).stat().st_size > 0, name
+    rows = {row["method"]: row for row in table["rows"]}
+    for order in coco.BLEU_ORDERS:
+        assert 0 < rows["maligan"][f"bleu_{order}"] <= 1
+        assert (output / "maligan" / "seed_0" / f"bleu_{order}.npy").exists()
+    for order in coco.SELF_BLEU_ORDERS:
+        assert 0 <= rows["mle"][f"self_bleu_{order}"] <= 1
+    matched = json.loads(
+        (output / "mle_at_maligan" / "seed_0" / "protocol.json").read_text()
+    )
+    assert matched["target_self_bleu_4"] == rows["maligan"]["self_bleu_4"]
+    assert matched["matched_to"] == "maligan"
+    assert rows["maligan"]["published_bleu_2"] == 0.673
+    assert rows["maligan"]["p_vs_matched"] is not None
+    markdown = (output / "coco.md").read_text()
+    assert "Texygen BLEU-2/3/4/5" in markdown
+    page = report.write_report(output).read_text()
+    assert "COCO" in page and "<td>mle_at_maligan</td>" in page

@@ -22,6 +22,8 @@ from seqgan_tf.data.corpus import tokenize_lines
 from seqgan_tf.data.pipeline import encode_corpus
 from seqgan_tf.data.tokenizers import TokenizerError
 from seqgan_tf.data.tokenizers import get_tokenizer
+from seqgan_tf.data.vocabulary import EOS_ID
+from seqgan_tf.data.vocabulary import PAD_ID
 from seqgan_tf.data.vocabulary import Vocabulary
 from seqgan_tf.data.vocabulary import VocabularyError
 
@@ -254,6 +256,7 @@ def load_text_data(
     tokenizer_options=None,
     sequence_length=0,
     add_eos=True,
+    padding="pad",
     test_dataset="",
     text_key="text",
     train_split="train",
@@ -278,6 +281,8 @@ def load_text_data(
         add_eos: end sequences with EOS (variable length); False for
             fixed-length data, where sequences shorter than T are dropped
             and longer ones cut or dropped by `overflow`.
+        padding: "pad" (PAD after EOS) or "eos" (EOS repeated up to T:
+            fixed-length rows whose tokens are all learnt).
         test_dataset: a file of held-out sequences (overrides the split).
         text_key, train_split, test_split: for TFDS datasets.
         test_fraction: the share held out when there is no test split.
@@ -355,6 +360,13 @@ def load_text_data(
         messages.append("test: " + report.summary())
     except ValueError as error:
         raise TextDataError(f"{dataset}: {error}") from None
+    if padding == "eos":
+        train_ids = np.where(train_ids == PAD_ID, EOS_ID, train_ids)
+        test_ids = np.where(test_ids == PAD_ID, EOS_ID, test_ids)
+        messages.append(
+            "every row filled with EOS after its end (fixed length T, "
+            "data.padding=eos)."
+        )
     return TextData(
         train_ids=train_ids,
         test_ids=test_ids,
@@ -376,6 +388,7 @@ def load_for_config(config, vocabulary=None, data_dir=None):
         tokenizer_options=config.tokenizer_options(),
         sequence_length=data.sequence_length,
         add_eos=data.add_eos,
+        padding=data.padding,
         test_dataset=data.test_dataset,
         text_key=data.text_key,
         train_split=data.train_split,

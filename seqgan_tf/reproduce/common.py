@@ -13,6 +13,7 @@ from seqgan_tf import experiment
 from seqgan_tf import metrics
 from seqgan_tf import runs
 from seqgan_tf import sampler
+from seqgan_tf.reproduce import stages
 
 # The seed stream of every evaluation's samples, apart from training's.
 EVAL_STREAM = 1_000_033
@@ -130,6 +131,63 @@ def estimate_seconds(
         run_seconds(costs, config, num_real, evaluation_samples)
         for config in configs
     )
+
+
+def family_seconds(
+    method_config,
+    stage_configs,
+    methods,
+    real,
+    num_real,
+    evaluation_samples,
+    oracle=None,
+    vocabulary_size=None,
+):
+    """Seconds to train and evaluate one seed of `methods`: a method that
+    starts from a shared stage counts only its own epochs, each stage
+    counts once (runs already evaluated are not skipped). Steps are timed
+    once per kind of models and reward (SeqGAN's, MaliGAN's, RankGAN's and
+    LeakGAN's costs differ; PG-BLEU's and the constant reward's are timed as
+    SeqGAN's, `run_seconds` scales PG-BLEU's to its one rollout).
+
+    `method_config(method)` gives a method's config, `stage_configs(family)`
+    the shared stages ({stage: config}) of a `stages.stage_family`; `real`,
+    `num_real`, `oracle`, `vocabulary_size`: see `estimate_seconds`."""
+    seqgan = method_config("seqgan")
+    measured = {}
+
+    def costs(run):
+        own = run.training.reward in ("importance", "rank") or (
+            run.generator.kind != "lstm"
+        )
+        key = (
+            (run.generator.kind, run.discriminator.kind, run.training.reward)
+            if own
+            else "seqgan"
+        )
+        if key not in measured:
+            measured[key] = step_costs(
+                run if own else seqgan, real, oracle, vocabulary_size
+            )
+        return measured[key]
+
+    seconds, used = 0.0, {}
+    for method in methods:
+        family = stages.stage_family(method)
+        shared = stage_configs(family)
+        run = method_config(method)
+        stage = stages.usable_stage(run, shared)
+        if stage is not None:
+            for name in stages.STAGES[: stages.STAGES.index(stage) + 1]:
+                used[family, name] = shared
+            run = stages.after(run, shared[stage])
+        seconds += run_seconds(costs(run), run, num_real, evaluation_samples)
+    for (family, name), shared in used.items():
+        staged = shared[name]
+        if name == stages.DISCRIMINATOR:
+            staged = stages.after(staged, shared[stages.MLE])
+        seconds += run_seconds(costs(staged), staged, num_real)
+    return seconds
 
 
 def step_costs(config, real, oracle=None, vocabulary_size=None):

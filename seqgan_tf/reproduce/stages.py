@@ -140,6 +140,27 @@ def epochs(config):
     )
 
 
+def stage_family(method):
+    """The family of shared stages a method starts from: None (SeqGAN's),
+    or "leakgan" for LeakGAN's variants (its own generator: they share its
+    MLE and D pretraining). RankGAN's ranker trains from scratch."""
+    return "leakgan" if method.startswith("leakgan") else None
+
+
+def after(config, staged):
+    """`config` without the epochs of the stage `staged` it starts from."""
+    t, s = config.training, staged.training
+    return dataclasses.replace(
+        config,
+        training=dataclasses.replace(
+            t,
+            generator_epochs=t.generator_epochs - s.generator_epochs,
+            discriminator_rounds=t.discriminator_rounds
+            - s.discriminator_rounds,
+        ),
+    )
+
+
 def stage_dir(output, seed, stage, family=None):
     """Where the stage `stage` of seed `seed` is trained: SeqGAN's stages
     (shared by the methods that pretrain as it does), or those of another

@@ -460,11 +460,7 @@ def evaluate_generator(generator, oracle, config, schedule):
     return result, per_sequence
 
 
-def stage_family(method):
-    """The family of shared stages a method starts from: None (SeqGAN's),
-    or "leakgan" for LeakGAN's variants (its own generator: they share its
-    MLE and D pretraining). RankGAN's ranker trains from scratch."""
-    return "leakgan" if method.startswith("leakgan") else None
+stage_family = stages.stage_family
 
 
 def stage_configs(schedule, seed, family=None):
@@ -1141,11 +1137,7 @@ def plot_curves(results, path):
 
 def estimate_seconds(schedule, seeds, methods=METHODS):
     """The wall time of a reproduction with one job, from the measured cost
-    of one step of each kind on this machine times the steps each run
-    makes: a method that starts from a shared stage counts only its own
-    epochs, each stage counts once per seed (runs already evaluated are
-    not skipped). Steps are timed once per kind of models and reward
-    (SeqGAN's, MaliGAN's, RankGAN's and LeakGAN's cost differ)."""
+    of one step of each kind on this machine (`common.family_seconds`)."""
     schedule = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
     config = method_config(schedule, "seqgan", seeds[0])
     oracle = experiment.build_oracle(config)
@@ -1155,55 +1147,12 @@ def estimate_seconds(schedule, seeds, methods=METHODS):
         + schedule.test_samples * (1 + len(schedule.temperatures))
         + schedule.curve_samples * len(schedule.temperatures)
     )
-    measured = {}
-
-    def costs(run):
-        # Timed on the run's own models and reward where they are not
-        # SeqGAN's (PG-BLEU's and the constant reward's steps are timed as
-        # SeqGAN's; `run_seconds` scales PG-BLEU's to its one rollout).
-        own = run.training.reward in ("importance", "rank") or (
-            run.generator.kind != "lstm"
-        )
-        key = (
-            (run.generator.kind, run.discriminator.kind, run.training.reward)
-            if own
-            else "seqgan"
-        )
-        if key not in measured:
-            measured[key] = common.step_costs(
-                run if own else config, real, oracle
-            )
-        return measured[key]
-
-    num_real = config.data.num_real
-    seconds, used = 0.0, {}
-    for method in methods:
-        family = stage_family(method)
-        shared = stage_configs(schedule, seeds[0], family)
-        run = method_config(schedule, method, seeds[0])
-        stage = stages.usable_stage(run, shared)
-        if stage is not None:
-            for name in stages.STAGES[: stages.STAGES.index(stage) + 1]:
-                used[family, name] = shared
-            run = _after(run, shared[stage])
-        seconds += common.run_seconds(costs(run), run, num_real, evaluation)
-    for (family, name), shared in used.items():
-        staged = shared[name]
-        if name == stages.DISCRIMINATOR:
-            staged = _after(staged, shared[stages.MLE])
-        seconds += common.run_seconds(costs(staged), staged, num_real)
-    return seconds * len(seeds)
-
-
-def _after(config, staged):
-    """`config` without the epochs of the stage it starts from."""
-    t, s = config.training, staged.training
-    return dataclasses.replace(
-        config,
-        training=dataclasses.replace(
-            t,
-            generator_epochs=t.generator_epochs - s.generator_epochs,
-            discriminator_rounds=t.discriminator_rounds
-            - s.discriminator_rounds,
-        ),
-    )
+    return common.family_seconds(
+        lambda method: method_config(schedule, method, seeds[0]),
+        lambda family: stage_configs(schedule, seeds[0], family),
+        methods,
+        real,
+        config.data.num_real,
+        evaluation,
+        oracle=oracle,
+    ) * len(seeds)

@@ -1,19 +1,28 @@
-"""Reproduce the paper's Table 2: MLE against SeqGAN on the Chinese
-quatrains, BLEU-2 beside Self-BLEU-2 and NLL-test, on several seeds.
+"""Reproductions on real text: each method's BLEU (quality against the
+held-out set) beside its Self-BLEU (how alike its samples are, lower is
+more diverse) and NLL-test, on several seeds.
 
-BLEU-2 alone rewards a generator that repeats common bigrams, so a colder
+BLEU alone rewards a generator that repeats common n-grams, so a colder
 generator scores higher. Every generator is therefore also measured at
 several sampling temperatures, and the MLE generator is evaluated once
-more at the temperature where its Self-BLEU-2 equals SeqGAN's (same
-seed): the row `mle_matched` compares quality at equal diversity.
+more for each other method, at the temperature where its Self-BLEU (of
+the schedule's `match_order`) equals that method's (same seed): the row
+`mle_at_METHOD` (`mle_matched` in the paper's Table 2, which has one
+method) compares quality at equal diversity.
 
-`reproduce_table2(schedule, seeds, output)` trains each (method, seed) into
-its own resumable run directory (`OUTPUT/METHOD/seed_S`), evaluates it once
-(`protocol.json` and the per-sequence BLEU-2 in `bleu_2.npy`), evaluates
-the matched MLE generator (`OUTPUT/mle_matched/seed_S`) and the real
-training poems (`OUTPUT/real`), then writes `table2.md`, `table2.csv`,
-`table2.json` and `bleu_diversity.png`. Running it again resumes
-unfinished runs and skips finished ones.
+Two harnesses share this module: the paper's Table 2 (MLE against SeqGAN
+on the Chinese quatrains, BLEU-2; `reproduce_table2`) and the COCO
+captions table of SeqGAN's successors (`seqgan_tf.reproduce.coco`, BLEU-2..5
+and Self-BLEU-2..4, beside Texygen's published values). A `TextSchedule`
+holds everything that differs.
+
+`reproduce_text(schedule, seeds, output, files)` trains each (method,
+seed) into its own resumable run directory (`OUTPUT/METHOD/seed_S`; the
+methods that pretrain as SeqGAN does share its MLE and D stages, LeakGAN
+its own), evaluates it once (`protocol.json`, the per-sequence BLEU of each
+order in `bleu_N.npy`), evaluates the matched MLE generators and the real
+training sequences (`OUTPUT/real`), then writes the tables and the plot.
+Running it again resumes unfinished runs and skips finished ones.
 """
 
 import dataclasses
@@ -34,9 +43,12 @@ from seqgan_tf.reproduce import common
 from seqgan_tf.reproduce import stages
 
 # BLEU-2 of the paper's Table 2 (the real data: held-out poems).
-PAPER_TABLE2 = {"mle": 0.6670, "seqgan": 0.7389, "real": 0.746}
+PAPER_TABLE2 = {
+    "mle": {"bleu_2": 0.6670},
+    "seqgan": {"bleu_2": 0.7389},
+    "real": {"bleu_2": 0.746},
+}
 METHODS = ("mle", "seqgan")
-ROWS = ("real", "mle", "mle_matched", "seqgan")
 PROTOCOL_FILE = "protocol.json"
 SEQUENCE_BLEU_FILE = "bleu_2.npy"
 TABLE_FILES = ("table2.md", "table2.csv", "table2.json")
@@ -51,27 +63,39 @@ REPORT_COLUMNS = (
     ("sd", "self_bleu_2_sd"),
     ("NLL-test", "nll_test"),
     ("temperature", "temperature"),
-    ("paper BLEU-2", "paper"),
+    ("paper BLEU-2", "published_bleu_2"),
     ("p vs SeqGAN", "p_vs_seqgan"),
+    ("p vs matched MLE", "p_vs_matched"),
 )
 REAL_STREAM = 1_000_037
 
 
 @dataclasses.dataclass(frozen=True)
 class TextSchedule:
-    """How long each method trains on the poems and how it is evaluated.
+    """What each method trains on and how it is evaluated.
 
     Attributes:
-        name: "tiny", "fast" or "paper".
+        name: the schedule's name ("tiny", "fast", "paper", "family"...).
         base: the preset whose models and training settings are used.
-        dataset: the poems ("chinese_quatrains" or its "/small" config).
-        mle_epochs: MLE epochs (SeqGAN's pretraining; all of MLE's).
-        discriminator_rounds, adversarial_rounds: SeqGAN's.
-        eval_samples: generated poems scored per generator (BLEU-2 against
-            every held-out poem; Self-BLEU-2 among themselves).
+        dataset: the text ("chinese_quatrains", "coco", or a "/small"
+            config).
+        mle_epochs: MLE epochs (the adversarial methods' pretraining; all
+            of MLE's).
+        discriminator_rounds, adversarial_rounds: the adversarial methods'.
+        eval_samples: generated sequences scored per generator (BLEU against
+            every held-out sequence; Self-BLEU among themselves).
         temperatures: the sampling temperatures of each generator's curve
             (the matched temperature is interpolated in MLE's curve).
         overrides: more `section.field=value` settings of every run.
+        methods: the trained rows, "mle" first.
+        bleu_orders, self_bleu_orders: the orders of BLEU and Self-BLEU
+            measured.
+        match_order: the order whose Self-BLEU the matched MLE generator
+            equals and whose per-sequence BLEU the Welch tests compare.
+        matched_row: the name of the matched MLE row of a method
+            ("{method}" is replaced).
+        published: the published values beside the table ({row: {metric
+            key: value}}) and `published_label`, whose they are.
     """
 
     name: str
@@ -83,6 +107,27 @@ class TextSchedule:
     eval_samples: int
     temperatures: tuple = (0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2)
     overrides: tuple = ()
+    methods: tuple = METHODS
+    bleu_orders: tuple = (2,)
+    self_bleu_orders: tuple = (2,)
+    match_order: int = 2
+    matched_row: str = "mle_matched"
+    published: dict = dataclasses.field(default_factory=dict)
+    published_label: str = "paper"
+
+    def matched(self, method):
+        """The name of the row of the MLE generator matched to `method`."""
+        return self.matched_row.format(method=method)
+
+    @property
+    def rows(self):
+        """The table's rows: the real data, MLE, then each other method
+        followed by MLE at its Self-BLEU."""
+        rows = ["real", "mle"]
+        for method in self.methods:
+            if method != "mle":
+                rows += [method, self.matched(method)]
+        return tuple(rows)
 
 
 SCHEDULES = {
@@ -96,6 +141,7 @@ SCHEDULES = {
         adversarial_rounds=2,
         eval_samples=48,
         temperatures=(0.7, 1.0, 1.3),
+        published=PAPER_TABLE2,
     ),
     # The paper's models on all 14,754 training poems; MLE for as many
     # epochs as SeqGAN's pretraining, so the adversarial rounds are the
@@ -113,6 +159,7 @@ SCHEDULES = {
             "training.eval_every=0",
             "training.eval_samples=256",
         ),
+        published=PAPER_TABLE2,
     ),
     # The authors' schedule of the synthetic task (their poem schedule is
     # not published): a GPU or days of CPU.
@@ -124,18 +171,33 @@ SCHEDULES = {
         discriminator_rounds=50,
         adversarial_rounds=200,
         eval_samples=10_000,
+        published=PAPER_TABLE2,
     ),
 }
 
 
-def get_schedule(schedule):
-    """`SCHEDULES[schedule]` (a `TextSchedule` passes through)."""
-    return SCHEDULES[schedule] if isinstance(schedule, str) else schedule
+def get_schedule(schedule, schedules=None):
+    """`schedules[schedule]` (this module's `SCHEDULES` by default); a
+    `TextSchedule` passes through."""
+    if isinstance(schedule, TextSchedule):
+        return schedule
+    return (SCHEDULES if schedules is None else schedules)[schedule]
 
 
 def method_config(schedule, method, seed):
     """The `ExperimentConfig` of one (method, seed): the schedule's preset
-    trained on the poems; `mle` is its MLE pretraining alone."""
+    trained on its text (`config.for_method`); `mle` is the MLE
+    pretraining alone."""
+    schedule = get_schedule(schedule)
+    if method not in schedule.methods:
+        raise ValueError(
+            f"Unknown method {method!r} for the {schedule.name} schedule; "
+            f"choose from {', '.join(schedule.methods)}."
+        )
+    return _config(schedule, method, seed)
+
+
+def _config(schedule, method, seed):
     base = config_lib.for_dataset(
         config_lib.get_preset(schedule.base), schedule.dataset
     )
@@ -149,66 +211,82 @@ def method_config(schedule, method, seed):
             *schedule.overrides,
         ],
     )
-    if method not in METHODS:
-        raise ValueError(f"Unknown method {method!r}.")
     return config_lib.for_method(config, method).validate()
 
 
-def score_poems(hypotheses, data):
-    """(per-poem BLEU-2 against the held-out poems, Self-BLEU-2) of token
-    lists."""
-    per_sequence = np.asarray(
-        data.bleu_scorer.scores(hypotheses, max_order=2), np.float64
-    )
-    return per_sequence, bleu.self_bleu(hypotheses, max_order=2)
+def stage_configs(schedule, seed, family=None):
+    """The shared stages of a seed: {stage: config}, from its `seqgan` run
+    (or the `family`'s own, see `stages.stage_family`)."""
+    staged = _config(get_schedule(schedule), family or "seqgan", seed)
+    return {s: stages.stage_config(staged, s) for s in stages.STAGES}
+
+
+def score(hypotheses, data, schedule):
+    """({order: per-sequence BLEU-order against the held-out set}, {order:
+    Self-BLEU-order}) of token lists, at the schedule's orders."""
+    per_sequence = {
+        n: np.asarray(data.bleu_scorer.scores(hypotheses, max_order=n))
+        for n in schedule.bleu_orders
+    }
+    self_scores = {
+        n: bleu.self_bleu(hypotheses, max_order=n)
+        for n in schedule.self_bleu_orders
+    }
+    return per_sequence, self_scores
+
+
+def _point(per_sequence, self_scores):
+    point = {f"bleu_{n}": float(v.mean()) for n, v in per_sequence.items()}
+    point.update({f"self_bleu_{n}": v for n, v in self_scores.items()})
+    return point
 
 
 def evaluate_generator(generator, data, schedule, seed):
-    """The protocol of one generator: BLEU-2 (per poem) and Self-BLEU-2 of
-    `eval_samples` poems, NLL-test of the held-out poems, and all three at
-    each temperature of the curve. Returns (result, per-poem BLEU-2)."""
+    """The protocol of one generator: BLEU (per sequence) and Self-BLEU of
+    `eval_samples` samples, NLL-test of the held-out set, and all of them
+    at each temperature of the curve (NLL-test at every temperature from
+    one teacher-forced pass). Returns (result, {order: per-sequence
+    BLEU})."""
     seed = (seed, common.EVAL_STREAM)
-    samples = sampler.sample_many(generator, schedule.eval_samples, seed=seed)
-    per_sequence, self_bleu = score_poems(data.tokens(samples), data)
-    curve = [
-        point(generator, data, schedule, seed, temperature)[0]
-        for temperature in schedule.temperatures
-    ]
-    result = {
-        "bleu_2": float(per_sequence.mean()),
-        "self_bleu_2": self_bleu,
-        "nll_test": metrics.nll(generator, data.test_ids),
-        "samples": int(schedule.eval_samples),
-        "curve": curve,
-    }
+    temperatures = [1.0, *schedule.temperatures]
+    nll = metrics.nll_at_temperatures(generator, data.test_ids, temperatures)
+    per_sequence, result = _scored(generator, data, schedule, seed, 1.0)
+    result["nll_test"] = nll[0]
+    curve = []
+    for temperature, nll_test in zip(schedule.temperatures, nll[1:]):
+        point = _scored(generator, data, schedule, seed, temperature)[1]
+        point.update(temperature=float(temperature), nll_test=nll_test)
+        curve.append(point)
+    result.update(samples=int(schedule.eval_samples), curve=curve)
     return result, per_sequence
 
 
-def point(generator, data, schedule, seed, temperature):
-    """BLEU-2, Self-BLEU-2 and NLL-test of `generator` at `temperature`;
-    returns (point, per-poem BLEU-2)."""
+def _scored(generator, data, schedule, seed, temperature):
     samples = sampler.sample_many(
         generator, schedule.eval_samples, seed=seed, temperature=temperature
     )
-    per_sequence, self_bleu = score_poems(data.tokens(samples), data)
-    result = {
-        "temperature": float(temperature),
-        "bleu_2": float(per_sequence.mean()),
-        "self_bleu_2": self_bleu,
-        "nll_test": metrics.nll(
-            generator, data.test_ids, temperature=temperature
-        ),
-    }
+    per_sequence, self_scores = score(data.tokens(samples), data, schedule)
+    return per_sequence, _point(per_sequence, self_scores)
+
+
+def point(generator, data, schedule, seed, temperature):
+    """BLEU, Self-BLEU and NLL-test of `generator` at `temperature`;
+    returns (point, {order: per-sequence BLEU})."""
+    per_sequence, result = _scored(generator, data, schedule, seed, temperature)
+    result = {"temperature": float(temperature), **result}
+    result["nll_test"] = metrics.nll(
+        generator, data.test_ids, temperature=temperature
+    )
     return result, per_sequence
 
 
-def matched_temperature(curve, target):
-    """The temperature at which a generator's Self-BLEU-2 equals `target`,
-    linearly interpolated between the curve's neighbouring temperatures
-    (Self-BLEU falls as the temperature rises). Returns (temperature,
-    inside): outside the curve's range the nearest end is returned and
-    `inside` is False."""
-    points = sorted((p["temperature"], p["self_bleu_2"]) for p in curve)
+def matched_temperature(curve, target, key="self_bleu_2"):
+    """The temperature at which a generator's Self-BLEU (`key`) equals
+    `target`, linearly interpolated between the curve's neighbouring
+    temperatures (Self-BLEU falls as the temperature rises). Returns
+    (temperature, inside): outside the curve's range the nearest end is
+    returned and `inside` is False."""
+    points = sorted((p["temperature"], p[key]) for p in curve)
     for (t0, s0), (t1, s1) in zip(points, points[1:]):
         if min(s0, s1) <= target <= max(s0, s1):
             if s0 == s1:
@@ -223,62 +301,70 @@ def _load(path):
     return json.loads(pathlib.Path(path).read_text())
 
 
-def _text_run(config, run_dir, data_dir, verbose):
-    """Trains (or resumes) a run; returns (RestoredRun, TextData, wall
-    seconds of training)."""
-    summary = experiment.train(
-        config, run_dir, data_dir=data_dir, verbose=verbose, log=None
-    )
-    run = experiment.restore_run(run_dir)
-    data = experiment.load_text(config, run.vocabulary, data_dir, log=None)
-    return run, data, summary["wall_seconds"]
+def _save_per_sequence(directory, per_sequence):
+    for n, values in per_sequence.items():
+        np.save(directory / f"bleu_{n}.npy", values.astype(np.float32))
 
 
 def run_method(schedule, method, seed, output, data_dir=None, verbose=0):
     """Trains (or resumes) and evaluates one (method, seed); returns its
-    protocol result, read back when it was already evaluated."""
+    protocol result, read back when it was already evaluated. A lock file
+    beside the run directory keeps two reproductions from training the
+    same run at once."""
     schedule = get_schedule(schedule)
     run_dir = common.run_dir(output, method, seed)
-    protocol_path = run_dir / PROTOCOL_FILE
-    if protocol_path.exists():
-        return _load(protocol_path)
-    started = time.perf_counter()
-    config = method_config(schedule, method, seed)
-    seqgan = method_config(schedule, "seqgan", seed)
-    stages.start(
-        config,
-        run_dir,
-        {s: stages.stage_config(seqgan, s) for s in stages.STAGES},
-        output,
-        log=None,
-        verbose=verbose,
-        data_dir=data_dir,
-    )
-    run, data, train_seconds = _text_run(config, run_dir, data_dir, verbose)
-    result, per_sequence = evaluate_generator(
-        run.gan.generator, data, schedule, seed
-    )
-    result.update(
-        method=method,
-        seed=seed,
-        train_seconds=train_seconds,
-        seconds=time.perf_counter() - started,
-    )
-    np.save(run_dir / SEQUENCE_BLEU_FILE, per_sequence.astype(np.float32))
-    runs.write_json(protocol_path, result)
-    return result
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    with runs.locked(run_dir.parent / f".{run_dir.name}.lock"):
+        protocol_path = run_dir / PROTOCOL_FILE
+        if protocol_path.exists():
+            return _load(protocol_path)
+        started = time.perf_counter()
+        config = method_config(schedule, method, seed)
+        family = stages.stage_family(method)
+        stage = stages.start(
+            config,
+            run_dir,
+            stage_configs(schedule, seed, family),
+            output,
+            log=None,
+            verbose=verbose,
+            data_dir=data_dir,
+            family=family,
+        )
+        summary = experiment.train(
+            config, run_dir, data_dir=data_dir, verbose=verbose, log=None
+        )
+        run = experiment.restore_run(run_dir)
+        data = experiment.load_text(config, run.vocabulary, data_dir, log=None)
+        result, per_sequence = evaluate_generator(
+            run.gan.generator, data, schedule, seed
+        )
+        result.update(
+            method=method,
+            seed=seed,
+            stage=stage,
+            train_seconds=summary["wall_seconds"],
+            seconds=time.perf_counter() - started,
+        )
+        _save_per_sequence(run_dir, per_sequence)
+        runs.write_json(protocol_path, result)
+        return result
 
 
-def run_matched(schedule, seed, output, target, data_dir=None):
-    """The MLE generator of `seed` at the temperature where its Self-BLEU-2
-    equals `target` (SeqGAN's): written to `OUTPUT/mle_matched/seed_S`."""
+def run_matched(schedule, method, seed, output, data_dir=None):
+    """The MLE generator of `seed` at the temperature where its Self-BLEU
+    (of `match_order`) equals `method`'s: written to
+    `OUTPUT/{schedule.matched(method)}/seed_S`."""
     schedule = get_schedule(schedule)
-    out_dir = common.run_dir(output, "mle_matched", seed)
+    name = schedule.matched(method)
+    out_dir = common.run_dir(output, name, seed)
     protocol_path = out_dir / PROTOCOL_FILE
     if protocol_path.exists():
         return _load(protocol_path)
+    key = f"self_bleu_{schedule.match_order}"
+    target = _load(common.run_dir(output, method, seed) / PROTOCOL_FILE)[key]
     mle = _load(common.run_dir(output, "mle", seed) / PROTOCOL_FILE)
-    temperature, inside = matched_temperature(mle["curve"], target)
+    temperature, inside = matched_temperature(mle["curve"], target, key)
     run = experiment.restore_run(common.run_dir(output, "mle", seed))
     data = experiment.load_text(run.config, run.vocabulary, data_dir, log=None)
     result, per_sequence = point(
@@ -289,19 +375,20 @@ def run_matched(schedule, seed, output, target, data_dir=None):
         temperature,
     )
     result.update(
-        method="mle_matched",
+        method=name,
         seed=seed,
-        target_self_bleu_2=target,
+        matched_to=method,
         inside_curve=inside,
+        **{f"target_{key}": target},
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    np.save(out_dir / SEQUENCE_BLEU_FILE, per_sequence.astype(np.float32))
+    _save_per_sequence(out_dir, per_sequence)
     runs.write_json(protocol_path, result)
     return result
 
 
 def run_real(schedule, output, data_dir=None):
-    """BLEU-2 and Self-BLEU-2 of `eval_samples` real training poems (a
+    """BLEU and Self-BLEU of `eval_samples` real training sequences (a
     fixed random choice), the ceiling a generator can reach: written to
     `OUTPUT/real`."""
     schedule = get_schedule(schedule)
@@ -314,19 +401,72 @@ def run_real(schedule, output, data_dir=None):
     rng = np.random.default_rng(REAL_STREAM)
     count = min(schedule.eval_samples, len(data.train_ids))
     chosen = rng.choice(len(data.train_ids), count, replace=False)
-    per_sequence, self_bleu = score_poems(
-        data.tokens(data.train_ids[np.sort(chosen)]), data
+    per_sequence, self_scores = score(
+        data.tokens(data.train_ids[np.sort(chosen)]), data, schedule
     )
-    result = {
-        "method": "real",
-        "bleu_2": float(per_sequence.mean()),
-        "self_bleu_2": self_bleu,
-        "samples": int(count),
-    }
+    result = {"method": "real", **_point(per_sequence, self_scores)}
+    result["samples"] = int(count)
     out_dir.mkdir(parents=True, exist_ok=True)
-    np.save(out_dir / SEQUENCE_BLEU_FILE, per_sequence.astype(np.float32))
+    _save_per_sequence(out_dir, per_sequence)
     runs.write_json(protocol_path, result)
     return result
+
+
+def reproduce_text(
+    schedule,
+    seeds,
+    output,
+    table_files=TABLE_FILES,
+    plot_file=PLOT_FILE,
+    methods=None,
+    data_dir=None,
+    verbose=0,
+    log=print,
+):
+    """Runs `methods` (default: the schedule's) on every seed (resuming),
+    the matched MLE generators and the real sequences, then writes the
+    tables (`table_files`: md, csv, json) and the plot (`plot_file`) into
+    `output`; returns the table.
+    MLE always runs: every other row is compared with it. `log` receives a
+    line per run (None: silent)."""
+    schedule = get_schedule(schedule)
+    log = log or (lambda line: None)
+    if methods is not None:
+        unknown = sorted(set(methods) - set(schedule.methods))
+        if unknown:
+            raise ValueError(
+                f"unknown methods {unknown} for the {schedule.name} "
+                f"schedule; choose from {', '.join(schedule.methods)}."
+            )
+        kept = ("mle", *methods)
+        schedule = dataclasses.replace(
+            schedule, methods=tuple(m for m in schedule.methods if m in kept)
+        )
+    output = pathlib.Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    results = {}
+    for method in schedule.methods:
+        for seed in seeds:
+            log(f"{method}, seed {seed}:")
+            results[method, seed] = run_method(
+                schedule, method, seed, output, data_dir, verbose
+            )
+    for method in schedule.methods:
+        if method == "mle":
+            continue
+        for seed in seeds:
+            name = schedule.matched(method)
+            log(f"{name}, seed {seed}:")
+            results[name, seed] = run_matched(
+                schedule, method, seed, output, data_dir
+            )
+    log("real sequences:")
+    real = run_real(schedule, output, data_dir)
+    table = build_table(results, real, seeds, output, schedule)
+    table["schedule"] = dataclasses.asdict(schedule)
+    write_tables(table, output, schedule, table_files)
+    plot_curves(results, real, output / plot_file, schedule)
+    return table
 
 
 def reproduce_table2(
@@ -337,95 +477,123 @@ def reproduce_table2(
     verbose=0,
     log=print,
 ):
-    """Runs MLE and SeqGAN on every seed (resuming), the matched MLE
-    generators and the real poems, then writes the tables and the plot
-    into `output`; returns the table (`table2.json`)."""
+    """The paper's Table 2: MLE and SeqGAN on the quatrains (see
+    `reproduce_text`)."""
+    return reproduce_text(
+        get_schedule(schedule),
+        seeds,
+        output,
+        data_dir=data_dir,
+        verbose=verbose,
+        log=log,
+    )
+
+
+def build_table(results, real, seeds, output, schedule):
+    """The schedule's rows (`TextSchedule.rows`): mean and sd over seeds of
+    each BLEU and Self-BLEU order and of NLL-test, the matched temperature,
+    the published values, Welch's t-test of SeqGAN against the row and of
+    each method against its matched MLE generator (on the pooled
+    per-sequence BLEU of `match_order`), the runs' wall time. A row with a
+    missing run is marked `complete: false`."""
     schedule = get_schedule(schedule)
-    output = pathlib.Path(output)
-    output.mkdir(parents=True, exist_ok=True)
-    results = {}
-    for method in METHODS:
-        for seed in seeds:
-            log(f"{method}, seed {seed}:")
-            results[method, seed] = run_method(
-                schedule, method, seed, output, data_dir, verbose
-            )
-    for seed in seeds:
-        log(f"mle at SeqGAN's Self-BLEU-2, seed {seed}:")
-        target = results["seqgan", seed]["self_bleu_2"]
-        results["mle_matched", seed] = run_matched(
-            schedule, seed, output, target, data_dir
-        )
-    log("real poems:")
-    real = run_real(schedule, output, data_dir)
-    table = build_table(results, real, seeds, output)
-    table["schedule"] = dataclasses.asdict(schedule)
-    write_tables(table, output)
-    plot_curves(results, real, output / PLOT_FILE)
-    return table
-
-
-def build_table(results, real, seeds, output):
-    """Rows real, mle, mle_matched and seqgan: mean and sd over seeds of
-    BLEU-2, Self-BLEU-2 and NLL-test, the matched temperature, the
-    paper's BLEU-2, Welch's t-test of SeqGAN against the row on the pooled
-    per-poem BLEU-2, the runs' wall time. A row with a missing run is
-    marked `complete: false`."""
-    reference = common.pooled(output, "seqgan", seeds, SEQUENCE_BLEU_FILE)
+    bleu_file = f"bleu_{schedule.match_order}.npy"
+    reference = common.pooled(output, "seqgan", seeds, bleu_file)
+    keys = [f"bleu_{n}" for n in schedule.bleu_orders]
+    keys += [f"self_bleu_{n}" for n in schedule.self_bleu_orders]
+    matched_of = {schedule.matched(m): m for m in schedule.methods}
     rows = []
-    for method in ROWS:
+    for method in schedule.rows:
         if method == "real":
             found, row_seeds = [real], [None]
         else:
             found = [results.get((method, s)) for s in seeds]
             row_seeds = list(seeds)
-        present, row = common.table_row(
-            method, PAPER_TABLE2.get(method), row_seeds, found
-        )
-        for key in ("bleu_2", "self_bleu_2", "nll_test", "temperature"):
+        present, row = common.table_row(method, None, row_seeds, found)
+        del row["paper"]
+        for key in (*keys, "nll_test", "temperature"):
             row[key], row[f"{key}_sd"] = common.mean_sd(
                 [r.get(key) for r in present]
             )
+        published = schedule.published.get(method, {})
+        for key in keys:
+            row[f"published_{key}"] = published.get(key)
         row["train_seconds"] = [
             r["train_seconds"] for r in present if "train_seconds" in r
         ]
-        values = None
-        if method == "real" and real is not None:
-            path = pathlib.Path(output) / "real" / SEQUENCE_BLEU_FILE
-            values = np.load(path).astype(np.float64)
-        elif method not in ("real", "seqgan"):
-            values = common.pooled(output, method, seeds, SEQUENCE_BLEU_FILE)
+        if method == "real":
+            values = None
+            if real is not None:
+                path = pathlib.Path(output) / "real" / bleu_file
+                values = np.load(path).astype(np.float64)
+        else:
+            values = common.pooled(output, method, seeds, bleu_file)
         row["t_vs_seqgan"], row["p_vs_seqgan"] = common.versus(
-            reference, values
+            None if method == "seqgan" else reference, values
         )
+        row["t_vs_matched"], row["p_vs_matched"] = None, None
+        if method in schedule.methods and method != "mle":
+            row["t_vs_matched"], row["p_vs_matched"] = common.versus(
+                common.pooled(
+                    output, schedule.matched(method), seeds, bleu_file
+                ),
+                values,
+            )
+        if method in matched_of:
+            row["matched_to"] = matched_of[method]
         rows.append(row)
     return {"rows": rows, "seeds": list(seeds)}
 
 
-def write_tables(table, output):
-    """table2.json, table2.csv and table2.md of `build_table`'s table."""
-    columns = [
-        "method",
-        "seeds",
-        "complete",
-        "bleu_2",
-        "bleu_2_sd",
-        "self_bleu_2",
-        "self_bleu_2_sd",
-        "nll_test",
-        "nll_test_sd",
-        "temperature",
-        "paper",
-        "t_vs_seqgan",
-        "p_vs_seqgan",
+def _columns(schedule):
+    keys = [f"bleu_{n}" for n in schedule.bleu_orders]
+    keys += [f"self_bleu_{n}" for n in schedule.self_bleu_orders]
+    return keys
+
+
+def _label(key):
+    return key.replace("self_bleu_", "Self-BLEU-").replace("bleu_", "BLEU-")
+
+
+def write_tables(table, output, schedule, files=TABLE_FILES):
+    """The JSON, CSV and Markdown files (`files`: md, csv, json) of
+    `build_table`'s table."""
+    schedule = get_schedule(schedule)
+    keys = _columns(schedule)
+    bleu_keys = [k for k in keys if not k.startswith("self")]
+    self_keys = [k for k in keys if k.startswith("self")]
+    published = [
+        group
+        for group in (bleu_keys, self_keys)
+        if any(
+            key in values
+            for values in schedule.published.values()
+            for key in group
+        )
     ]
+    columns = ["method", "seeds", "complete"]
+    for key in (*keys, "nll_test", "temperature"):
+        columns += [key, f"{key}_sd"]
+    columns += [f"published_{k}" for k in keys]
+    columns += ["t_vs_seqgan", "p_vs_seqgan", "t_vs_matched", "p_vs_matched"]
     f = common.format_value
-    lines = [
-        "| generator | BLEU-2 (mean ± sd) | Self-BLEU-2 (mean ± sd) "
-        "| NLL-test (mean ± sd) | temperature | paper BLEU-2 "
-        "| p (Welch, vs SeqGAN) | seeds |",
-        "|---|---|---|---|---|---|---|---|",
+    order = schedule.match_order
+    header = ["generator", *(f"{_label(k)} (mean ± sd)" for k in keys)]
+    header += ["NLL-test (mean ± sd)", "temperature"]
+    header += [
+        f"{schedule.published_label} "
+        + "/".join(
+            _label(k) if i == 0 else k.rsplit("_", 1)[1]
+            for i, k in enumerate(group)
+        )
+        for group in published
     ]
+    header += [
+        f"p (Welch, BLEU-{order}, vs SeqGAN)",
+        f"p (vs MLE at its Self-BLEU-{order})",
+        "seeds",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in table["rows"]:
         seeds = (
             "-"
@@ -433,39 +601,48 @@ def write_tables(table, output):
             else common.seeds_cell(row, table["seeds"])
         )
         temperature = row["temperature"]
-        if temperature is None and row["method"] in ("mle", "seqgan"):
+        if temperature is None and row["method"] in schedule.methods:
             temperature = 1.0
-        lines.append(
-            f"| {row['method']} | {f(row['bleu_2'])} ± {f(row['bleu_2_sd'])} "
-            f"| {f(row['self_bleu_2'])} ± {f(row['self_bleu_2_sd'])} "
-            f"| {f(row['nll_test'])} ± {f(row['nll_test_sd'])} "
-            f"| {f(temperature, 2)} | {f(row['paper'])} "
-            f"| {f(row['p_vs_seqgan'])} | {seeds} |"
-        )
+        cells = [row["method"]]
+        cells += [f"{f(row[k])} ± {f(row[f'{k}_sd'])}" for k in keys]
+        cells += [
+            f"{f(row['nll_test'])} ± {f(row['nll_test_sd'])}",
+            f(temperature, 2),
+        ]
+        cells += [
+            " / ".join(f(row[f"published_{k}"]) for k in group)
+            for group in published
+        ]
+        cells += [f(row["p_vs_seqgan"]), f(row["p_vs_matched"]), seeds]
+        lines.append("| " + " | ".join(cells) + " |")
     output = pathlib.Path(output)
     common.write_outputs(
         table,
         table["rows"],
         columns,
         lines,
-        [output / name for name in TABLE_FILES],
+        [output / name for name in files],
     )
 
 
-def plot_curves(results, real, path):
-    """BLEU-2 (quality, higher is better) against Self-BLEU-2 (lower is
-    more diverse) over the temperatures, one curve per method (its seeds'
-    mean); the matched MLE generators and the real poems as points."""
+def plot_curves(results, real, path, schedule):
+    """BLEU (quality, higher is better) against Self-BLEU (lower is more
+    diverse) of `match_order` over the temperatures, one curve per method
+    (its seeds' mean); the matched MLE generators and the real sequences
+    as points."""
+    schedule = get_schedule(schedule)
+    order = schedule.match_order
+    x_key, y_key = f"self_bleu_{order}", f"bleu_{order}"
     figure = Figure(figsize=(7, 5), dpi=100)
     axes = figure.add_subplot()
-    for method in METHODS:
+    for method in schedule.methods:
         by_temperature = {}
         for (name, _), result in results.items():
             if name != method:
                 continue
             for p in result["curve"]:
                 by_temperature.setdefault(p["temperature"], []).append(
-                    (p["self_bleu_2"], p["bleu_2"])
+                    (p[x_key], p[y_key])
                 )
         if not by_temperature:
             continue
@@ -474,26 +651,30 @@ def plot_curves(results, real, path):
         ]
         x, y = zip(*points)
         axes.plot(x, y, marker="o", label=f"{method} (temperatures)")
-    matched = [r for (name, _), r in results.items() if name == "mle_matched"]
-    if matched:
-        axes.scatter(
-            [r["self_bleu_2"] for r in matched],
-            [r["bleu_2"] for r in matched],
-            marker="x",
-            color="black",
-            label="mle at SeqGAN's Self-BLEU-2",
-        )
+    for method in schedule.methods:
+        matched = [
+            r
+            for (name, _), r in results.items()
+            if name == schedule.matched(method) and method != "mle"
+        ]
+        if matched:
+            axes.scatter(
+                [r[x_key] for r in matched],
+                [r[y_key] for r in matched],
+                marker="x",
+                label=f"mle at {method}'s Self-BLEU-{order}",
+            )
     if real is not None:
         axes.scatter(
-            [real["self_bleu_2"]],
-            [real["bleu_2"]],
+            [real[x_key]],
+            [real[y_key]],
             marker="*",
             s=120,
             color="red",
-            label="real poems",
+            label="real sequences",
         )
-    axes.set_xlabel("Self-BLEU-2 (lower is more diverse)")
-    axes.set_ylabel("BLEU-2 against held-out poems (higher is better)")
+    axes.set_xlabel(f"Self-BLEU-{order} (lower is more diverse)")
+    axes.set_ylabel(f"BLEU-{order} against the held-out set (higher is better)")
     axes.set_title("Quality vs diversity over sampling temperatures")
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize=7)
@@ -501,17 +682,20 @@ def plot_curves(results, real, path):
     figure.savefig(str(path), format="png")
 
 
-def estimate_seconds(schedule, seeds, data_dir=None):
+def estimate_seconds(schedule, seeds, data_dir=None, methods=None):
     """The wall time of the reproduction from one measured step of each
-    kind on this machine (see `table1.estimate_seconds`)."""
+    kind on this machine (`common.family_seconds`): each run's training,
+    its curve and, for every method but MLE, its matched MLE point."""
     schedule = get_schedule(schedule)
-    config = method_config(schedule, "seqgan", seeds[0])
+    config = method_config(schedule, "mle", seeds[0])
     data = experiment.load_text(config, None, data_dir, log=None)
-    return common.estimate_seconds(
-        [method_config(schedule, m, seeds[0]) for m in ("seqgan", "mle")],
+    methods = tuple(methods or schedule.methods)
+    return common.family_seconds(
+        lambda method: _config(schedule, method, seeds[0]),
+        lambda family: stage_configs(schedule, seeds[0], family),
+        methods,
         data.train_ids[: config.training.batch_size],
         len(data.train_ids),
+        schedule.eval_samples * (2 + len(schedule.temperatures)),
         vocabulary_size=len(data.vocabulary),
-        evaluation_samples=schedule.eval_samples
-        * (1 + len(schedule.temperatures)),
     ) * len(seeds)
