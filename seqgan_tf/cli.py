@@ -318,14 +318,14 @@ def _add_reproduce(commands):
     reproduce.add_argument(
         "--table-only",
         action="store_true",
-        help="table1: train nothing; build the table from the protocol "
-        "results in --output (missing runs are marked)",
+        help="train nothing; build the table from the protocol results in "
+        "--output (missing runs are marked)",
     )
     reproduce.add_argument(
         "--copy-results",
         metavar="DIR",
-        help="table1: also copy what rebuilds the table (protocol files, "
-        "metrics, tables, plots; no checkpoints) into DIR, e.g. to commit",
+        help="also copy what rebuilds the table (protocol files, metrics, "
+        "tables, plots; no checkpoints) into DIR, e.g. to commit",
     )
     reproduce.add_argument("--verbose", type=int, choices=(0, 1, 2), default=0)
     reproduce.set_defaults(command="reproduce")

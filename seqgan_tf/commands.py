@@ -328,10 +328,8 @@ def command_reproduce(args):
             raise CLIError("--data-dir applies to table2 and coco (text).")
         table = _reproduce_table1(args, schedule, seeds, output)
     else:
-        if args.jobs != 1 or args.table_only or args.copy_results:
-            raise CLIError(
-                "--jobs, --table-only and --copy-results apply to table1."
-            )
+        if args.jobs != 1:
+            raise CLIError("--jobs applies to table1.")
         if args.methods and args.table == "table2":
             raise CLIError(
                 "--methods applies to table1 and coco; table2 runs mle and "
@@ -397,16 +395,17 @@ def _reproduce_text(args, module, schedule, seeds, output):
                 f"{', '.join(spec.methods)}."
             )
     shown = ("mle", *(m for m in methods or spec.methods if m != "mle"))
-    estimate = reproduce.table2.estimate_seconds(
-        spec, seeds, args.data_dir, shown
-    )
-    print(
-        f"Reproducing {module.TITLE} ({schedule} schedule, "
-        f"{', '.join(shown)} x {len(seeds)} seeds): about "
-        f"{estimate / 60:.0f} min on this machine (from its measured step "
-        "costs; finished runs are skipped)."
-    )
-    return reproduce.table2.reproduce_text(
+    if not args.table_only:
+        estimate = reproduce.table2.estimate_seconds(
+            spec, seeds, args.data_dir, shown
+        )
+        print(
+            f"Reproducing {module.TITLE} ({schedule} schedule, "
+            f"{', '.join(shown)} x {len(seeds)} seeds): about "
+            f"{estimate / 60:.0f} min on this machine (from its measured "
+            "step costs; finished runs are skipped)."
+        )
+    table = reproduce.table2.reproduce_text(
         spec,
         seeds,
         output,
@@ -415,7 +414,18 @@ def _reproduce_text(args, module, schedule, seeds, output):
         methods=methods,
         data_dir=args.data_dir,
         verbose=args.verbose,
+        table_only=args.table_only,
     )
+    if args.copy_results:
+        copied = reproduce.table2.copy_results(
+            output,
+            args.copy_results,
+            spec,
+            seeds,
+            (*module.TABLE_FILES, module.PLOT_FILE),
+        )
+        print(f"Copied {copied} result files to {args.copy_results}.")
+    return table
 
 
 COMMANDS = {

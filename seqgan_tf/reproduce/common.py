@@ -4,6 +4,7 @@
 import csv
 import io
 import pathlib
+import shutil
 import time
 
 import numpy as np
@@ -106,6 +107,20 @@ def write_outputs(table, rows, columns, markdown_lines, paths):
     writer.writerows(rows)
     runs.write_text_atomically(csv_path, text.getvalue())
     runs.write_text_atomically(md_path, "\n".join(markdown_lines) + "\n")
+
+
+def copy_existing(output, destination, sources):
+    """Copies each of `sources` (paths inside `output`) that exists to the
+    same place inside `destination`; returns how many were copied."""
+    output, destination = pathlib.Path(output), pathlib.Path(destination)
+    copied = 0
+    for source in sources:
+        if source.exists():
+            target = destination / source.relative_to(output)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+            copied += 1
+    return copied
 
 
 def estimate_seconds(

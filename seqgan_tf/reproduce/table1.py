@@ -18,7 +18,6 @@ import dataclasses
 import json
 import math
 import pathlib
-import shutil
 import time
 
 import numpy as np
@@ -595,22 +594,17 @@ def copy_results(output, destination, methods, seeds):
         for s in seeds
         for name in PROTOCOL_FILES
     ]
+    families = {stages.stage_family(m) for m in methods}
     sources += [
-        stages.stage_dir(output, s, stage) / runs.METRICS_CSV
+        stages.stage_dir(output, s, stage, family) / runs.METRICS_CSV
         for s in seeds
         for stage in stages.STAGES
+        for family in families
     ]
     sources += [
         output / name for name in (*TABLE_FILES, PLOT_FILE, TRAJECTORY_PLOT)
     ]
-    copied = 0
-    for source in sources:
-        if source.exists():
-            target = destination / source.relative_to(output)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-            copied += 1
-    return copied
+    return common.copy_existing(output, destination, sources)
 
 
 def _probes(schedule):

@@ -422,11 +422,14 @@ def reproduce_text(
     data_dir=None,
     verbose=0,
     log=print,
+    table_only=False,
 ):
     """Runs `methods` (default: the schedule's) on every seed (resuming),
     the matched MLE generators and the real sequences, then writes the
     tables (`table_files`: md, csv, json) and the plot (`plot_file`) into
-    `output`; returns the table.
+    `output`; returns the table. With `table_only`, nothing is trained or
+    evaluated: the table is built from the protocol results already in
+    `output`, runs without one are marked missing.
     MLE always runs: every other row is compared with it. `log` receives a
     line per run (None: silent)."""
     schedule = get_schedule(schedule)
@@ -444,29 +447,76 @@ def reproduce_text(
         )
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    results = {}
-    for method in schedule.methods:
-        for seed in seeds:
-            log(f"{method}, seed {seed}:")
-            results[method, seed] = run_method(
-                schedule, method, seed, output, data_dir, verbose
-            )
-    for method in schedule.methods:
-        if method == "mle":
-            continue
-        for seed in seeds:
-            name = schedule.matched(method)
-            log(f"{name}, seed {seed}:")
-            results[name, seed] = run_matched(
-                schedule, method, seed, output, data_dir
-            )
-    log("real sequences:")
-    real = run_real(schedule, output, data_dir)
+    if table_only:
+        results, real = _finished(schedule, seeds, output)
+    else:
+        results = {}
+        for method in schedule.methods:
+            for seed in seeds:
+                log(f"{method}, seed {seed}:")
+                results[method, seed] = run_method(
+                    schedule, method, seed, output, data_dir, verbose
+                )
+        for method in schedule.methods:
+            if method == "mle":
+                continue
+            for seed in seeds:
+                name = schedule.matched(method)
+                log(f"{name}, seed {seed}:")
+                results[name, seed] = run_matched(
+                    schedule, method, seed, output, data_dir
+                )
+        log("real sequences:")
+        real = run_real(schedule, output, data_dir)
     table = build_table(results, real, seeds, output, schedule)
     table["schedule"] = dataclasses.asdict(schedule)
     write_tables(table, output, schedule, table_files)
-    plot_curves(results, real, output / plot_file, schedule)
+    if results:
+        plot_curves(results, real, output / plot_file, schedule)
     return table
+
+
+def _finished(schedule, seeds, output):
+    """(results, real) of the runs of `output` that have a protocol."""
+    results = {}
+    for method in schedule.rows[1:]:
+        for seed in seeds:
+            path = common.run_dir(output, method, seed) / PROTOCOL_FILE
+            if path.exists():
+                results[method, seed] = _load(path)
+    real = pathlib.Path(output) / "real" / PROTOCOL_FILE
+    return results, _load(real) if real.exists() else None
+
+
+def copy_results(output, destination, schedule, seeds, files):
+    """Copies what rebuilds a reproduction's table without its checkpoints
+    into `destination`: each row's protocol, per-sequence BLEU and
+    metrics.csv, each shared stage's metrics.csv, and `files` (the tables
+    and the plot). `reproduce_text(..., table_only=True)` on
+    `destination` then rebuilds the table."""
+    schedule = get_schedule(schedule)
+    output = pathlib.Path(output)
+    names = (
+        PROTOCOL_FILE,
+        runs.METRICS_CSV,
+        *(f"bleu_{n}.npy" for n in schedule.bleu_orders),
+    )
+    sources = [
+        common.run_dir(output, row, s) / name
+        for row in schedule.rows[1:]
+        for s in seeds
+        for name in names
+    ]
+    sources += [output / "real" / name for name in names]
+    families = {stages.stage_family(m) for m in schedule.methods}
+    sources += [
+        stages.stage_dir(output, s, stage, family) / runs.METRICS_CSV
+        for s in seeds
+        for stage in stages.STAGES
+        for family in families
+    ]
+    sources += [output / name for name in files]
+    return common.copy_existing(output, destination, sources)
 
 
 def reproduce_table2(
