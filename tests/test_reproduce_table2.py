@@ -291,8 +291,16 @@ def test_reproduce_tiny_coco_matches_each_method_to_mle(tmp_path):
     assert matched["matched_to"] == "maligan"
     assert rows["maligan"]["published_bleu_2"] == 0.673
     assert rows["maligan"]["p_vs_matched"] is not None
+    # Beside Texygen's values: each row measured on as many samples as
+    # Texygen's (Self-BLEU grows with their number).
+    measured = rows["maligan"]["as_published"]
+    assert measured["samples"] == coco.SCHEDULES["tiny"].published_samples
+    assert measured["seeds"] == 1 and 0 < measured["bleu_2"] <= 1
+    assert rows["real"]["as_published"]["self_bleu_4"] is not None
+    assert "as_published" not in rows["mle_at_maligan"]
     markdown = (output / "coco.md").read_text()
-    assert "Texygen BLEU-2/3/4/5" in markdown
+    assert "At Texygen's protocol: 60 samples" in markdown
+    assert "(0.673)" in markdown  # Texygen's MaliGAN BLEU-2
     page = report.write_report(output).read_text()
     assert "COCO" in page and "<td>mle_at_maligan</td>" in page
     # What is copied (no checkpoints) rebuilds the same table.

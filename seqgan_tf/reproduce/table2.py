@@ -50,6 +50,7 @@ PAPER_TABLE2 = {
 }
 METHODS = ("mle", "seqgan")
 PROTOCOL_FILE = "protocol.json"
+PUBLISHED_FILE = "as_published.json"
 SEQUENCE_BLEU_FILE = "bleu_2.npy"
 TABLE_FILES = ("table2.md", "table2.csv", "table2.json")
 PLOT_FILE = "bleu_diversity.png"
@@ -96,6 +97,12 @@ class TextSchedule:
             ("{method}" is replaced).
         published: the published values beside the table ({row: {metric
             key: value}}) and `published_label`, whose they are.
+        published_samples: 0, or the number of samples the published
+            Self-BLEU was measured on. Self-BLEU grows with the number of
+            samples (each is compared with all the others), so each method
+            (and the real data) is then also measured at temperature 1 on
+            this many samples (`PUBLISHED_FILE`), and the published values
+            stand beside those in a table of their own.
     """
 
     name: str
@@ -114,6 +121,7 @@ class TextSchedule:
     matched_row: str = "mle_matched"
     published: dict = dataclasses.field(default_factory=dict)
     published_label: str = "paper"
+    published_samples: int = 0
 
     def matched(self, method):
         """The name of the row of the MLE generator matched to `method`."""
@@ -351,6 +359,42 @@ def run_method(schedule, method, seed, output, data_dir=None, verbose=0):
         return result
 
 
+def run_as_published(schedule, method, seed, output, data_dir=None):
+    """BLEU and Self-BLEU of `published_samples` samples of a trained
+    (method, seed) at temperature 1 (`method` "real": that many training
+    sequences), the published values' protocol: written to
+    `PUBLISHED_FILE` in its run directory."""
+    schedule = get_schedule(schedule)
+    count = schedule.published_samples
+    if method == "real":
+        out_dir = pathlib.Path(output) / "real"
+    else:
+        out_dir = common.run_dir(output, method, seed)
+    path = out_dir / PUBLISHED_FILE
+    if path.exists():
+        return _load(path)
+    if method == "real":
+        config = method_config(schedule, "mle", 0)
+        data = experiment.load_text(config, None, data_dir, log=None)
+        rng = np.random.default_rng(REAL_STREAM)
+        count = min(count, len(data.train_ids))
+        chosen = rng.choice(len(data.train_ids), count, replace=False)
+        ids = data.train_ids[np.sort(chosen)]
+    else:
+        run = experiment.restore_run(out_dir)
+        data = experiment.load_text(
+            run.config, run.vocabulary, data_dir, log=None
+        )
+        ids = sampler.sample_many(
+            run.gan.generator, count, seed=(seed, common.EVAL_STREAM)
+        )
+    result = _point(*score(data.tokens(ids), data, schedule))
+    result.update(method=method, seed=seed, samples=int(count))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    runs.write_json(path, result)
+    return result
+
+
 def run_matched(schedule, method, seed, output, data_dir=None):
     """The MLE generator of `seed` at the temperature where its Self-BLEU
     (of `match_order`) equals `method`'s: written to
@@ -468,6 +512,14 @@ def reproduce_text(
                 )
         log("real sequences:")
         real = run_real(schedule, output, data_dir)
+        if schedule.published_samples:
+            for method in ("real", *schedule.methods):
+                for seed in (0,) if method == "real" else seeds:
+                    log(
+                        f"{method}, seed {seed}: "
+                        f"{schedule.published_samples:,} samples"
+                    )
+                    run_as_published(schedule, method, seed, output, data_dir)
     table = build_table(results, real, seeds, output, schedule)
     table["schedule"] = dataclasses.asdict(schedule)
     write_tables(table, output, schedule, table_files)
@@ -498,6 +550,7 @@ def copy_results(output, destination, schedule, seeds, files):
     output = pathlib.Path(output)
     names = (
         PROTOCOL_FILE,
+        PUBLISHED_FILE,
         runs.METRICS_CSV,
         *(f"bleu_{n}.npy" for n in schedule.bleu_orders),
     )
@@ -591,8 +644,31 @@ def build_table(results, real, seeds, output, schedule):
             )
         if method in matched_of:
             row["matched_to"] = matched_of[method]
+        if schedule.published_samples and (
+            method == "real" or method in schedule.methods
+        ):
+            row["as_published"] = _as_published(output, method, seeds, keys)
         rows.append(row)
     return {"rows": rows, "seeds": list(seeds)}
+
+
+def _as_published(output, method, seeds, keys):
+    """Mean and sd over seeds of a row's `PUBLISHED_FILE` results."""
+    if method == "real":
+        paths = [pathlib.Path(output) / "real" / PUBLISHED_FILE]
+    else:
+        paths = [
+            common.run_dir(output, method, s) / PUBLISHED_FILE for s in seeds
+        ]
+    found = [_load(p) for p in paths if p.exists()]
+    measured = {"seeds": len(found)}
+    if found:
+        measured["samples"] = found[0]["samples"]
+    for key in keys:
+        measured[key], measured[f"{key}_sd"] = common.mean_sd(
+            [r[key] for r in found]
+        )
+    return measured
 
 
 def _columns(schedule):
@@ -620,6 +696,7 @@ def write_tables(table, output, schedule, files=TABLE_FILES):
             for values in schedule.published.values()
             for key in group
         )
+        and not schedule.published_samples
     ]
     columns = ["method", "seeds", "complete"]
     for key in (*keys, "nll_test", "temperature"):
@@ -665,6 +742,8 @@ def write_tables(table, output, schedule, files=TABLE_FILES):
         ]
         cells += [f(row["p_vs_seqgan"]), f(row["p_vs_matched"]), seeds]
         lines.append("| " + " | ".join(cells) + " |")
+    if schedule.published_samples:
+        lines += _published_lines(table, schedule, keys)
     output = pathlib.Path(output)
     common.write_outputs(
         table,
@@ -673,6 +752,34 @@ def write_tables(table, output, schedule, files=TABLE_FILES):
         lines,
         [output / name for name in files],
     )
+
+
+def _published_lines(table, schedule, keys):
+    """The Markdown table of each row measured as the published values
+    were (`published_samples` samples at temperature 1), ours beside
+    theirs."""
+    f = common.format_value
+    label = schedule.published_label
+    lines = [
+        "",
+        f"At {label}'s protocol: {schedule.published_samples:,} samples at "
+        f"temperature 1; each cell is ours (mean ± sd over seeds) and "
+        f"{label}'s in brackets.",
+        "",
+        "| generator | " + " | ".join(_label(k) for k in keys) + " | seeds |",
+        "|" + "---|" * (len(keys) + 2),
+    ]
+    for row in table["rows"]:
+        measured = row.get("as_published")
+        if measured is None:
+            continue
+        cells = [row["method"]]
+        for key in keys:
+            cell = f"{f(measured[key])} ± {f(measured[f'{key}_sd'])}"
+            cells.append(f"{cell} ({f(row[f'published_{key}'])})")
+        cells.append(str(measured["seeds"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def plot_curves(results, real, path, schedule):
