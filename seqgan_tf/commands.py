@@ -347,17 +347,25 @@ def command_reproduce(args):
     return 0
 
 
+def _methods(args, known):
+    """The methods of `--methods` (None when it is not given); one not in
+    `known` is a clear error."""
+    if not args.methods:
+        return None
+    methods = tuple(m.strip() for m in args.methods.split(",") if m)
+    unknown = sorted(set(methods) - set(known))
+    if unknown:
+        raise CLIError(
+            f"unknown methods {unknown}; choose from {', '.join(known)}."
+        )
+    return methods
+
+
 def _reproduce_table1(args, schedule, seeds, output):
     table1 = reproduce.table1
-    methods = table1.SCHEDULES[schedule].methods
-    if args.methods:
-        methods = tuple(m.strip() for m in args.methods.split(",") if m)
-        unknown = sorted(set(methods) - set(table1.METHODS))
-        if unknown:
-            raise CLIError(
-                f"unknown methods {unknown}; choose from "
-                f"{', '.join(table1.METHODS)}."
-            )
+    methods = (
+        _methods(args, table1.METHODS) or table1.SCHEDULES[schedule].methods
+    )
     if not args.table_only:
         estimate = table1.estimate_seconds(schedule, seeds, methods)
         print(
@@ -385,15 +393,7 @@ def _reproduce_table1(args, schedule, seeds, output):
 def _reproduce_text(args, module, schedule, seeds, output):
     """table2 or coco: the text harness (`reproduce.table2`)."""
     spec = module.SCHEDULES[schedule]
-    methods = None
-    if args.methods:
-        methods = tuple(m.strip() for m in args.methods.split(",") if m)
-        unknown = sorted(set(methods) - set(spec.methods))
-        if unknown:
-            raise CLIError(
-                f"unknown methods {unknown}; choose from "
-                f"{', '.join(spec.methods)}."
-            )
+    methods = _methods(args, spec.methods)
     shown = ("mle", *(m for m in methods or spec.methods if m != "mle"))
     if not args.table_only:
         estimate = reproduce.table2.estimate_seconds(

@@ -602,8 +602,7 @@ def build_table(results, real, seeds, output, schedule):
     schedule = get_schedule(schedule)
     bleu_file = f"bleu_{schedule.match_order}.npy"
     reference = common.pooled(output, "seqgan", seeds, bleu_file)
-    keys = [f"bleu_{n}" for n in schedule.bleu_orders]
-    keys += [f"self_bleu_{n}" for n in schedule.self_bleu_orders]
+    keys = _columns(schedule)
     matched_of = {schedule.matched(m): m for m in schedule.methods}
     rows = []
     for method in schedule.rows:
@@ -672,6 +671,7 @@ def _as_published(output, method, seeds, keys):
 
 
 def _columns(schedule):
+    """The metric keys of a schedule: BLEU then Self-BLEU, by order."""
     keys = [f"bleu_{n}" for n in schedule.bleu_orders]
     keys += [f"self_bleu_{n}" for n in schedule.self_bleu_orders]
     return keys
