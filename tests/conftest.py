@@ -3,6 +3,7 @@
 The `slow` marker is registered in pyproject.toml.
 """
 
+import os
 import signal
 import socket
 import subprocess
@@ -64,22 +65,24 @@ def make_generator():
     return make
 
 
-def kill_when_written(command, target, timeout):
+def kill_when_written(command, target, timeout, log=None):
     """Starts `command`, kills it hard (SIGKILL) once `target` exists (or
     `timeout` seconds passed) unless it ended first; returns its exit
-    status (-SIGKILL when killed)."""
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.time() + timeout
-    while (
-        not target.exists()
-        and process.poll() is None
-        and time.time() < deadline
-    ):
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)  # a no-op once it has ended
-    return process.wait()
+    status (-SIGKILL when killed). `log`: a file for its output (to show
+    why, when it ended before `target` appeared)."""
+    with open(log or os.devnull, "w") as output:
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT
+        )
+        deadline = time.time() + timeout
+        while (
+            not target.exists()
+            and process.poll() is None
+            and time.time() < deadline
+        ):
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)  # a no-op once it has ended
+        return process.wait()
 
 
 @pytest.fixture

@@ -173,8 +173,12 @@ def test_reproduce_tiny_writes_every_file_and_a_killed_run_resumes(tmp_path):
     methods = ("--methods", "mle,seqgan,pg_bleu")
     killed = tmp_path / "killed"
     target = killed / "seqgan" / "seed_0" / "checkpoints" / "checkpoint"
-    kill_when_written(_cli(killed, *methods), target, timeout=600)
-    assert (killed / "mle" / "seed_0" / table1.PROTOCOL_FILE).exists()
+    log = tmp_path / "killed.log"
+    code = kill_when_written(_cli(killed, *methods), target, 900, log)
+    assert target.exists(), (code, log.read_text()[-3000:])
+    assert (killed / "mle" / "seed_0" / table1.PROTOCOL_FILE).exists(), (
+        log.read_text()[-3000:]
+    )
     assert not (killed / "seqgan" / "seed_0" / table1.PROTOCOL_FILE).exists()
     again = subprocess.run(
         _cli(killed, *methods), capture_output=True, text=True, timeout=900
