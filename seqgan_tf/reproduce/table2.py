@@ -792,6 +792,7 @@ def plot_curves(results, real, path, schedule):
     x_key, y_key = f"self_bleu_{order}", f"bleu_{order}"
     figure = Figure(figsize=(7, 5), dpi=100)
     axes = figure.add_subplot()
+    colours = {}  # a method's curve and its matched MLE point share one
     for method in schedule.methods:
         by_temperature = {}
         for (name, _), result in results.items():
@@ -807,7 +808,8 @@ def plot_curves(results, real, path, schedule):
             np.mean(by_temperature[t], axis=0) for t in sorted(by_temperature)
         ]
         x, y = zip(*points)
-        axes.plot(x, y, marker="o", label=f"{method} (temperatures)")
+        (line,) = axes.plot(x, y, marker="o", label=f"{method} (temperatures)")
+        colours[method] = line.get_color()
     for method in schedule.methods:
         matched = [
             r
@@ -819,6 +821,8 @@ def plot_curves(results, real, path, schedule):
                 [r[x_key] for r in matched],
                 [r[y_key] for r in matched],
                 marker="x",
+                s=60,
+                color=colours.get(method),
                 label=f"mle at {method}'s Self-BLEU-{order}",
             )
     if real is not None:
@@ -827,7 +831,7 @@ def plot_curves(results, real, path, schedule):
             [real[y_key]],
             marker="*",
             s=120,
-            color="red",
+            color="black",
             label="real sequences",
         )
     axes.set_xlabel(f"Self-BLEU-{order} (lower is more diverse)")
