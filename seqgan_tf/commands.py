@@ -347,6 +347,11 @@ def command_reproduce(args):
     return 0
 
 
+# Printed before a reproduction's estimate: timing one step of each kind of
+# model can take a minute or more on a busy machine (COCO's vocabulary).
+ESTIMATING = "Timing one step of each kind of model for the estimate..."
+
+
 def _methods(args, known):
     """The methods of `--methods` (None when it is not given); one not in
     `known` is a clear error."""
@@ -367,6 +372,7 @@ def _reproduce_table1(args, schedule, seeds, output):
         _methods(args, table1.METHODS) or table1.SCHEDULES[schedule].methods
     )
     if not args.table_only:
+        print(ESTIMATING, flush=True)
         estimate = table1.estimate_seconds(schedule, seeds, methods)
         print(
             f"Reproducing Table 1 ({schedule} schedule, {len(methods)} "
@@ -396,6 +402,7 @@ def _reproduce_text(args, module, schedule, seeds, output):
     methods = _methods(args, spec.methods)
     shown = ("mle", *(m for m in methods or spec.methods if m != "mle"))
     if not args.table_only:
+        print(ESTIMATING, flush=True)
         estimate = reproduce.table2.estimate_seconds(
             spec, seeds, args.data_dir, shown
         )
@@ -403,7 +410,7 @@ def _reproduce_text(args, module, schedule, seeds, output):
             f"Reproducing {module.TITLE} ({schedule} schedule, "
             f"{', '.join(shown)} x {len(seeds)} seeds): about "
             f"{estimate / 60:.0f} min on this machine (from its measured "
-            "step costs; finished runs are skipped)."
+            "step costs; finished runs are skipped but not counted out)."
         )
     table = reproduce.table2.reproduce_text(
         spec,
