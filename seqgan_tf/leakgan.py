@@ -36,11 +36,10 @@ from seqgan_tf import losses
 from seqgan_tf import rollout
 from seqgan_tf import sampler
 from seqgan_tf import seeds
+from seqgan_tf.config import LEAKGAN_RESCALES
 from seqgan_tf.models.leakgan import LeakGANGenerator
 from seqgan_tf.rewards import rescaled_activation
 from seqgan_tf.trainer import SeqGAN
-
-RESCALES = ("sorted", "unsorted", "none")
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
@@ -96,10 +95,10 @@ class LeakGAN(SeqGAN):
                 "LeakGAN rolls out with the current generator and pretrains "
                 "with teacher forcing."
             )
-        if leakgan_rescale not in RESCALES:
+        if leakgan_rescale not in LEAKGAN_RESCALES:
             raise ValueError(
-                f"`leakgan_rescale` must be one of {', '.join(RESCALES)}, got "
-                f"{leakgan_rescale!r}."
+                "`leakgan_rescale` must be one of "
+                f"{', '.join(LEAKGAN_RESCALES)}, got {leakgan_rescale!r}."
             )
         if int(interleaved_mle_steps) < 0:
             raise ValueError(
