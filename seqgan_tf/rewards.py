@@ -8,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqgan_tf import bleu
+from seqgan_tf.config import LEAKGAN_RESCALES
 
 
 class BleuReward:
@@ -147,13 +148,14 @@ def rescaled_activation(rewards, mode="sorted", delta=16.0):
     Returns:
         float32 [B, K].
     """
+    if mode not in LEAKGAN_RESCALES:
+        raise ValueError(
+            f"`mode` must be one of {', '.join(LEAKGAN_RESCALES)}, got "
+            f"{mode!r}."
+        )
     rewards = tf.cast(rewards, tf.float32)
     if mode == "none":
         return rewards
-    if mode not in ("sorted", "unsorted"):
-        raise ValueError(
-            f"`mode` must be 'sorted', 'unsorted' or 'none', got {mode!r}."
-        )
     count = tf.cast(tf.shape(rewards)[0], tf.float32)
     # [K, B, B]: column k, rows i and j.
     by_column = tf.transpose(rewards)

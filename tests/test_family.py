@@ -240,6 +240,15 @@ def test_sorted_rescale_is_monotone_in_the_rewards():
     assert scaled[:, 0].max() == pytest.approx(1 / (1 + math.exp(-8)))
 
 
+def test_rescale_modes_are_checked_and_none_leaves_the_rewards():
+    raw = np.array([[0.9], [0.1]], np.float32)
+    np.testing.assert_array_equal(
+        rewards.rescaled_activation(raw, "none").numpy(), raw
+    )
+    with pytest.raises(ValueError, match="`mode` must be one of sorted"):
+        rewards.rescaled_activation(raw, "ranked")
+
+
 def test_unsorted_rescale_ignores_the_rewards_values():
     # The released code ranks distinct values in order of appearance: the
     # first row always gets the lowest value, whatever the verdicts.
