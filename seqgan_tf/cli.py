@@ -15,8 +15,7 @@ import os
 import sys
 import tempfile
 
-from seqgan_tf.config import FAMILY
-from seqgan_tf.config import METHODS
+from seqgan_tf import methods
 from seqgan_tf.config import STRATEGIES
 
 # Where TensorFlow's native log goes (default: a temporary file, removed
@@ -103,11 +102,15 @@ def _add_train(commands):
     )
     train.add_argument(
         "--method",
-        choices=METHODS + FAMILY,
-        help="how the generator learns: seqgan (default), mle, "
-        "scheduled_sampling or pg_bleu (the paper's baselines), or SeqGAN's "
-        "successors maligan, rankgan, leakgan (see "
-        "seqgan_tf.config.for_method)",
+        choices=methods.names(command_line=True),
+        help=(
+            "how the generator learns: "
+            + "; ".join(
+                f"{name}: {methods.get(name).summary}"
+                for name in methods.names(command_line=True)
+            )
+            + " (default: seqgan; the registry seqgan_tf.methods)"
+        ).replace("%", "%%"),
     )
     train.add_argument("--seed", type=int, help="root random seed")
     train.add_argument(

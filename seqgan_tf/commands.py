@@ -16,6 +16,7 @@ from seqgan_tf import config as config_lib
 from seqgan_tf import evaluation
 from seqgan_tf import experiment
 from seqgan_tf import export as export_lib
+from seqgan_tf import methods as methods_lib
 from seqgan_tf import metrics
 from seqgan_tf import quality
 from seqgan_tf import report
@@ -369,7 +370,8 @@ def _methods(args, known):
 def _reproduce_table1(args, schedule, seeds, output):
     table1 = reproduce.table1
     methods = (
-        _methods(args, table1.METHODS) or table1.SCHEDULES[schedule].methods
+        _methods(args, methods_lib.names())
+        or table1.SCHEDULES[schedule].methods
     )
     if not args.table_only:
         print(ESTIMATING, flush=True)

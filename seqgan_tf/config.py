@@ -7,6 +7,7 @@ import dataclasses
 import math
 import typing
 
+from seqgan_tf import methods
 from seqgan_tf import paper
 
 
@@ -135,11 +136,6 @@ MIXED_PRECISION_POLICIES = (
     "mixed_float16",
 )
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
-# The methods of the paper's Table 1; `for_method` sets each one up.
-METHODS = ("seqgan", "mle", "scheduled_sampling", "pg_bleu")
-# SeqGAN's policy-gradient successors; `for_method` sets them up too.
-FAMILY = ("maligan", "rankgan", "leakgan")
-REWARDS = ("discriminator", "constant", "bleu", "importance", "rank")
 LEAKGAN_RESCALES = ("sorted", "unsorted", "none")
 REWARD_BASELINES = ("none", "batch_mean")
 
@@ -170,14 +166,16 @@ class TrainingConfig:
             `rate * copy + (1 - rate) * generator` after each PG step).
         rollout_update_rate: the delayed copy's update rate.
         rollout_chunk_size: completions sampled and scored at once.
-        method: what trains the generator (see `for_method`): "seqgan"
-            (the adversarial phases as configured), "mle" (MLE only),
-            "scheduled_sampling" (MLE with scheduled sampling) or
-            "pg_bleu" (policy gradient with the BLEU reward).
-        reward: "discriminator" (P(real) of completions), "constant"
-            (every token gets `constant_reward`: the ablation) or "bleu"
-            (BLEU-3 against a `bleu_reference_fraction` share of the real
-            data: PG-BLEU).
+        method: the registered method (`seqgan_tf.methods`) that set the
+            config up (`for_method`): "seqgan" (the adversarial phases as
+            configured), "mle", "pg_bleu", "maligan", ...
+        reward: a registered reward (`methods.rewards()`): its critic
+            scores the generator's sequences. "discriminator" (P(real) of
+            completions), "constant" (every token gets
+            `constant_reward`: the ablation), "bleu" (BLEU-3 against a
+            `bleu_reference_fraction` share of the real data: PG-BLEU),
+            "importance" (MaliGAN's weights of D's verdicts) or "rank"
+            (RankGAN's ranker).
         constant_reward: the reward of the "constant" ablation.
         reward_baseline: "none" (the authors') or "batch_mean": every
             reward minus the mean reward of the batch at its position, so
@@ -399,7 +397,7 @@ class ExperimentConfig:
                 self.training.rollout_policy,
                 ("current", "delayed"),
             ),
-            "training.method": (self.training.method, METHODS + FAMILY),
+            "training.method": (self.training.method, methods.names()),
             "training.leakgan_rescale": (
                 self.training.leakgan_rescale,
                 LEAKGAN_RESCALES,
@@ -409,7 +407,7 @@ class ExperimentConfig:
                 self.discriminator.kind,
                 ("classifier", "ranker"),
             ),
-            "training.reward": (self.training.reward, REWARDS),
+            "training.reward": (self.training.reward, methods.rewards()),
             "training.pg_reduction": (
                 self.training.pg_reduction,
                 ("sum", "mean"),
@@ -821,63 +819,29 @@ def for_dataset(config, dataset):
 
 
 def for_method(config, method):
-    """`config` set up to train the generator by `method` (`METHODS`):
-
-    - "seqgan": unchanged;
-    - "mle": MLE pretraining only (no D, no adversarial rounds);
-    - "scheduled_sampling": MLE whose inputs are the generator's own
-      samples with a probability growing by 0.002 per epoch (the authors'
-      baseline), unless `scheduled_sampling_decrement` is already set;
-    - "pg_bleu": MLE pretraining, then policy-gradient rounds rewarded by
-      BLEU-3 against 40% of the real data with 1 rollout (the authors'
-      baseline), no discriminator;
-    - "maligan": SeqGAN's phases, the generator updated by MaliGAN's
-      normalised importance weights D/(1-D) of whole sequences (no
-      rollouts; `rewards.importance_weights`);
-    - "rankgan": SeqGAN's phases with RankGAN's ranker in place of the
-      classifier, its rank scores the rollouts' reward;
-    - "leakgan": LeakGAN's hierarchical generator reading the
-      discriminator's features, 4 rollouts of every `goal_step`-th prefix,
-      its rescaled rewards (`training.leakgan_rescale`) and one
-      interleaved MLE step per adversarial round.
+    """`config` set up to train the generator by `method`, a method of the
+    registry `seqgan_tf.methods` (`methods.names()`): its settings, its
+    ancestors' first, e.g. "mle" (no D, no adversarial rounds), "pg_bleu"
+    (BLEU-3 rewards, 1 rollout, no discriminator), "maligan" (importance
+    weights, no rollouts), "rankgan" (the ranker), "leakgan" (the
+    hierarchical generator). `training.method` records the method (or,
+    for a variant the command line does not offer, its nearest ancestor
+    that it does).
 
     The schedule's lengths are kept: set them for the comparison at hand.
     """
-    if method not in METHODS + FAMILY:
-        raise ConfigError(
-            f"Unknown method {method!r}; choose one of: "
-            f"{', '.join(METHODS + FAMILY)}."
-        )
-    t = config.training
-    changes = {"method": method}
-    if method in ("mle", "scheduled_sampling"):
-        changes.update(discriminator_rounds=0, adversarial_rounds=0)
-    if method == "scheduled_sampling" and not t.scheduled_sampling_decrement:
-        changes["scheduled_sampling_decrement"] = 0.002
-    if method == "pg_bleu":
-        changes.update(
-            reward="bleu",
-            num_rollouts=1,
-            discriminator_rounds=0,
-            discriminator_steps=0,
-        )
-    generator, discriminator = config.generator, config.discriminator
-    if method == "maligan":
-        changes.update(reward="importance", num_rollouts=1)
-    if method == "rankgan":
-        changes["reward"] = "rank"
-        discriminator = dataclasses.replace(discriminator, kind="ranker")
-    if method == "leakgan":
-        generator = dataclasses.replace(generator, kind="leakgan")
-        # The released code's 4 rollouts of each c-th prefix.
-        changes.update(interleaved_mle_steps=1, num_rollouts=4)
-    training = dataclasses.replace(t, **changes)
-    return dataclasses.replace(
-        config,
-        generator=generator,
-        discriminator=discriminator,
-        training=training,
+    try:
+        lineage = methods.lineage(method)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    config = with_overrides(
+        config, [f"training.method={methods.config_name(method)}"]
     )
+    for step in lineage:
+        config = with_overrides(config, step.settings)
+        if step.configure is not None:
+            config = with_overrides(config, step.configure(config))
+    return config
 
 
 def get_preset(name):

@@ -16,13 +16,14 @@ The samples are cut at their first EOS before BLEU.
 `coco.csv`, `coco.json` and `bleu_diversity.png` into `output`.
 """
 
+from seqgan_tf import methods as methods_lib
 from seqgan_tf.reproduce import table2
 from seqgan_tf.reproduce.table2 import TextSchedule
 
 TABLE_FILES = ("coco.md", "coco.csv", "coco.json")
 PLOT_FILE = "bleu_diversity.png"
 TITLE = "SeqGAN's successors on COCO captions"
-METHODS = ("mle", "seqgan", "maligan", "rankgan", "leakgan")
+METHODS = methods_lib.names(table="coco")
 BLEU_ORDERS = (2, 3, 4, 5)
 SELF_BLEU_ORDERS = (2, 3, 4)
 MATCH_ORDER = 4

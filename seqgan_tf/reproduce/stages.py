@@ -28,6 +28,7 @@ import shutil
 
 from seqgan_tf import config as config_lib
 from seqgan_tf import experiment
+from seqgan_tf import methods
 from seqgan_tf import runs
 from seqgan_tf import schedule as schedule_lib
 
@@ -141,10 +142,12 @@ def epochs(config):
 
 
 def stage_family(method):
-    """The family of shared stages a method starts from: None (SeqGAN's),
-    or "leakgan" for LeakGAN's variants (its own generator: they share its
+    """The family of shared stages a method starts from (its registered
+    `Method.stage_family`, or its nearest ancestor's): None (SeqGAN's), or
+    "leakgan" for LeakGAN's variants (its own generator: they share its
     MLE and D pretraining). RankGAN's ranker trains from scratch."""
-    return "leakgan" if method.startswith("leakgan") else None
+    families = [m.stage_family for m in methods.lineage(method)]
+    return next((f for f in reversed(families) if f is not None), None)
 
 
 def after(config, staged):

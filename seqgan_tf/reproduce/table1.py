@@ -16,7 +16,6 @@ with them starts from a copy of their checkpoint.
 
 import dataclasses
 import json
-import math
 import pathlib
 import time
 
@@ -25,6 +24,7 @@ from matplotlib.figure import Figure
 
 from seqgan_tf import config as config_lib
 from seqgan_tf import experiment
+from seqgan_tf import methods as methods_lib
 from seqgan_tf import metrics
 from seqgan_tf import paper
 from seqgan_tf import runs
@@ -61,9 +61,6 @@ REPORT_COLUMNS = (
     ("paper", "paper"),
     ("p vs SeqGAN", "p_vs_seqgan"),
 )
-# Methods whose adversarial rounds train the discriminator: almost all of
-# a reproduction's time. They run after every cheaper row of every seed.
-EXPENSIVE = ("seqgan", "seqgan_reward_baseline", "seqgan_fresh_real")
 
 # Seeds of the evaluation's random streams, apart from training's.
 TEST_DATA_STREAM = 1_000_003
@@ -91,7 +88,8 @@ class Schedule:
         method_overrides: ((method, settings), ...): settings of one
             method's runs, applied last (the `paper` schedule's baselines
             train as the authors' older code trained them).
-        methods: the methods of its table, in the table's order.
+        table: the registry's table (`seqgan_tf.methods.TABLES`) whose
+            methods are its rows, in registration order (`methods`).
     """
 
     name: str
@@ -106,52 +104,16 @@ class Schedule:
     temperatures: tuple = (0.7, 0.8, 0.9, 1.0, 1.1, 1.2)
     overrides: tuple = ()
     method_overrides: tuple = ()
-    methods: tuple = ()
+    table: str = "classic"
+
+    @property
+    def methods(self):
+        """The rows of its table: the methods registered in it."""
+        return methods_lib.names(table=self.table)
 
 
-# The methods of the `tiny`, `fast` and `paper` tables.
-CLASSIC_METHODS = (
-    "random",
-    "mle",
-    "mle_equal_updates",
-    "scheduled_sampling",
-    "pg_bleu",
-    "seqgan",
-    "seqgan_constant_reward",
-    "seqgan_untrained_discriminator",
-    "seqgan_delayed_rollout",
-)
-# The `authors` table: SeqGAN against its controls on the authors' own
-# discriminator training.
-AUTHORS_METHODS = (
-    "random",
-    "mle",
-    "mle_equal_updates",
-    "pg_bleu",
-    "seqgan",
-    "seqgan_constant_reward",
-    "seqgan_frozen_pretrained_discriminator",
-    "seqgan_reward_baseline",
-    "seqgan_fresh_real",
-)
-
-# The `family` table: SeqGAN's policy-gradient successors beside it and
-# MLE, each as its paper defines it (LeakGAN also as its released code
-# rescales its rewards: ranks in order of appearance, not by value).
-FAMILY_METHODS = (
-    "random",
-    "mle",
-    "seqgan",
-    "maligan",
-    "rankgan",
-    "leakgan",
-    "leakgan_unsorted",
-)
-
-# Every method `method_config` knows.
-METHODS = tuple(
-    dict.fromkeys(CLASSIC_METHODS + AUTHORS_METHODS + FAMILY_METHODS)
-)
+# Every method `method_config` knows: the registry's.
+METHODS = methods_lib.names()
 
 SCHEDULES = {
     # For tests: the tiny random oracle, seconds per run.
@@ -166,7 +128,7 @@ SCHEDULES = {
         test_samples=128,
         curve_samples=64,
         temperatures=(0.8, 1.0, 1.2),
-        methods=CLASSIC_METHODS,
+        table="classic",
     ),
     # The `authors` schedule at the tiny preset's size, for tests.
     "tiny_authors": Schedule(
@@ -184,7 +146,7 @@ SCHEDULES = {
         method_overrides=(
             ("seqgan_constant_reward", ("training.discriminator_steps=0",)),
         ),
-        methods=AUTHORS_METHODS,
+        table="authors",
     ),
     # The paper's models, data and algorithm in about two hours for every
     # method on three seeds (see the README's *Does SeqGAN beat MLE?*).
@@ -204,7 +166,7 @@ SCHEDULES = {
             "training.eval_samples=1024",
             "training.probe_samples=1024",
         ),
-        methods=CLASSIC_METHODS,
+        table="classic",
     ),
     # The `family` schedule at the tiny preset's size, for tests.
     "tiny_family": Schedule(
@@ -218,7 +180,7 @@ SCHEDULES = {
         test_samples=128,
         curve_samples=64,
         temperatures=(0.8, 1.0, 1.2),
-        methods=FAMILY_METHODS,
+        table="family",
     ),
     # SeqGAN's successors on the `fast` schedule's budget: the paper's
     # oracle and models, 10 MLE epochs, 3 D (or ranker) pretraining rounds
@@ -241,7 +203,7 @@ SCHEDULES = {
             "training.eval_every=0",
             "training.eval_samples=1024",
         ),
-        methods=FAMILY_METHODS,
+        table="family",
     ),
     # The authors' discriminator training, exactly: the `paper` preset's
     # pretraining (120 MLE epochs; 50 D rounds of 3 epochs over 9,984 fresh
@@ -266,7 +228,7 @@ SCHEDULES = {
         method_overrides=(
             ("seqgan_constant_reward", ("training.discriminator_steps=0",)),
         ),
-        methods=AUTHORS_METHODS,
+        table="authors",
     ),
     # The authors' schedules (a GPU or days of CPU): SeqGAN and its
     # ablations as their current code (the `paper` preset); the baselines
@@ -301,7 +263,7 @@ SCHEDULES = {
                 ),
             ),
         ),
-        methods=CLASSIC_METHODS,
+        table="classic",
     ),
 }
 
@@ -344,66 +306,11 @@ def method_config(schedule, method, seed):
         *schedule.overrides,
     ]
     config = config_lib.with_overrides(base, overrides)
-    t = config.training
-    if method == "random":
-        return config_lib.with_overrides(
-            config_lib.for_method(config, "mle"),
-            ["training.generator_epochs=0"],
-        ).validate()
-    if method in ("mle", "scheduled_sampling", "pg_bleu", "seqgan") or (
-        method in config_lib.FAMILY
-    ):
-        config = config_lib.for_method(config, method)
-    elif method == "leakgan_unsorted":
+    method_spec = methods_lib.get(method)
+    config = config_lib.for_method(config, method)
+    if method_spec.adjust is not None:
         config = config_lib.with_overrides(
-            config_lib.for_method(config, "leakgan"),
-            ["training.leakgan_rescale=unsorted"],
-        )
-    elif method == "mle_equal_updates":
-        steps_per_epoch = config.data.num_real // t.batch_size
-        extra = math.ceil(
-            t.adversarial_rounds * t.generator_steps / steps_per_epoch
-        )
-        config = config_lib.with_overrides(
-            config_lib.for_method(config, "mle"),
-            [f"training.generator_epochs={schedule.mle_epochs + extra}"],
-        )
-    elif method == "seqgan_constant_reward":
-        config = config_lib.with_overrides(config, ["training.reward=constant"])
-    elif method == "seqgan_untrained_discriminator":
-        config = config_lib.with_overrides(
-            config,
-            [
-                "training.discriminator_rounds=0",
-                "training.discriminator_steps=0",
-            ],
-        )
-    elif method == "seqgan_frozen_pretrained_discriminator":
-        config = config_lib.with_overrides(
-            config, ["training.discriminator_steps=0"]
-        )
-    elif method == "seqgan_reward_baseline":
-        config = config_lib.with_overrides(
-            config, ["training.reward_baseline=batch_mean"]
-        )
-    elif method == "seqgan_fresh_real":
-        config = config_lib.with_overrides(
-            config, ["training.adversarial_real=fresh"]
-        )
-    elif method == "seqgan_delayed_rollout":
-        config = config_lib.with_overrides(
-            config, ["training.rollout_policy=delayed"]
-        )
-    else:
-        raise ValueError(f"Unknown method {method!r}.")
-    if method == "scheduled_sampling":
-        config = config_lib.with_overrides(
-            config,
-            [
-                f"training.generator_epochs={schedule.ss_epochs}",
-                "training.scheduled_sampling_decrement="
-                f"{0.6 / schedule.ss_epochs!r}",
-            ],
+            config, method_spec.adjust(config, schedule)
         )
     for name, settings in schedule.method_overrides:
         if name == method:
@@ -493,7 +400,9 @@ def _run_method(schedule, method, seed, output, verbose, log):
     config = method_config(schedule, method, seed)
     started = time.perf_counter()
     stage = None
-    if method == "random":
+    t = config.training
+    if not t.generator_epochs + t.discriminator_rounds + t.adversarial_rounds:
+        # Nothing to train (`random`): the initialised generator.
         run_dir.mkdir(parents=True, exist_ok=True)
         runs.write_json(run_dir / runs.CONFIG_FILE, config.to_dict())
         oracle = experiment.build_oracle(config)
@@ -532,11 +441,15 @@ def _run_method(schedule, method, seed, output, verbose, log):
 def run_order(methods, seeds):
     """The (method, seed) runs in the order they are trained: every cheap
     row of each seed (after its shared stages), then the rows that train
-    the discriminator every round (`EXPENSIVE`), one method at a time over
+    the discriminator every round (`Method.run_last`), one method at a time over
     the seeds."""
-    cheap = [(m, s) for s in seeds for m in methods if m not in EXPENSIVE]
-    costly = [(m, s) for m in EXPENSIVE if m in methods for s in seeds]
+    cheap = [(m, s) for s in seeds for m in methods if not _runs_last(m)]
+    costly = [(m, s) for m in methods if _runs_last(m) for s in seeds]
     return cheap + costly
+
+
+def _runs_last(method):
+    return methods_lib.get(method).run_last
 
 
 def reproduce_table1(
@@ -574,6 +487,7 @@ def reproduce_table1(
         results = {(task[1], task[2]): value for task, value in done}
     table = build_table(results, methods, seeds, output)
     table["schedule"] = dataclasses.asdict(schedule)
+    table["schedule"]["methods"] = list(schedule.methods)
     write_tables(table, output)
     if results:
         plot_curves(results, output / PLOT_FILE)

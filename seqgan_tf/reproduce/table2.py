@@ -36,6 +36,7 @@ from matplotlib.figure import Figure
 from seqgan_tf import bleu
 from seqgan_tf import config as config_lib
 from seqgan_tf import experiment
+from seqgan_tf import methods as methods_lib
 from seqgan_tf import metrics
 from seqgan_tf import runs
 from seqgan_tf import sampler
@@ -48,7 +49,7 @@ PAPER_TABLE2 = {
     "seqgan": {"bleu_2": 0.7389},
     "real": {"bleu_2": 0.746},
 }
-METHODS = ("mle", "seqgan")
+METHODS = methods_lib.names(table="quatrains")
 PROTOCOL_FILE = "protocol.json"
 PUBLISHED_FILE = "as_published.json"
 SEQUENCE_BLEU_FILE = "bleu_2.npy"

@@ -1,0 +1,359 @@
+"""The registry of training methods: the one list of method names.
+
+A method is a named composition: the reward its generator reads (a
+registered critic, `seqgan_tf.critics`), the update that reads it (rollout
+policy gradient, MaliGAN's importance weights or LeakGAN's hierarchical
+update, `seqgan_tf.objectives`), and the config settings that make it.
+`seqgan-tf train --method`, `config.for_method`, the reproductions'
+tables and the documentation's tables all read this registry; nothing else
+lists method names.
+
+Plain Python (no TensorFlow), so the command line can offer the methods
+before TensorFlow starts. A new method is one `register` call, with a new
+reward one `register_reward` call beside it:
+
+```python
+from seqgan_tf import methods
+
+methods.register_reward("length", "my_package.critics:LengthCritic")
+methods.register(methods.Method(
+    "length_reward", "every token rewarded by its sequence's length",
+    settings=("training.reward=length",),
+))
+```
+"""
+
+import dataclasses
+import importlib
+
+# The tables of the reproductions a method can be a row of: Table 1's
+# (`classic`: the paper's baselines and SeqGAN's ablations; `authors`:
+# SeqGAN's controls on the authors' discriminator training; `family`: its
+# successors), Table 2's quatrains, and the successors' COCO table.
+TABLES = ("classic", "authors", "family", "quatrains", "coco")
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """One training method.
+
+    Attributes:
+        name: what `--method`, `for_method` and the tables call it.
+        summary: one line for the command line's help and the docs.
+        settings: `section.field=value` overrides that make it (applied
+            after its `parent`'s), e.g. `("training.reward=constant",)`.
+        parent: a method whose settings come first (a variant of it).
+        command_line: offered by `seqgan-tf train --method`; a variant
+            that is not keeps its nearest offered ancestor's name in
+            `training.method` (so run directories made before it was
+            registered still resume).
+        tables: the reproductions' tables it is a row of (`TABLES`).
+        stage_family: the shared pretraining stages of a reproduction it
+            starts from: None (SeqGAN's), or a family of its own (LeakGAN's
+            generator).
+        run_last: a reproduction trains its rows after every cheaper row
+            of every seed (its adversarial rounds train the discriminator:
+            almost all of a reproduction's time).
+        configure: optional `configure(config)` -> more overrides that
+            depend on the config (e.g. a default only where unset).
+        adjust: optional `adjust(config, schedule)` -> more overrides that
+            depend on a reproduction's schedule (e.g. as many MLE steps as
+            the schedule's adversarial rounds); called by the
+            reproductions only.
+    """
+
+    name: str
+    summary: str
+    settings: tuple = ()
+    parent: str = None
+    command_line: bool = True
+    tables: tuple = ()
+    stage_family: str = None
+    run_last: bool = False
+    configure: object = None
+    adjust: object = None
+
+
+_METHODS = {}
+# Reward names -> the critic class, or "module:Class" resolved on use.
+_REWARDS = {}
+
+
+def register(method, replace=False):
+    """Adds `method` (a `Method`) to the registry; returns it. A name
+    already registered is refused unless `replace`."""
+    if not isinstance(method, Method):
+        raise TypeError(f"register() takes a Method, got {type(method)}.")
+    if method.name in _METHODS and not replace:
+        raise ValueError(f"A method called {method.name!r} is registered.")
+    unknown = set(method.tables) - set(TABLES)
+    if unknown:
+        raise ValueError(
+            f"Unknown tables {sorted(unknown)}; choose from {TABLES}."
+        )
+    _METHODS[method.name] = method
+    return method
+
+
+def unregister(name):
+    """Removes a method (tests that register their own clean up)."""
+    _METHODS.pop(name, None)
+
+
+def get(name):
+    """The `Method` called `name`; a `ValueError` lists the known ones."""
+    if name not in _METHODS:
+        raise ValueError(
+            f"Unknown method {name!r}; choose one of: {', '.join(_METHODS)}."
+        )
+    return _METHODS[name]
+
+
+def names(table=None, command_line=None):
+    """The registered method names in registration order: all, those of
+    one reproduction `table`, or those the command line offers."""
+    return tuple(
+        m.name
+        for m in _METHODS.values()
+        if (table is None or table in m.tables)
+        and (command_line is None or m.command_line == command_line)
+    )
+
+
+def lineage(name):
+    """`name`'s methods from the root ancestor down to itself."""
+    chain = []
+    while name is not None:
+        if name in (m.name for m in chain):
+            raise ValueError(f"Method {name!r} is its own ancestor.")
+        method = get(name)
+        chain.append(method)
+        name = method.parent
+    return chain[::-1]
+
+
+def settings(name):
+    """Every override of a method, its ancestors' first."""
+    return tuple(s for m in lineage(name) for s in m.settings)
+
+
+def config_name(name):
+    """What `training.method` records for `name`: the method itself if
+    the command line offers it, else its nearest ancestor that is."""
+    offered = [m.name for m in lineage(name) if m.command_line]
+    return offered[-1] if offered else name
+
+
+def register_reward(name, critic, replace=False):
+    """Makes `training.reward=name` (and `SeqGAN(reward=name)`) use
+    `critic`: a `seqgan_tf.critics.Critic` subclass, or its
+    "module:Class" path (imported on first use)."""
+    if name in _REWARDS and not replace:
+        raise ValueError(f"A reward called {name!r} is registered.")
+    _REWARDS[name] = critic
+
+
+def unregister_reward(name):
+    _REWARDS.pop(name, None)
+
+
+def rewards():
+    """The registered reward names."""
+    return tuple(_REWARDS)
+
+
+def reward_critic(name):
+    """The critic class registered as reward `name`."""
+    if name not in _REWARDS:
+        raise ValueError(
+            f"Unknown reward {name!r}; choose one of: {', '.join(_REWARDS)}."
+        )
+    critic = _REWARDS[name]
+    if isinstance(critic, str):
+        module, _, attribute = critic.partition(":")
+        critic = getattr(importlib.import_module(module), attribute)
+        _REWARDS[name] = critic
+    return critic
+
+
+# --- the built-in rewards -------------------------------------------------
+
+for _name, _path in (
+    ("discriminator", "seqgan_tf.critics.discriminator:DiscriminatorCritic"),
+    ("constant", "seqgan_tf.critics.constant:ConstantCritic"),
+    ("bleu", "seqgan_tf.critics.bleu:BleuCritic"),
+    ("importance", "seqgan_tf.critics.discriminator:ImportanceCritic"),
+    ("rank", "seqgan_tf.critics.ranker:RankerCritic"),
+):
+    register_reward(_name, _path)
+
+
+# --- the built-in methods -------------------------------------------------
+
+
+def _equal_updates(config, schedule):
+    """As many more MLE steps as SeqGAN makes policy-gradient steps after
+    pretraining (one per adversarial round), rounded up to epochs."""
+    t = config.training
+    steps_per_epoch = config.data.num_real // t.batch_size
+    extra = -(
+        -schedule.adversarial_rounds * t.generator_steps // steps_per_epoch
+    )
+    return (f"training.generator_epochs={schedule.mle_epochs + extra}",)
+
+
+def _scheduled_sampling_rate(config):
+    """The authors' decrement of 0.002 an epoch, unless one is set."""
+    if config.training.scheduled_sampling_decrement:
+        return ()
+    return ("training.scheduled_sampling_decrement=0.002",)
+
+
+def _scheduled_sampling_epochs(config, schedule):
+    """`ss_epochs` epochs, the rate falling to 0.4 at the end (as the
+    authors' 300 epochs of 0.002)."""
+    return (
+        f"training.generator_epochs={schedule.ss_epochs}",
+        f"training.scheduled_sampling_decrement={0.6 / schedule.ss_epochs!r}",
+    )
+
+
+_MLE_ONLY = ("training.discriminator_rounds=0", "training.adversarial_rounds=0")
+_ABLATION = ("authors",)
+
+for _method in (
+    Method(
+        "random",
+        "the untrained generator",
+        settings=("training.generator_epochs=0",),
+        parent="mle",
+        command_line=False,
+        tables=("classic", "authors", "family"),
+    ),
+    Method(
+        "mle",
+        "maximum-likelihood training only (no discriminator)",
+        settings=_MLE_ONLY,
+        tables=("classic", "authors", "family", "quatrains", "coco"),
+    ),
+    Method(
+        "mle_equal_updates",
+        "MLE with as many more steps as SeqGAN's policy-gradient steps",
+        parent="mle",
+        command_line=False,
+        tables=("classic", "authors"),
+        adjust=_equal_updates,
+    ),
+    Method(
+        "scheduled_sampling",
+        "MLE whose inputs are more and more the generator's own samples",
+        settings=_MLE_ONLY,
+        tables=("classic",),
+        configure=_scheduled_sampling_rate,
+        adjust=_scheduled_sampling_epochs,
+    ),
+    Method(
+        "pg_bleu",
+        "policy gradient rewarded by BLEU-3 against 40% of the real data",
+        settings=(
+            "training.reward=bleu",
+            "training.num_rollouts=1",
+            "training.discriminator_rounds=0",
+            "training.discriminator_steps=0",
+        ),
+        tables=("classic", "authors"),
+    ),
+    Method(
+        "seqgan",
+        "the paper's algorithm: rollouts scored by the discriminator",
+        tables=("classic", "authors", "family", "quatrains", "coco"),
+        run_last=True,
+    ),
+    Method(
+        "seqgan_constant_reward",
+        "every token rewarded 1: the push towards the generator's samples",
+        settings=("training.reward=constant",),
+        parent="seqgan",
+        command_line=False,
+        tables=("classic", "authors"),
+    ),
+    Method(
+        "seqgan_untrained_discriminator",
+        "a discriminator never trained (no D pretraining, no D rounds)",
+        settings=(
+            "training.discriminator_rounds=0",
+            "training.discriminator_steps=0",
+        ),
+        parent="seqgan",
+        command_line=False,
+        tables=("classic",),
+    ),
+    Method(
+        "seqgan_delayed_rollout",
+        "rollouts by a delayed copy of the generator",
+        settings=("training.rollout_policy=delayed",),
+        parent="seqgan",
+        command_line=False,
+        tables=("classic",),
+        run_last=True,
+    ),
+    Method(
+        "seqgan_frozen_pretrained_discriminator",
+        "the pretrained discriminator, never updated in the rounds",
+        settings=("training.discriminator_steps=0",),
+        parent="seqgan",
+        command_line=False,
+        tables=_ABLATION,
+    ),
+    Method(
+        "seqgan_reward_baseline",
+        "rewards minus their batch mean at each position",
+        settings=("training.reward_baseline=batch_mean",),
+        parent="seqgan",
+        command_line=False,
+        tables=_ABLATION,
+        run_last=True,
+    ),
+    Method(
+        "seqgan_fresh_real",
+        "adversarial D rounds on fresh oracle sequences (oracle task)",
+        settings=("training.adversarial_real=fresh",),
+        parent="seqgan",
+        command_line=False,
+        tables=_ABLATION,
+        run_last=True,
+    ),
+    Method(
+        "maligan",
+        "MaliGAN: normalised importance weights D/(1-D), no rollouts",
+        settings=("training.reward=importance", "training.num_rollouts=1"),
+        tables=("family", "coco"),
+    ),
+    Method(
+        "rankgan",
+        "RankGAN: rollouts scored by a ranker against real references",
+        settings=("training.reward=rank", "discriminator.kind=ranker"),
+        tables=("family", "coco"),
+    ),
+    Method(
+        "leakgan",
+        "LeakGAN: a Manager-Worker generator reading D's features",
+        settings=(
+            "generator.kind=leakgan",
+            "training.interleaved_mle_steps=1",
+            "training.num_rollouts=4",
+        ),
+        tables=("family", "coco"),
+        stage_family="leakgan",
+    ),
+    Method(
+        "leakgan_unsorted",
+        "LeakGAN with its released code's rescaling (ranks by appearance)",
+        settings=("training.leakgan_rescale=unsorted",),
+        parent="leakgan",
+        command_line=False,
+        tables=("family",),
+        stage_family="leakgan",
+    ),
+):
+    register(_method)
