@@ -1,0 +1,118 @@
+"""The critic contract (`Critic`) and how a reward name becomes one."""
+
+import keras
+import tensorflow as tf
+
+from seqgan_tf import losses
+from seqgan_tf import methods
+from seqgan_tf.models.ranker import Ranker
+
+
+class Critic:
+    """Scores completed sequences for the generator; trains the
+    discriminator model in the D rounds.
+
+    A trainer binds its critic once (`bind`), inside its strategy scope,
+    and then calls:
+
+    - `prepare(real)` before training (e.g. PG-BLEU's references);
+    - `scorer()` for a `rollout.Scorer` (token ids [N, T] -> float32 [N])
+      that the generator's objective reads, inside the compiled step;
+    - `before_discriminator_step(positives, epoch, index, step)` and
+      `before_generator_step(real, epoch, index)`, outside the compiled
+      steps (e.g. RankGAN's reference draws);
+    - `discriminator_replica(token_ids, labels)` -> (loss, correct) in
+      replica context: one update of the discriminator model (by default
+      SeqGAN's real-vs-generated cross-entropy).
+
+    Subclasses set `objective`, the name of the generator update that reads
+    them by default (`seqgan_tf.objectives`), and `SETTINGS`, the trainer
+    keyword arguments (config fields) they take.
+    """
+
+    objective = "rollout"
+    SETTINGS = ()
+    # Whether the discriminator model is RankGAN's `Ranker` (the critic
+    # and the model go together).
+    ranks = False
+
+    def __init__(self, **settings):
+        unknown = set(settings) - set(self.SETTINGS)
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} takes no setting {sorted(unknown)}."
+            )
+        self.trainer = None
+
+    def bind(self, trainer):
+        """Attaches the critic to `trainer` (its models and strategy)."""
+        if isinstance(trainer.discriminator, Ranker) != self.ranks:
+            raise ValueError(
+                "RankGAN's `reward='rank'` and a `Ranker` go together; got "
+                f"the {type(self).__name__} with a "
+                f"{type(trainer.discriminator).__name__}."
+            )
+        self.trainer = trainer
+
+    def prepare(self, real):
+        """Called by `train()` with the real data before the first epoch."""
+
+    def scorer(self):
+        """The `rollout.Scorer` the generator's objective reads."""
+        raise NotImplementedError
+
+    def before_discriminator_step(self, positives, epoch, index, step):
+        """Called before each D step of a D round on `positives`."""
+
+    def before_generator_step(self, real, epoch, index):
+        """Called before each policy-gradient step."""
+
+    def discriminator_replica(self, token_ids, labels):
+        """One update of the discriminator model in replica context:
+        SeqGAN's cross-entropy of real (1) against generated (0)."""
+        trainer = self.trainer
+        discriminator = trainer.discriminator
+        with tf.GradientTape() as tape:
+            logits = discriminator(token_ids, training=True)
+            loss, correct = losses.discriminator_loss(
+                logits,
+                labels,
+                regularization=keras.ops.sum(discriminator.losses),
+                global_batch_size=trainer.batch_size,
+                num_replicas=trainer.num_replicas,
+            )
+        trainer.replicas.apply(
+            trainer.d_optimizer,
+            tape,
+            loss,
+            discriminator.trainable_variables,
+        )
+        return loss, correct
+
+    def checkpoint_objects(self):
+        """Variables a checkpoint must hold beyond the models ({})."""
+        return {}
+
+    def get_config(self):
+        """The critic's settings (trainer keyword arguments)."""
+        return {name: getattr(self, name) for name in self.SETTINGS}
+
+
+def resolve(reward, settings):
+    """The critic of `reward` (a registered reward name, or a `Critic`
+    instance returned as is) built from the trainer's `settings` dict (its
+    own `SETTINGS` are taken from it)."""
+    if isinstance(reward, Critic):
+        return reward
+    if not isinstance(reward, str):
+        raise TypeError(
+            f"`reward` must be a registered reward name or a Critic, got "
+            f"{type(reward).__name__}."
+        )
+    if reward not in methods.rewards():
+        raise ValueError(
+            f"`reward` must be one of {', '.join(methods.rewards())}, got "
+            f"{reward!r}."
+        )
+    critic = methods.reward_critic(reward)
+    return critic(**{k: settings[k] for k in critic.SETTINGS if k in settings})

@@ -1,0 +1,28 @@
+"""The constant reward: the ablation that keeps SeqGAN's update and drops
+what the discriminator says."""
+
+import tensorflow as tf
+
+from seqgan_tf.critics.base import Critic
+
+
+class ConstantCritic(Critic):
+    """Every completed sequence scores `constant_reward`. The
+    discriminator model still learns in the D rounds (as SeqGAN's), but the
+    generator never reads it.
+
+    Args:
+        constant_reward: the score (1.0).
+    """
+
+    SETTINGS = ("constant_reward",)
+
+    def __init__(self, constant_reward=1.0):
+        super().__init__()
+        self.constant_reward = float(constant_reward)
+
+    def scorer(self):
+        return self._score
+
+    def _score(self, token_ids):
+        return tf.fill(tf.shape(token_ids)[:1], self.constant_reward)
