@@ -169,7 +169,7 @@ def test_pg_bleu_trains_against_a_share_of_the_real_data():
     real = np.random.default_rng(1).integers(0, VOCABULARY, (40, LENGTH))
     before = gan.generator.get_weights()[-1].copy()
     history = gan.train(real, 1, 0, 2, verbose=0)
-    references = gan.bleu_reward.scorer
+    references = gan.critic.bleu_reward.scorer
     assert 0 < references.num_references < 40
     assert not np.allclose(before, gan.generator.get_weights()[-1])
     assert 0.0 <= history.history["mean_reward"][-1] <= 1.0

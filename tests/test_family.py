@@ -46,7 +46,7 @@ def test_importance_weights_stay_finite_for_a_certain_discriminator():
 def test_maligan_rewards_are_weights_minus_the_mean(oracle):
     gan = _gan("maligan", oracle)
     samples = gan.generator.generate(gan.batch_size, seed=(1, 2))
-    rewards_ = gan._importance_rewards(samples).numpy()
+    rewards_ = gan.objective.rewards(samples, None).numpy()
     p_real = gan.discriminator.predict_real(samples).numpy()
     odds = p_real / (1 - p_real)
     expected = odds / odds.sum() - 1.0 / gan.batch_size
@@ -78,7 +78,7 @@ def test_mixed_maligan_learns_a_whole_real_prefix_by_likelihood(oracle):
     gan = experiment.build_gan(config, oracle=oracle)
     length = oracle.sequence_length
     # N = T - K (r + 1): 9, 6, 3, 0, 0 in rounds 0..4.
-    assert [gan.mali_prefix(r) for r in range(5)] == [9, 6, 3, 0, 0]
+    assert [gan.objective.mali_prefix(r) for r in range(5)] == [9, 6, 3, 0, 0]
     real = oracle.generate(gan.batch_size // 4, seed=(2, 3)).numpy()
     # With the whole sequence as prefix nothing is sampled: the loss is
     # the real sequences' negative log-likelihood (n copies weighted 1/n).
@@ -461,7 +461,7 @@ def test_leakgan_trainer_saves_as_keras_and_keeps_its_leak(tmp_path):
     gan.save(tmp_path / "leakgan.keras")
     loaded = keras.saving.load_model(tmp_path / "leakgan.keras")
     assert isinstance(loaded, LeakGAN)
-    assert (loaded.leakgan_rescale, loaded.interleaved_mle_steps) == (
+    assert (loaded.objective.leakgan_rescale, loaded.objective.interleaved_mle_steps) == (
         "unsorted",
         2,
     )

@@ -73,7 +73,7 @@ def test_probe_after_a_d_round_is_held_out_from_its_training_data(
         return drawn["sets"]
 
     monkeypatch.setattr(metrics, "held_out_sequences", recording)
-    logs = gan._probe(5, real)
+    logs = gan.monitor.probe(5, real, gan._round_data)
     trained = {r.tobytes() for r in np.concatenate([real, negatives])}
     excluded = {r.tobytes() for rows in drawn["exclude"] for r in rows}
     assert trained <= excluded

@@ -405,7 +405,7 @@ def test_a_compiled_seqgan_saved_as_keras_loads_compiled(oracle, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "compile() was not called"
         restored = keras.saving.load_model(path)
-    assert isinstance(restored, SeqGAN) and restored.num_rollouts == 3
+    assert isinstance(restored, SeqGAN) and restored.objective.num_rollouts == 3
     for name, rate, clip in (
         ("g_optimizer", 0.02, 3.0),
         ("d_optimizer", 3e-4, None),

@@ -352,7 +352,7 @@ def test_trainer_masks_mle_and_runs_policy_gradient():
     np.testing.assert_allclose(
         float(gan._mle_step(tf.constant(TOKENS))), float(expected), rtol=1e-6
     )
-    loss = gan._policy_gradient_step(
+    loss = gan.objective.policy_gradient_step(
         tf.constant([1, 2], tf.int32), tf.constant([3, 4], tf.int32)
     )
     assert np.isfinite(float(loss))
