@@ -1,12 +1,15 @@
 """The optimal discriminator of the oracle task: its logit against an
 independent step-by-step computation, D* at extreme logits, both rollout
 scorers (in graph mode, following the generator's updates), MaliGAN's
-exact importance weights and their effective sample size."""
+exact importance weights and their effective sample size, and the probe's
+correlation of a discriminator's logit with the optimal one."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import seqgan_tf
+from seqgan_tf import metrics
 from seqgan_tf import optimal
 from seqgan_tf import rollout
 from seqgan_tf.rewards import effective_sample_size
@@ -208,3 +211,97 @@ def test_effective_sample_size():
     assert float(effective_sample_size(weights)) == pytest.approx(
         expected, rel=1e-5
     )
+
+
+class LogitDiscriminator(seqgan_tf.Discriminator):
+    """A `Discriminator` whose two logits are 0 and `scale` times the
+    optimal logit: its P(real) saturates at 0 and 1 in float32 when the
+    scale is large, its raw logit does not."""
+
+    def __init__(self, oracle, generator, scale):
+        super().__init__(26, 12, filter_sizes=(2,), num_filters=(2,))
+        # A function, not attributes: the models are not its layers.
+        self.logit = lambda rows: (
+            scale * optimal.optimal_logit(oracle, generator, rows)
+        )
+
+    def call(self, token_ids, training=False):
+        logit = self.logit(token_ids)
+        return tf.stack([tf.zeros_like(logit), logit], axis=1)
+
+
+class ProbabilityOnly:
+    """A critic that offers only `predict_real`."""
+
+    def __init__(self, predict_real):
+        self.predict_real = predict_real
+
+
+def probe(critic, oracle, generator, real):
+    return metrics.discriminator_probe(
+        critic, generator, oracle, real, num_samples=256, seed=(8, 9)
+    )
+
+
+def test_probe_correlates_the_optimal_critic_perfectly(
+    oracle, real, make_generator
+):
+    generator = make_generator(seed=4, stddev=0.5)
+    # P(real) = sigmoid(optimal logit), in float64: its logit is exact.
+    exact = ProbabilityOnly(
+        lambda rows: tf.sigmoid(
+            tf.cast(optimal.optimal_logit(oracle, generator, rows), tf.float64)
+        )
+    )
+    # Logits 10 times the optimal ones (hundreds of nats): P(real) is 0 or
+    # 1 in float32, the raw logit keeps every difference.
+    steep = LogitDiscriminator(oracle, generator, scale=10.0)
+    sample = generator.generate(256, seed=(8, 10)).numpy()
+    p = steep.predict_real(sample).numpy()
+    assert ((p == 0.0) | (p == 1.0)).mean() > 0.5
+    for critic in (exact, steep):
+        logs = probe(critic, oracle, generator, real)
+        assert logs["d_optimal_spearman"] == pytest.approx(1.0, abs=1e-9)
+        assert logs["d_optimal_pearson"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_probe_finds_no_correlation_in_noise(oracle, real, make_generator):
+    generator = make_generator(seed=4, stddev=0.5)
+    rng = np.random.default_rng(11)
+    noise = ProbabilityOnly(
+        lambda rows: tf.constant(rng.uniform(size=len(rows)), tf.float64)
+    )
+    logs = probe(noise, oracle, generator, real)
+    # 256 independent pairs: both coefficients have a standard deviation
+    # of about 1 / sqrt(255) = 0.063 around 0; 0.25 is 4 of them (a
+    # chance of about 1e-4 for a given seed; the seeds are fixed).
+    assert abs(logs["d_optimal_spearman"]) < 0.25
+    assert abs(logs["d_optimal_pearson"]) < 0.25
+    # A constant verdict has no correlation at all.
+    constant = ProbabilityOnly(
+        lambda rows: tf.fill([len(rows)], tf.constant(0.3, tf.float64))
+    )
+    logs = probe(constant, oracle, generator, real)
+    assert np.isnan(logs["d_optimal_spearman"])
+    assert np.isnan(logs["d_optimal_pearson"])
+
+
+def test_a_rankers_logit_is_its_score_against_the_references(
+    oracle, real, make_generator
+):
+    ranker = seqgan_tf.Ranker(26, 12, filter_sizes=(2, 3), num_filters=(4, 4))
+    rows, references = real[:9], real[100:116]
+    np.testing.assert_allclose(
+        metrics.discriminator_logits(ranker, rows, references, batch_size=4),
+        ranker.scores(rows, references),
+        rtol=1e-5,
+    )
+    # The log of its rank score among the rows differs by a constant.
+    log_rank = np.log(ranker.rank_scores(rows, references).numpy())
+    difference = log_rank - ranker.scores(rows, references).numpy()
+    np.testing.assert_allclose(difference, difference[0], atol=1e-5)
+    with pytest.raises(ValueError, match="references"):
+        metrics.discriminator_logits(ranker, rows)
+    logs = probe(ranker, oracle, make_generator(seed=4, stddev=0.5), real)
+    for key in ("d_optimal_spearman", "d_optimal_pearson"):
+        assert -1.0 <= logs[key] <= 1.0
