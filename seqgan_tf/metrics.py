@@ -1,8 +1,10 @@
-"""Likelihood metrics: NLL-oracle and NLL of held-out data, in bounded chunks.
+"""Likelihood metrics: NLL-oracle and NLL of held-out data, in bounded chunks;
+the generator's entropy; the discriminator probe.
 
 BLEU and Self-BLEU live in `seqgan_tf.bleu`.
 """
 
+import math
 import weakref
 
 import numpy as np
@@ -10,7 +12,11 @@ import tensorflow as tf
 from scipy import stats
 
 from seqgan_tf import losses
+from seqgan_tf import optimal
 from seqgan_tf import sampler
+from seqgan_tf.models.discriminator import Discriminator
+from seqgan_tf.models.ranker import Ranker
+from seqgan_tf.models.ranker import relevance
 
 
 def nll(model, token_ids, batch_size=1000, temperature=1.0):
@@ -205,6 +211,86 @@ def held_out_sequences(oracle, generator, num_samples, seed, exclude=()):
     return draw(oracle, 0), draw(generator, 1)
 
 
+def discriminator_logits(
+    discriminator, token_ids, references=None, batch_size=1000
+):
+    """A discriminator's verdict of each sequence on the scale of a logit
+    (higher: more real), float64 [N], with dropout off:
+
+    - a `Ranker`: its score against `references` (int [U, T], required):
+      gamma * the sum of the cosines of the sequence's feature with the
+      references' (`Ranker.scores`); the log of its rank score among any
+      set of sequences is this minus a constant of the set;
+    - a `Discriminator`: its raw logit, logits[:, 1] - logits[:, 0], which
+      is log(P / (1 - P)) of its P(real) without the float32 saturation
+      of P near 0 and 1;
+    - anything else offering `predict_real` (P(real), [N]): log P -
+      log(1 - P) in float64, P clipped to [the smallest float64 > 0,
+      1 - 2^-53] (a P of exactly 0 or 1 gives a finite extreme).
+    """
+    token_ids = np.asarray(token_ids, dtype=np.int32)
+    chunks = [
+        token_ids[start : start + batch_size]
+        for start in range(0, len(token_ids), batch_size)
+    ]
+    if isinstance(discriminator, Ranker):
+        if references is None:
+            raise ValueError("A `Ranker`'s logits need `references`.")
+        reference_features = discriminator.features(
+            tf.constant(np.asarray(references, np.int32)), training=False
+        )
+
+        def logit(rows):
+            features = discriminator.features(rows, training=False)
+            return relevance(
+                features, reference_features, discriminator.gamma
+            ).numpy()
+
+    elif isinstance(discriminator, Discriminator):
+
+        def logit(rows):
+            logits = tf.cast(discriminator(rows, training=False), tf.float32)
+            return (logits[:, 1] - logits[:, 0]).numpy()
+
+    else:
+
+        def logit(rows):
+            p = np.asarray(discriminator.predict_real(rows), np.float64)
+            p = np.clip(p, np.finfo(np.float64).tiny, 1.0 - 2.0**-53)
+            return np.log(p) - np.log1p(-p)
+
+    values = [logit(tf.constant(rows)) for rows in chunks]
+    if not values:
+        return np.zeros([0], np.float64)
+    return np.concatenate(values).astype(np.float64)
+
+
+def optimal_logits(oracle, generator, token_ids, batch_size=1000):
+    """`optimal.optimal_logit` (log p_oracle - log p_G) of `token_ids`
+    [N, T], `batch_size` rows at a time, as float64 [N]."""
+    token_ids = np.asarray(token_ids, dtype=np.int32)
+    values = [
+        optimal.optimal_logit(
+            oracle,
+            generator,
+            tf.constant(token_ids[start : start + batch_size]),
+        ).numpy()
+        for start in range(0, len(token_ids), batch_size)
+    ]
+    if not values:
+        return np.zeros([0], np.float64)
+    return np.concatenate(values).astype(np.float64)
+
+
+def _correlation(method, x, y):
+    """`method` (`stats.spearmanr` or `stats.pearsonr`) of x and y; NaN
+    when there are fewer than 2 pairs or either side is constant (where
+    it is undefined)."""
+    if len(x) < 2 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return math.nan
+    return float(method(x, y).statistic)
+
+
 def discriminator_probe(
     discriminator,
     generator,
@@ -213,6 +299,7 @@ def discriminator_probe(
     num_samples,
     seed,
     exclude=(),
+    references=None,
 ):
     """How well a discriminator judges, on sequences it never trained on.
 
@@ -220,7 +307,16 @@ def discriminator_probe(
     generator sequences (`held_out_sequences`: rows that also appear in
     `training_real` or in any array of `exclude`, the discriminator's
     training data, are dropped), and scores them with the discriminator's
-    P(real).
+    P(real), and the generated ones also with its logit
+    (`discriminator_logits`) and with the optimal discriminator's
+    (`optimal.optimal_logit`, log p_oracle - log p_G: what it would say
+    if it were perfect).
+
+    `references` (int [U, T]) are a `Ranker`'s reference sentences for
+    its logits; default: (the first `num_samples` of) `training_real`.
+    A `Ranker` has no P(real) (the `predict_real` it inherits reads its
+    features as if they were two logits), so only the two correlations
+    with the optimal logit say anything of one.
 
     Returns a dict:
         d_real_train: mean P(real) of (the first `num_samples` of)
@@ -231,7 +327,13 @@ def discriminator_probe(
             (P(real) > 0.5 is "real");
         d_quality_spearman: Spearman correlation of P(real) of the fresh
             generated sequences with the oracle's log-likelihood of each
-            (does the verdict follow quality?).
+            (does the verdict follow quality?; NaN when P(real) is
+            constant);
+        d_optimal_spearman, d_optimal_pearson: Spearman and Pearson
+            correlations of the discriminator's logit of the fresh
+            generated sequences with the optimal logit of each (does it
+            order them as the best possible discriminator does, and on a
+            linear scale?); NaN when either is constant.
     """
     training_real = np.asarray(training_real, dtype=np.int32)
     fresh_real, fresh_fake = held_out_sequences(
@@ -248,10 +350,20 @@ def discriminator_probe(
     real_p, fake_p = p_real(fresh_real), p_real(fresh_fake)
     quality = -sequence_nll(oracle, fresh_fake)
     correct = np.concatenate([real_p > 0.5, fake_p <= 0.5])
+    if references is None:
+        references = training_real[:num_samples]
+    fake_logit = discriminator_logits(discriminator, fresh_fake, references)
+    best_logit = optimal_logits(oracle, generator, fresh_fake)
     return {
         "d_real_train": float(p_real(training_real[:num_samples]).mean()),
         "d_real_fresh": float(real_p.mean()),
         "d_fake_fresh": float(fake_p.mean()),
         "d_heldout_accuracy": float(correct.mean()),
-        "d_quality_spearman": float(stats.spearmanr(fake_p, quality).statistic),
+        "d_quality_spearman": _correlation(stats.spearmanr, fake_p, quality),
+        "d_optimal_spearman": _correlation(
+            stats.spearmanr, fake_logit, best_logit
+        ),
+        "d_optimal_pearson": _correlation(
+            stats.pearsonr, fake_logit, best_logit
+        ),
     }

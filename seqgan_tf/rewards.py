@@ -1,5 +1,8 @@
 """Rewards of complete sequences other than the discriminator's: BLEU
 against reference sequences (the PG-BLEU baseline of the SeqGAN paper).
+Also MaliGAN's importance weights (of a discriminator's verdict, or of
+the exact ratio of the synthetic task) and their effective sample size,
+and LeakGAN's rescaled activation.
 
 A reward here is a `rollout.Scorer`: int32 [N, T] token ids -> float32 [N].
 """
@@ -126,6 +129,78 @@ def importance_weights(p_real, batch_sum=None, epsilon=1e-6, group_size=None):
     if batch_sum is not None:
         total = batch_sum(total)
     return ratio / total
+
+
+def optimal_importance_weights(
+    logits, batch_sum=None, batch_max=None, group_size=None
+):
+    """MaliGAN's normalised importance weights with the exact ratio.
+
+    `importance_weights` with the optimal discriminator's logits
+    (`optimal.optimal_logit`, log p_oracle(x) - log p_G(x)) in place of a
+    trained discriminator's P(real): the ratio D* / (1 - D*) is then
+    exactly p_oracle(x_i) / p_G(x_i) = exp(logit_i), and the normalised
+    weights w_i = exp(logit_i) / sum_j exp(logit_j) are the softmax of the
+    logits, computed as one (shifted by the largest logit: no overflow,
+    no clipping). They equal `importance_weights(sigmoid(logits))` for
+    moderate logits (to the float32 rounding of 1 - D); that one clips
+    P(real) to [epsilon, 1 - epsilon], so it tells no two logits beyond
+    about +-13.8 apart (epsilon 1e-6). On the paper's task the logits of
+    one batch spread over tens of nats, so a few samples carry nearly all
+    the weight: `effective_sample_size` says how many.
+
+    Args:
+        logits: float [B] the optimal logit of each sequence.
+        batch_sum: optional function summing a scalar over the whole
+            global batch (a replica's all-reduce); needs `batch_max`.
+        batch_max: optional function giving the largest value of a
+            scalar over the global batch (e.g. the max of the replica
+            context's `all_gather`), the common shift of the softmax;
+            needs `batch_sum`. Default for both: this slice only.
+        group_size: optional n: normalise within each group of n
+            consecutive rows instead (MaliGAN's mixed training, the n
+            continuations of one real prefix); returns [B / n, n].
+
+    Returns:
+        float32 [B], summing to 1 over the (global) batch.
+    """
+    logits = tf.cast(logits, tf.float32)
+    if group_size is not None:
+        return tf.nn.softmax(tf.reshape(logits, [-1, group_size]), axis=1)
+    if (batch_sum is None) != (batch_max is None):
+        raise ValueError(
+            "`batch_sum` and `batch_max` go together: the softmax over a "
+            "global batch needs one shift for every replica."
+        )
+    if batch_sum is None:
+        return tf.nn.softmax(logits)
+    # The shift cancels in the ratio: no gradient through it.
+    peak = tf.stop_gradient(batch_max(tf.reduce_max(logits)))
+    exps = tf.exp(logits - peak)
+    return exps / batch_sum(tf.reduce_sum(exps))
+
+
+def effective_sample_size(weights, axis=-1):
+    """Kish's effective sample size of importance weights,
+    (sum w)^2 / sum w^2, along `axis`: n for n equal weights, 1 when one
+    weight holds everything, the same for any positive scale of the
+    weights. Of `importance_weights` or `optimal_importance_weights`
+    (normalised over the batch: a scalar; within groups [G, n]: one per
+    group with `axis=-1`). NaN when every weight is 0.
+
+    Args:
+        weights: float, nonnegative.
+        axis: the axis of one normalised set of weights.
+
+    Returns:
+        float32, `weights` without `axis`.
+    """
+    weights = tf.cast(weights, tf.float32)
+    # Scaled by the largest weight first, so that squares of tiny
+    # weights cannot underflow to 0 together (the ratio is unchanged).
+    weights = weights / tf.reduce_max(weights, axis=axis, keepdims=True)
+    total = tf.reduce_sum(weights, axis=axis)
+    return total * total / tf.reduce_sum(weights * weights, axis=axis)
 
 
 def rescaled_activation(rewards, mode="sorted", delta=16.0):

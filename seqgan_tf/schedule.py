@@ -21,6 +21,8 @@ PROBE_KEYS = (
     "d_fake_fresh",
     "d_heldout_accuracy",
     "d_quality_spearman",
+    "d_optimal_spearman",
+    "d_optimal_pearson",
 )
 # What an epoch of each phase may log (besides `phase` and `seconds`).
 PHASE_METRICS = {

@@ -83,6 +83,8 @@ def test_probe_after_a_d_round_is_held_out_from_its_training_data(
     assert set(logs) == set(schedule.PROBE_KEYS)
     assert 0.0 <= logs["d_heldout_accuracy"] <= 1.0
     assert -1.0 <= logs["d_quality_spearman"] <= 1.0
+    assert -1.0 <= logs["d_optimal_spearman"] <= 1.0
+    assert -1.0 <= logs["d_optimal_pearson"] <= 1.0
     # The seed is the probe's own stream, not the negatives'.
     assert seeds.PROBE not in (seeds.NEGATIVES, seeds.EVAL, seeds.FRESH_REAL)
 
