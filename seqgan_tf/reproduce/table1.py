@@ -651,7 +651,8 @@ def probe_at(rows, phase):
     ]
     if not probed:
         return None
-    return {key: probed[-1][key] for key in schedule_lib.PROBE_KEYS}
+    # Logs written before a key existed lack it (None).
+    return {key: probed[-1].get(key) for key in schedule_lib.PROBE_KEYS}
 
 
 def trajectory(rows):
@@ -865,12 +866,15 @@ def _probe_lines(rows):
         "real sequences it trained on / of fresh oracle sequences / of "
         "fresh generated sequences; held-out accuracy, fresh real against "
         "fresh generated; Spearman correlation of P(real) with the "
-        "oracle's log-likelihood of generated sequences), after D "
-        "pretraining → after the last round:",
+        "oracle's log-likelihood of generated sequences; Spearman and "
+        "Pearson correlation of its logit with the optimal discriminator's, "
+        "log p_oracle - log p_G), after D pretraining → after the last "
+        "round:",
         "",
         "| method | P(real) train | P(real) fresh real | P(real) fresh "
-        "generated | held-out accuracy | Spearman with quality |",
-        "|---|---|---|---|---|---|",
+        "generated | held-out accuracy | Spearman with quality | logit vs "
+        "optimal, Spearman | logit vs optimal, Pearson |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in probed:
         cells = [
