@@ -94,10 +94,11 @@ def seed_welch(reference, values):
     paired test (`scipy.stats.ttest_rel` over the seeds both rows have)
     would then be defensible:
 
-    - one test for every row and every table: the shared stages hold for
-      some pairs only (RankGAN trains from scratch, LeakGAN from its own
-      stages, a matched MLE row is a temperature of the seed's MLE
-      generator), and a column should not change its test row by row;
+    - one test for every row and every table: what two rows of a seed
+      share differs pair by pair (both stages, the MLE stage only,
+      nothing when RankGAN trains from scratch or LeakGAN from its own
+      stages, the whole generator for a matched MLE row), and a column
+      should not change its test row by row;
     - it needs only each row's mean, sd and number of seeds, so it
       rebuilds the tables whose per-seed results were not kept
       (`seed_welch_from_summaries`), where no paired test can;
@@ -142,10 +143,10 @@ def seed_statistics(rows, references, key, per_seed=None):
     the rows: `references(method)` gives [(name, reference method)], the
     row gets `T_KEY` and `P_KEY` of each name (None where a side has
     fewer than 2 seeds or is missing, on the reference's own row and where
-    the reference is None). `per_seed`, {method: [value per
-    seed present]}, are the values tested (`seed_welch`); without it each
-    row's mean, sd and seed count of `key` are (`seed_welch_from_summaries`:
-    a table whose per-seed results were not kept)."""
+    the reference is None). `per_seed`, {method: [value per seed
+    present]}, are the values tested (`seed_welch`); without it each row's
+    mean, sd and seed count of `key` are (`seed_welch_from_summaries`: a
+    table whose per-seed results were not kept)."""
     by_method = {row["method"]: row for row in rows}
 
     def summary(row):
