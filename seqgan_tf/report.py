@@ -292,8 +292,8 @@ def reproduction_table(directory):
 
 def write_reproduction_report(directory, output=None):
     """report.html of a `seqgan-tf reproduce` folder: the table (means and
-    standard deviations over seeds, the paper's values, Welch's p against
-    SeqGAN) and its plot, embedded."""
+    standard deviations over seeds, the paper's values, the p-values of
+    Welch's t-test over seeds) and its plot, embedded."""
     directory = pathlib.Path(directory)
     module = reproduction_table(directory)
     path = directory / (module or reproduce.table1).TABLE_FILES[2]

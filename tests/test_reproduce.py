@@ -12,6 +12,7 @@ from scipy import stats
 from seqgan_tf import report
 from seqgan_tf import sampler
 from seqgan_tf.experiment import build_oracle
+from seqgan_tf.reproduce import common
 from seqgan_tf.reproduce import table1
 
 TINY = table1.SCHEDULES["tiny"]
@@ -115,26 +116,168 @@ def test_statistics_equal_scipy_and_missing_runs_are_marked(tmp_path):
     means = [results["seqgan", s]["nll_oracle"] for s in seeds]
     assert seqgan["nll_oracle"] == pytest.approx(np.mean(means))
     assert seqgan["nll_oracle_sd"] == pytest.approx(stats.tstd(means))
+    table1.write_tables(table, tmp_path)
+    markdown = (tmp_path / "table1.md").read_text()
+    assert "2/3 (missing [2])" in markdown
+    assert len((tmp_path / "table1.csv").read_text().splitlines()) == 3
 
-    def pooled(method, present):
+
+def _seed_results(methods, seeds, missing=()):
+    """Protocol results of fabricated runs: each seed's NLL-oracle only
+    (the seed-level test reads nothing else)."""
+    rng = np.random.default_rng(7)
+    return {
+        (method, seed): {
+            "nll_oracle": float(9.0 + 0.05 * index + rng.normal(0, 0.03)),
+            "nll_test": 7.8,
+            "curve": [],
+        }
+        for index, method in enumerate(methods)
+        for seed in seeds
+        if (method, seed) not in missing
+    }
+
+
+def test_the_p_value_is_welch_over_the_seeds_means(tmp_path):
+    methods, seeds = ("mle", "seqgan", "rankgan"), (0, 1, 2, 3)
+    results = _seed_results(methods, seeds, missing={("rankgan", 3)})
+    table = table1.build_table(results, methods, seeds, tmp_path)
+    rows = {row["method"]: row for row in table["rows"]}
+
+    def values(method):
+        return [
+            results[method, s]["nll_oracle"]
+            for s in seeds
+            if (method, s) in results
+        ]
+
+    # Computed here, apart from the library: scipy on the seeds' values.
+    for method, reference in (
+        ("mle", "seqgan"),
+        ("rankgan", "seqgan"),
+        ("seqgan", "mle"),
+        ("rankgan", "mle"),
+    ):
+        expected = stats.ttest_ind(
+            values(reference), values(method), equal_var=False
+        )
+        row = rows[method]
+        assert row[f"seed_welch_t_vs_{reference}"] == pytest.approx(
+            expected.statistic
+        )
+        assert row[f"seed_welch_p_vs_{reference}"] == pytest.approx(
+            expected.pvalue
+        )
+    # Unpaired: pairing rankgan's 3 seeds with SeqGAN's gives another p.
+    paired = stats.ttest_rel(values("seqgan")[:3], values("rankgan"))
+    assert rows["rankgan"]["seed_welch_p_vs_seqgan"] != pytest.approx(
+        paired.pvalue
+    )
+    assert rows["seqgan"]["seed_welch_p_vs_seqgan"] is None
+    assert rows["mle"]["seed_welch_p_vs_mle"] is None
+    assert "Welch" in table["statistics"] and "seed" in table["statistics"]
+    table1.write_tables(table, tmp_path)
+    markdown = (tmp_path / "table1.md").read_text()
+    assert "p vs SeqGAN (Welch over seeds)" in markdown
+    p = rows["mle"]["seed_welch_p_vs_seqgan"]
+    assert f"| {common.format_value(p)} |" in markdown
+
+
+def test_the_seed_level_test_is_not_the_pooled_one(tmp_path):
+    # 50 sequences a seed: pooling them tests the sampling noise of the
+    # runs, a far smaller p than the 3 seeds' means give.
+    methods, seeds = ("mle", "seqgan"), (0, 1, 2)
+    results = _fake_results(tmp_path, methods, seeds)
+    table = table1.build_table(results, methods, seeds, tmp_path)
+    p = table["rows"][0]["seed_welch_p_vs_seqgan"]
+
+    def pooled(method):
         return np.concatenate(
             [
                 np.load(
                     tmp_path / method / f"seed_{s}" / table1.SEQUENCE_NLL_FILE
                 )
-                for s in present
+                for s in seeds
             ]
         ).astype(np.float64)
 
-    expected = stats.ttest_ind(
-        pooled("seqgan", seeds), pooled("mle", (0, 1)), equal_var=False
+    means = {m: [results[m, s]["nll_oracle"] for s in seeds] for m in methods}
+    assert p == pytest.approx(
+        stats.ttest_ind(means["seqgan"], means["mle"], equal_var=False).pvalue
     )
-    assert mle["t_vs_seqgan"] == pytest.approx(expected.statistic)
-    assert mle["p_vs_seqgan"] == pytest.approx(expected.pvalue)
+    within_runs = stats.ttest_ind(
+        pooled("seqgan"), pooled("mle"), equal_var=False
+    ).pvalue
+    assert p != pytest.approx(within_runs)
+
+
+def test_a_table_of_one_seed_shows_no_p_value(tmp_path):
+    methods = ("mle", "seqgan", "pg_bleu")
+    results = _seed_results(methods, (0,))
+    table = table1.build_table(results, methods, (0,), tmp_path)
+    for row in table["rows"]:
+        assert row["seed_welch_p_vs_seqgan"] is None
+        assert row["seed_welch_t_vs_mle"] is None
     table1.write_tables(table, tmp_path)
-    markdown = (tmp_path / "table1.md").read_text()
-    assert "2/3 (missing [2])" in markdown
-    assert len((tmp_path / "table1.csv").read_text().splitlines()) == 3
+    first = (tmp_path / "table1.md").read_text().splitlines()[2]
+    assert first.startswith("| mle |") and first.endswith("| - | - | 1/1 |")
+
+
+def test_seed_welch_needs_two_seeds_a_side():
+    assert common.seed_welch([1.0, 2.0], [3.0]) == (None, None)
+    assert common.seed_welch([1.0, None], [3.0, 4.0]) == (None, None)
+    assert common.seed_welch([1.0, 1.0], [1.0, 1.0]) == (None, None)
+    t, p = common.seed_welch([1.0, 2.0, 3.0], [2.0, 4.0])
+    expected = stats.ttest_ind([1.0, 2.0, 3.0], [2.0, 4.0], equal_var=False)
+    assert (t, p) == pytest.approx((expected.statistic, expected.pvalue))
+
+
+def test_the_test_from_summaries_equals_the_test_on_the_values():
+    rng = np.random.default_rng(3)
+    for a_size, b_size in ((2, 2), (3, 3), (3, 5)):
+        a, b = rng.normal(0, 1, a_size), rng.normal(0.5, 2, b_size)
+        summaries = [(np.mean(v), np.std(v, ddof=1), len(v)) for v in (a, b)]
+        assert common.seed_welch_from_summaries(*summaries) == pytest.approx(
+            common.seed_welch(a, b)
+        )
+    assert common.seed_welch_from_summaries((1.0, 0.1, 1), (2, 0.1, 3)) == (
+        None,
+        None,
+    )
+
+
+def test_a_table_committed_without_its_runs_rebuilds_its_statistics(
+    tmp_path,
+):
+    methods, seeds = ("mle", "seqgan", "pg_bleu"), (0, 1, 2)
+    results = _seed_results(methods, seeds)
+    table = table1.build_table(results, methods, seeds, tmp_path)
+    # As the first fast table was committed: rows and the pooled test.
+    for row in table["rows"]:
+        for key in list(row):
+            if key.startswith("seed_welch_"):
+                del row[key]
+        row["p_vs_seqgan"], row["t_vs_seqgan"] = 0.0, -98.3
+    del table["statistics"]
+    table1.write_tables(table, tmp_path)
+    rebuilt = table1.reproduce_table1(
+        "tiny", seeds, tmp_path, methods=methods, table_only=True, log=None
+    )
+    saved = json.loads((tmp_path / "table1.json").read_text())
+    assert saved == json.loads(json.dumps(rebuilt))
+    rows = {row["method"]: row for row in saved["rows"]}
+    mle = [results["mle", s]["nll_oracle"] for s in seeds]
+    pg_bleu = [results["pg_bleu", s]["nll_oracle"] for s in seeds]
+    expected = stats.ttest_ind(mle, pg_bleu, equal_var=False)
+    assert rows["pg_bleu"]["seed_welch_p_vs_mle"] == pytest.approx(
+        expected.pvalue
+    )
+    assert rows["pg_bleu"]["seed_welch_t_vs_mle"] == pytest.approx(
+        expected.statistic
+    )
+    assert all("p_vs_seqgan" not in row for row in saved["rows"])
+    assert rows["mle"]["nll_oracle"] == table["rows"][0]["nll_oracle"]
+    assert "ttest_ind_from_stats" in saved["statistics"]
 
 
 def _cli(output, *extra):

@@ -103,36 +103,97 @@ def test_table_statistics_equal_scipy_and_missing_runs_are_marked(tmp_path):
         stats.tstd(temperatures)
     )
 
-    def pooled(method, present):
-        return np.concatenate(
-            [
-                np.load(
-                    tmp_path / method / f"seed_{s}" / table2.SEQUENCE_BLEU_FILE
-                )
-                for s in present
-            ]
-        )
+    def means(method, present):
+        return [results[method, s]["bleu_2"] for s in present]
 
+    # Computed here, apart from the library: scipy on the seeds' BLEU-2.
     expected = stats.ttest_ind(
-        pooled("seqgan", seeds), pooled("mle", (0, 2)), equal_var=False
+        means("seqgan", seeds), means("mle", (0, 2)), equal_var=False
     )
-    assert rows["mle"]["p_vs_seqgan"] == pytest.approx(expected.pvalue)
-    real_values = np.load(tmp_path / "real" / table2.SEQUENCE_BLEU_FILE)
-    expected = stats.ttest_ind(
-        pooled("seqgan", seeds), real_values, equal_var=False
+    assert rows["mle"]["seed_welch_p_vs_seqgan"] == pytest.approx(
+        expected.pvalue
     )
-    assert rows["real"]["t_vs_seqgan"] == pytest.approx(expected.statistic)
+    assert rows["mle"]["seed_welch_t_vs_seqgan"] == pytest.approx(
+        expected.statistic
+    )
     # SeqGAN against the MLE generator at its Self-BLEU-2.
     expected = stats.ttest_ind(
-        pooled("mle_matched", seeds), pooled("seqgan", seeds), equal_var=False
+        means("mle_matched", seeds), means("seqgan", seeds), equal_var=False
     )
-    assert rows["seqgan"]["p_vs_matched"] == pytest.approx(expected.pvalue)
-    assert rows["mle"]["p_vs_matched"] is None
+    assert rows["seqgan"]["seed_welch_p_vs_matched"] == pytest.approx(
+        expected.pvalue
+    )
+    # The real sequences are one measurement: no seed-level test.
+    assert rows["real"]["seed_welch_p_vs_seqgan"] is None
+    assert rows["mle"]["seed_welch_p_vs_matched"] is None
+    assert rows["seqgan"]["seed_welch_p_vs_seqgan"] is None
+    assert "bleu_2" in table["statistics"]
     assert rows["seqgan"]["published_bleu_2"] == 0.7389
     table2.write_tables(table, tmp_path, TINY)
     markdown = (tmp_path / "table2.md").read_text()
     assert "2/3 (missing [1])" in markdown
+    assert "p vs SeqGAN (Welch over seeds, BLEU-2)" in markdown
     assert len((tmp_path / "table2.csv").read_text().splitlines()) == 5
+
+
+def test_a_text_table_of_one_seed_shows_no_p_value(tmp_path):
+    results, real = _fake(tmp_path, (0,))
+    table = table2.build_table(results, real, (0,), tmp_path, TINY)
+    for row in table["rows"]:
+        assert row["seed_welch_p_vs_seqgan"] is None
+        assert row["seed_welch_p_vs_matched"] is None
+    table2.write_tables(table, tmp_path, TINY)
+    lines = (tmp_path / "table2.md").read_text().splitlines()
+    seqgan = next(line for line in lines if line.startswith("| seqgan |"))
+    assert seqgan.endswith("| - | - | 1/1 |")
+
+
+def test_a_text_table_committed_without_its_runs_keeps_its_rows(tmp_path):
+    # As the first table2_fast was committed: the paper's BLEU-2 as
+    # `paper`, the pooled per-sequence test, no run directories.
+    rows = [
+        {"method": "real", "seeds": 1, "bleu_2": 0.65, "bleu_2_sd": None},
+        {"method": "mle", "seeds": 3, "bleu_2": 0.583, "bleu_2_sd": 0.004},
+        {
+            "method": "mle_matched",
+            "seeds": 3,
+            "bleu_2": 0.62,
+            "bleu_2_sd": 0.003,
+        },
+        {"method": "seqgan", "seeds": 3, "bleu_2": 0.606, "bleu_2_sd": 0.015},
+    ]
+    for row in rows:
+        row.update(
+            complete=True,
+            missing_seeds=[],
+            self_bleu_2=0.6,
+            self_bleu_2_sd=None,
+            nll_test=None,
+            nll_test_sd=None,
+            temperature=None,
+            temperature_sd=None,
+            paper=table2.PAPER_TABLE2.get(row["method"], {}).get("bleu_2"),
+            p_vs_seqgan=1e-24,
+            t_vs_seqgan=-10.0,
+        )
+    (tmp_path / "table2.json").write_text(
+        json.dumps({"rows": rows, "seeds": [0, 1, 2]})
+    )
+    table = table2.reproduce_text(
+        TINY, (0, 1, 2), tmp_path, table_only=True, log=None
+    )
+    found = {row["method"]: row for row in table["rows"]}
+    expected = stats.ttest_ind_from_stats(
+        0.606, 0.015, 3, 0.62, 0.003, 3, equal_var=False
+    )
+    assert found["seqgan"]["seed_welch_p_vs_matched"] == pytest.approx(
+        expected.pvalue
+    )
+    assert found["real"]["seed_welch_p_vs_seqgan"] is None
+    assert found["seqgan"]["published_bleu_2"] == 0.7389
+    assert all("p_vs_seqgan" not in row for row in table["rows"])
+    markdown = (tmp_path / "table2.md").read_text()
+    assert "| 0.739 |" in markdown  # the paper's SeqGAN BLEU-2 kept
 
 
 @pytest.mark.slow
@@ -290,7 +351,8 @@ def test_reproduce_tiny_coco_matches_each_method_to_mle(tmp_path):
     assert matched["target_self_bleu_4"] == rows["maligan"]["self_bleu_4"]
     assert matched["matched_to"] == "maligan"
     assert rows["maligan"]["published_bleu_2"] == 0.673
-    assert rows["maligan"]["p_vs_matched"] is not None
+    # One seed: no seed-level test.
+    assert rows["maligan"]["seed_welch_p_vs_matched"] is None
     # Beside Texygen's values: each row measured on as many samples as
     # Texygen's (Self-BLEU grows with their number).
     measured = rows["maligan"]["as_published"]

@@ -98,7 +98,7 @@ REPORT_COLUMNS = (
     *((f"Self-BLEU-{n}", f"self_bleu_{n}") for n in SELF_BLEU_ORDERS),
     ("NLL-test", "nll_test"),
     ("temperature", "temperature"),
-    ("p vs matched MLE", "p_vs_matched"),
+    ("p vs matched MLE (Welch over seeds)", "seed_welch_p_vs_matched"),
 )
 
 _COMMON = dict(

@@ -1,5 +1,6 @@
 """What the reproductions of the paper's tables share: resumable
-(method, seed) runs, seed statistics, Welch's t-test and table output."""
+(method, seed) runs, seed statistics, the seed-level test behind every
+p-value of their tables and table output."""
 
 import csv
 import io
@@ -25,12 +26,6 @@ def run_dir(output, method, seed):
     return pathlib.Path(output) / method / f"seed_{seed}"
 
 
-def welch(a, b):
-    """Welch's t-test of two samples: (t, two-sided p)."""
-    result = stats.ttest_ind(a, b, equal_var=False)
-    return float(result.statistic), float(result.pvalue)
-
-
 def table_row(method, paper, seeds, found):
     """(the results present, the start of a table row): the method, the
     paper's value, how many of `seeds` have a result in `found` (one per
@@ -46,15 +41,6 @@ def table_row(method, paper, seeds, found):
     return present, row
 
 
-def versus(reference, values):
-    """Welch's (t, p) of the reference method's per-sequence values
-    against `values`; (None, None) when either is missing (the reference's
-    own row passes None)."""
-    if reference is None or values is None:
-        return None, None
-    return welch(reference, values)
-
-
 def mean_sd(values):
     """(mean, sample standard deviation) of per-seed values; None where
     there are too few values."""
@@ -64,15 +50,153 @@ def mean_sd(values):
     return mean, sd
 
 
-def pooled(output, method, seeds, filename):
-    """The per-sequence arrays `filename` of a method's seeds, concatenated
-    (None when no seed has one)."""
-    arrays = []
-    for seed in seeds:
-        path = run_dir(output, method, seed) / filename
-        if path.exists():
-            arrays.append(np.load(path).astype(np.float64))
-    return np.concatenate(arrays) if arrays else None
+# What every p-value of a reproduction table is (the tables' JSON keeps
+# it as `statistics`, their columns say "Welch over seeds").
+SEED_TEST = (
+    "Welch's t-test over seeds: scipy.stats.ttest_ind(equal_var=False) "
+    "of the two rows' per-seed values of {key} (one value per seed, the "
+    "mean over that seed's samples), unpaired; two-sided p, none with "
+    "fewer than 2 seeds on either side"
+)
+# The keys of a row's seed-level statistics against `name`.
+T_KEY = "seed_welch_t_vs_{name}"
+P_KEY = "seed_welch_p_vs_{name}"
+# The statistics of tables built before the seed-level test: Welch's test
+# over the pooled per-sequence values of every seed (within-run sampling
+# noise, not replication); dropped when such a table is rebuilt.
+POOLED_KEYS = (
+    "t_vs_seqgan",
+    "p_vs_seqgan",
+    "t_vs_mle",
+    "p_vs_mle",
+    "t_vs_matched",
+    "p_vs_matched",
+)
+
+
+def seed_welch(reference, values):
+    """The seed-level test of every reproduction table: Welch's t-test
+    (`scipy.stats.ttest_ind(equal_var=False)`) of the reference row's
+    per-seed values against another row's (one value per seed, e.g. each
+    seed's NLL-oracle: the mean over its 100,000 samples). Returns (t,
+    two-sided p); (None, None) with fewer than 2 values on either side or
+    when the test is undefined (both sides without spread).
+
+    The seed is the unit of replication: a seed's training data,
+    initialisation and sampling streams are one draw of the experiment,
+    and its thousands of evaluated sequences measure that draw, not
+    another. (The tables used to pool every seed's per-sequence values;
+    with 300,000 sequences that test measures within-run sampling noise
+    and calls any difference significant. It is not kept.)
+
+    Unpaired, deliberately, although the methods of a seed often start
+    from the same shared MLE / D stage checkpoints (`stages`) and a
+    paired test (`scipy.stats.ttest_rel` over the seeds both rows have)
+    would then be defensible:
+
+    - one test for every row and every table: what two rows of a seed
+      share differs pair by pair (both stages, the MLE stage only,
+      nothing when RankGAN trains from scratch or LeakGAN from its own
+      stages, the whole generator for a matched MLE row), and a column
+      should not change its test row by row;
+    - it needs only each row's mean, sd and number of seeds, so it
+      rebuilds the tables whose per-seed results were not kept
+      (`seed_welch_from_summaries`), where no paired test can;
+    - with 3 seeds a paired test has 2 degrees of freedom; when a shared
+      stage correlates two rows' seeds positively, leaving the pairing
+      out overstates the variance of their difference (conservative).
+      On the family table the two disagree either way (RankGAN against
+      SeqGAN: p = 0.028 unpaired, 0.009 paired; SeqGAN against MLE:
+      0.0006 and 0.004), so neither is the "more significant" choice.
+    """
+    reference = [float(v) for v in reference if v is not None]
+    values = [float(v) for v in values if v is not None]
+    if len(reference) < 2 or len(values) < 2:
+        return None, None
+    if np.ptp(reference) == 0 and np.ptp(values) == 0:
+        return None, None  # no spread on either side: t is undefined
+    result = stats.ttest_ind(reference, values, equal_var=False)
+    return _finite(result.statistic), _finite(result.pvalue)
+
+
+def seed_welch_from_summaries(reference, other):
+    """`seed_welch` from each side's (mean, sample sd, number of seeds),
+    e.g. a table row's: `scipy.stats.ttest_ind_from_stats(equal_var=False)`
+    gives the same t and p as the test on the values. For tables whose
+    per-seed results were not kept."""
+    if reference is None or other is None:
+        return None, None
+    (m1, s1, n1), (m2, s2, n2) = reference, other
+    if None in (m1, s1, m2, s2) or min(n1, n2) < 2 or s1 == s2 == 0:
+        return None, None
+    result = stats.ttest_ind_from_stats(m1, s1, n1, m2, s2, n2, equal_var=False)
+    return _finite(result.statistic), _finite(result.pvalue)
+
+
+def _finite(value):
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def seed_statistics(rows, references, key, per_seed=None):
+    """Writes the seed-level test of each row against its references into
+    the rows: `references(method)` gives [(name, reference method)], the
+    row gets `T_KEY` and `P_KEY` of each name (None where a side has
+    fewer than 2 seeds or is missing, on the reference's own row and where
+    the reference is None). `per_seed`, {method: [value per seed
+    present]}, are the values tested (`seed_welch`); without it each row's
+    mean, sd and seed count of `key` are (`seed_welch_from_summaries`: a
+    table whose per-seed results were not kept)."""
+    by_method = {row["method"]: row for row in rows}
+
+    def summary(row):
+        if row is None:
+            return None
+        return row.get(key), row.get(f"{key}_sd"), row.get("seeds", 0)
+
+    for row in rows:
+        for name, reference in references(row["method"]):
+            if reference in (None, row["method"]):
+                t, p = None, None
+            elif per_seed is not None:
+                t, p = seed_welch(
+                    per_seed.get(reference, []),
+                    per_seed.get(row["method"], []),
+                )
+            else:
+                t, p = seed_welch_from_summaries(
+                    summary(by_method.get(reference)), summary(row)
+                )
+            row[T_KEY.format(name=name)] = t
+            row[P_KEY.format(name=name)] = p
+    return rows
+
+
+def rebuilt_from_summaries(path, references, key, log=print):
+    """A table (its JSON at `path`) whose per-seed results were not kept
+    (the first `fast` reproductions committed only their tables), with
+    its statistics rebuilt: the pooled per-sequence ones dropped
+    (`POOLED_KEYS`), the seed-level test from each row's mean, sd and
+    seed count (`seed_statistics`), `statistics` saying so. None when
+    there is no such table."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        return None
+    table = runs.read_json(path)
+    for row in table["rows"]:
+        for name in POOLED_KEYS:
+            row.pop(name, None)
+    seed_statistics(table["rows"], references, key)
+    table["statistics"] = SEED_TEST.format(key=key) + (
+        " (from each row's mean, sd and number of seeds: "
+        "scipy.stats.ttest_ind_from_stats)"
+    )
+    if log:
+        log(
+            f"No run in {path.parent} has a protocol: the statistics of "
+            f"{path.name} are rebuilt from its rows' means, sds and seeds."
+        )
+    return table
 
 
 def seeds_cell(row, seeds):

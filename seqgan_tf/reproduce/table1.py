@@ -59,7 +59,8 @@ REPORT_COLUMNS = (
     ("NLL-test", "nll_test"),
     ("sd", "nll_test_sd"),
     ("paper", "paper"),
-    ("p vs SeqGAN", "p_vs_seqgan"),
+    ("p vs SeqGAN (Welch over seeds)", "seed_welch_p_vs_seqgan"),
+    ("p vs MLE (Welch over seeds)", "seed_welch_p_vs_mle"),
 )
 
 # Seeds of the evaluation's random streams, apart from training's.
@@ -466,7 +467,10 @@ def reproduce_table1(
     in worker processes), then writes the tables and the plots into
     `output`; returns the table (`table1.json`). With `table_only`, nothing
     is trained: the table is built from the protocol results already in
-    `output`, runs without one are marked missing."""
+    `output`, runs without one are marked missing; when no run has one but
+    `output` holds a table1.json (a table committed without its runs),
+    that table is kept and only its statistics are rebuilt
+    (`common.rebuilt_from_summaries`)."""
     schedule = SCHEDULES[schedule] if isinstance(schedule, str) else schedule
     methods = tuple(methods or schedule.methods)
     output = pathlib.Path(output)
@@ -478,6 +482,15 @@ def reproduce_table1(
                 path = common.run_dir(output, method, seed) / PROTOCOL_FILE
                 if path.exists():
                     results[method, seed] = json.loads(path.read_text())
+        if not results:
+            # A committed table without its runs' results: only its
+            # statistics can be rebuilt.
+            table = common.rebuilt_from_summaries(
+                output / TABLE_FILES[2], references, "nll_oracle", log
+            )
+            if table is not None:
+                write_tables(table, output)
+                return table
     else:
         tasks = [
             (schedule, method, seed, str(output), verbose)
@@ -529,12 +542,11 @@ def _probes(schedule):
 
 def build_table(results, methods, seeds, output):
     """One row per method: mean and sd over seeds of NLL-oracle and
-    NLL-test, the paper's value, Welch's t-test of SeqGAN against the
-    method on the pooled per-sequence NLL-oracle, the runs' wall time. A
-    method with a missing run is marked `complete: false`."""
-    reference = common.pooled(output, "seqgan", seeds, SEQUENCE_NLL_FILE)
-    mle = common.pooled(output, "mle", seeds, SEQUENCE_NLL_FILE)
-    rows = []
+    NLL-test, the paper's value, the seed-level test of SeqGAN and of MLE
+    against the method (`common.seed_welch` on the seeds' NLL-oracle), the
+    runs' wall time. A method with a missing run is marked `complete:
+    false`."""
+    rows, per_seed = [], {}
     for method in methods:
         present, row = common.table_row(
             method,
@@ -546,21 +558,23 @@ def build_table(results, methods, seeds, output):
             row[key], row[f"{key}_sd"] = common.mean_sd(
                 [r[key] for r in present]
             )
+        per_seed[method] = [r["nll_oracle"] for r in present]
         row["train_seconds"] = [r.get("train_seconds") for r in present]
         row.update(_run_summaries(output, method, seeds))
-        values = None
-        if method != "seqgan":
-            values = common.pooled(output, method, seeds, SEQUENCE_NLL_FILE)
-        row["t_vs_seqgan"], row["p_vs_seqgan"] = common.versus(
-            reference, values
-        )
-        if method != "mle":
-            row["t_vs_mle"], row["p_vs_mle"] = common.versus(
-                mle, common.pooled(output, method, seeds, SEQUENCE_NLL_FILE)
-            )
         row.update(versus_mle_curve(results, method, seeds))
         rows.append(row)
-    return {"rows": rows, "seeds": list(seeds)}
+    common.seed_statistics(rows, references, "nll_oracle", per_seed)
+    return {
+        "rows": rows,
+        "seeds": list(seeds),
+        "statistics": common.SEED_TEST.format(key="nll_oracle"),
+    }
+
+
+def references(method):
+    """[(name, method)] of the rows a method's row is tested against:
+    SeqGAN and MLE (none on their own rows)."""
+    return [("seqgan", "seqgan"), ("mle", "mle")]
 
 
 def mean_curve(results, method, seeds):
@@ -749,10 +763,10 @@ def write_tables(table, output):
         "nll_test",
         "nll_test_sd",
         "paper",
-        "t_vs_seqgan",
-        "p_vs_seqgan",
-        "t_vs_mle",
-        "p_vs_mle",
+        "seed_welch_t_vs_seqgan",
+        "seed_welch_p_vs_seqgan",
+        "seed_welch_t_vs_mle",
+        "seed_welch_p_vs_mle",
         "mle_curve_nll_oracle",
         "below_mle_curve_by",
         "dominated_by_mle_at",
@@ -762,7 +776,8 @@ def write_tables(table, output):
     f = common.format_value
     lines = [
         "| method | NLL-oracle (mean ± sd) | NLL-test (mean ± sd) | paper "
-        "| p (Welch, vs SeqGAN) | p (vs MLE) | seeds |",
+        "| p vs SeqGAN (Welch over seeds) | p vs MLE (Welch over seeds) "
+        "| seeds |",
         "|---|---|---|---|---|---|---|",
     ]
     for row in table["rows"]:
@@ -770,9 +785,15 @@ def write_tables(table, output):
             f"| {row['method']} | {f(row['nll_oracle'])} ± "
             f"{f(row['nll_oracle_sd'])} | {f(row['nll_test'])} ± "
             f"{f(row['nll_test_sd'])} | {f(row['paper'])} | "
-            f"{f(row['p_vs_seqgan'])} | {f(row.get('p_vs_mle'))} | "
+            f"{f(row.get('seed_welch_p_vs_seqgan'))} | "
+            f"{f(row.get('seed_welch_p_vs_mle'))} | "
             f"{common.seeds_cell(row, table['seeds'])} |"
         )
+    lines += [
+        "",
+        "p: Welch's t-test over seeds (unpaired) of the seeds' NLL-oracle "
+        "(one value per seed); - with fewer than 2 seeds on either side.",
+    ]
     lines += (
         _curve_lines(table["rows"])
         + _progress_lines(table["rows"])

@@ -66,8 +66,8 @@ REPORT_COLUMNS = (
     ("NLL-test", "nll_test"),
     ("temperature", "temperature"),
     ("paper BLEU-2", "published_bleu_2"),
-    ("p vs SeqGAN", "p_vs_seqgan"),
-    ("p vs matched MLE", "p_vs_matched"),
+    ("p vs SeqGAN (Welch over seeds)", "seed_welch_p_vs_seqgan"),
+    ("p vs matched MLE (Welch over seeds)", "seed_welch_p_vs_matched"),
 )
 REAL_STREAM = 1_000_037
 
@@ -93,7 +93,8 @@ class TextSchedule:
         bleu_orders, self_bleu_orders: the orders of BLEU and Self-BLEU
             measured.
         match_order: the order whose Self-BLEU the matched MLE generator
-            equals and whose per-sequence BLEU the Welch tests compare.
+            equals and whose BLEU (each seed's mean) the seed-level tests
+            compare.
         matched_row: the name of the matched MLE row of a method
             ("{method}" is replaced).
         published: the published values beside the table ({row: {metric
@@ -474,7 +475,10 @@ def reproduce_text(
     tables (`table_files`: md, csv, json) and the plot (`plot_file`) into
     `output`; returns the table. With `table_only`, nothing is trained or
     evaluated: the table is built from the protocol results already in
-    `output`, runs without one are marked missing.
+    `output`, runs without one are marked missing; when none has one but
+    `output` holds the table's JSON (a table committed without its runs),
+    that table is kept and only its statistics are rebuilt
+    (`common.rebuilt_from_summaries`).
     MLE always runs: every other row is compared with it. `log` receives a
     line per run (None: silent)."""
     schedule = get_schedule(schedule)
@@ -494,6 +498,19 @@ def reproduce_text(
     output.mkdir(parents=True, exist_ok=True)
     if table_only:
         results, real = _finished(schedule, seeds, output)
+        if not results and real is None:
+            # A committed table without its runs' results: only its
+            # statistics can be rebuilt.
+            table = common.rebuilt_from_summaries(
+                output / table_files[2],
+                _references(schedule),
+                _tested(schedule),
+                log,
+            )
+            if table is not None:
+                _published_from_paper(table["rows"], schedule)
+                write_tables(table, output, schedule, table_files)
+                return table
     else:
         results = {}
         for method in schedule.methods:
@@ -527,6 +544,17 @@ def reproduce_text(
     if results:
         plot_curves(results, real, output / plot_file, schedule)
     return table
+
+
+def _published_from_paper(rows, schedule):
+    """Rows built when a row held the paper's BLEU-2 as `paper` (the first
+    table2_fast) get the schedule's `published_KEY` values instead (the
+    same numbers)."""
+    for row in rows:
+        row.pop("paper", None)
+        published = schedule.published.get(row["method"], {})
+        for key in _columns(schedule):
+            row.setdefault(f"published_{key}", published.get(key))
 
 
 def _finished(schedule, seeds, output):
@@ -596,16 +624,15 @@ def reproduce_table2(
 def build_table(results, real, seeds, output, schedule):
     """The schedule's rows (`TextSchedule.rows`): mean and sd over seeds of
     each BLEU and Self-BLEU order and of NLL-test, the matched temperature,
-    the published values, Welch's t-test of SeqGAN against the row and of
-    each method against its matched MLE generator (on the pooled
-    per-sequence BLEU of `match_order`), the runs' wall time. A row with a
-    missing run is marked `complete: false`."""
+    the published values, the seed-level test (`common.seed_welch` on the
+    seeds' BLEU of `match_order`) of SeqGAN against the row and of each
+    method against its matched MLE generator, the runs' wall time. A row
+    with a missing run is marked `complete: false`; the real sequences are
+    one measurement, so no test has them."""
     schedule = get_schedule(schedule)
-    bleu_file = f"bleu_{schedule.match_order}.npy"
-    reference = common.pooled(output, "seqgan", seeds, bleu_file)
     keys = _columns(schedule)
     matched_of = {schedule.matched(m): m for m in schedule.methods}
-    rows = []
+    rows, per_seed = [], {}
     for method in schedule.rows:
         if method == "real":
             found, row_seeds = [real], [None]
@@ -618,30 +645,13 @@ def build_table(results, real, seeds, output, schedule):
             row[key], row[f"{key}_sd"] = common.mean_sd(
                 [r.get(key) for r in present]
             )
+        per_seed[method] = [r.get(_tested(schedule)) for r in present]
         published = schedule.published.get(method, {})
         for key in keys:
             row[f"published_{key}"] = published.get(key)
         row["train_seconds"] = [
             r["train_seconds"] for r in present if "train_seconds" in r
         ]
-        if method == "real":
-            values = None
-            if real is not None:
-                path = pathlib.Path(output) / "real" / bleu_file
-                values = np.load(path).astype(np.float64)
-        else:
-            values = common.pooled(output, method, seeds, bleu_file)
-        row["t_vs_seqgan"], row["p_vs_seqgan"] = common.versus(
-            None if method == "seqgan" else reference, values
-        )
-        row["t_vs_matched"], row["p_vs_matched"] = None, None
-        if method in schedule.methods and method != "mle":
-            row["t_vs_matched"], row["p_vs_matched"] = common.versus(
-                common.pooled(
-                    output, schedule.matched(method), seeds, bleu_file
-                ),
-                values,
-            )
         if method in matched_of:
             row["matched_to"] = matched_of[method]
         if schedule.published_samples and (
@@ -649,7 +659,33 @@ def build_table(results, real, seeds, output, schedule):
         ):
             row["as_published"] = _as_published(output, method, seeds, keys)
         rows.append(row)
-    return {"rows": rows, "seeds": list(seeds)}
+    common.seed_statistics(
+        rows, _references(schedule), _tested(schedule), per_seed
+    )
+    return {
+        "rows": rows,
+        "seeds": list(seeds),
+        "statistics": common.SEED_TEST.format(key=_tested(schedule)),
+    }
+
+
+def _tested(schedule):
+    """The key whose per-seed values the seed-level tests compare."""
+    return f"bleu_{schedule.match_order}"
+
+
+def _references(schedule):
+    """`common.seed_statistics`'s references of a schedule's rows: SeqGAN,
+    and a method's MLE generator at its Self-BLEU (`matched`)."""
+
+    def references(method):
+        matched = method in schedule.methods and method != "mle"
+        return [
+            ("seqgan", "seqgan"),
+            ("matched", schedule.matched(method) if matched else None),
+        ]
+
+    return references
 
 
 def _as_published(output, method, seeds, keys):
@@ -703,7 +739,12 @@ def write_tables(table, output, schedule, files=TABLE_FILES):
     for key in (*keys, "nll_test", "temperature"):
         columns += [key, f"{key}_sd"]
     columns += [f"published_{k}" for k in keys]
-    columns += ["t_vs_seqgan", "p_vs_seqgan", "t_vs_matched", "p_vs_matched"]
+    columns += [
+        common.T_KEY.format(name="seqgan"),
+        common.P_KEY.format(name="seqgan"),
+        common.T_KEY.format(name="matched"),
+        common.P_KEY.format(name="matched"),
+    ]
     f = common.format_value
     order = schedule.match_order
     header = ["generator", *(f"{_label(k)} (mean ± sd)" for k in keys)]
@@ -717,8 +758,8 @@ def write_tables(table, output, schedule, files=TABLE_FILES):
         for group in published
     ]
     header += [
-        f"p (Welch, BLEU-{order}, vs SeqGAN)",
-        f"p (vs MLE at its Self-BLEU-{order})",
+        f"p vs SeqGAN (Welch over seeds, BLEU-{order})",
+        f"p vs MLE at its Self-BLEU-{order} (Welch over seeds)",
         "seeds",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -741,8 +782,18 @@ def write_tables(table, output, schedule, files=TABLE_FILES):
             " / ".join(f(row[f"published_{k}"]) for k in group)
             for group in published
         ]
-        cells += [f(row["p_vs_seqgan"]), f(row["p_vs_matched"]), seeds]
+        cells += [
+            f(row.get(common.P_KEY.format(name="seqgan"))),
+            f(row.get(common.P_KEY.format(name="matched"))),
+            seeds,
+        ]
         lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"p: Welch's t-test over seeds (unpaired) of the seeds' BLEU-{order} "
+        "(one value per seed: the mean over its samples); - with fewer than "
+        "2 seeds on either side (the real sequences are one measurement).",
+    ]
     if schedule.published_samples:
         lines += _published_lines(table, schedule, keys)
     output = pathlib.Path(output)
