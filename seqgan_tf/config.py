@@ -176,6 +176,13 @@ class TrainingConfig:
             `bleu_reference_fraction` share of the real data: PG-BLEU),
             "importance" (MaliGAN's weights of D's verdicts) or "rank"
             (RankGAN's ranker).
+        objective: "" (the one the reward's critic names) or the
+            generator's update: "rollout", "importance" or "leakgan"
+            (`seqgan_tf.objectives`).
+        generator_real: the real data of MLE pretraining: "fixed" (the
+            real data every epoch, as the authors) or "fresh" (as many new
+            oracle sequences every epoch, never the same twice; oracle
+            task only).
         constant_reward: the reward of the "constant" ablation.
         reward_baseline: "none" (the authors') or "batch_mean": every
             reward minus the mean reward of the batch at its position, so
@@ -250,6 +257,8 @@ class TrainingConfig:
     rollout_chunk_size: int = 4096
     method: str = "seqgan"
     reward: str = "discriminator"
+    objective: str = ""
+    generator_real: str = "fixed"
     constant_reward: float = 1.0
     reward_baseline: str = "none"
     adversarial_real: str = "fixed"
@@ -328,6 +337,16 @@ class ExperimentConfig:
                     "data.dataset is empty; the text task needs a dataset "
                     "(coco, chinese_quatrains, folk_tunes, a file, or "
                     "tfds:NAME): seqgan-tf train --dataset NAME."
+                )
+            if methods.reward_needs_oracle(self.training.reward):
+                raise ConfigError(
+                    f"training.reward={self.training.reward} reads the "
+                    "oracle's likelihood; a text task has no oracle."
+                )
+            if self.training.generator_real == "fresh":
+                raise ConfigError(
+                    "training.generator_real=fresh needs the oracle task "
+                    "(fresh real sequences come from the oracle)."
                 )
             if self.training.adversarial_real == "fresh":
                 raise ConfigError(
@@ -408,6 +427,14 @@ class ExperimentConfig:
                 ("classifier", "ranker"),
             ),
             "training.reward": (self.training.reward, methods.rewards()),
+            "training.objective": (
+                self.training.objective,
+                ("", "rollout", "importance", "leakgan"),
+            ),
+            "training.generator_real": (
+                self.training.generator_real,
+                ("fixed", "fresh"),
+            ),
             "training.pg_reduction": (
                 self.training.pg_reduction,
                 ("sum", "mean"),

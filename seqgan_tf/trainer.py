@@ -77,6 +77,8 @@ class SeqGAN(AdversarialLoop, keras.Model):
             take their real half from `x`) or "fresh" (from
             `num_negatives` new oracle samples every round).
         generator_shuffle: reshuffle real data every MLE epoch.
+        generator_real: "fixed" (MLE epochs on the real data `x`) or
+            "fresh" (each MLE epoch on as many new oracle sequences).
         scheduled_sampling_decrement: 0 for teacher-forced MLE; else MLE
             epoch k (from 0) feeds the true previous token with probability
             `max(0, 1 - decrement * (k + 1))` and a sample otherwise.
@@ -134,6 +136,7 @@ class SeqGAN(AdversarialLoop, keras.Model):
         discriminator_steps=5,
         adversarial_real="fixed",
         generator_shuffle=False,
+        generator_real="fixed",
         scheduled_sampling_decrement=0.0,
         eval_every=5,
         eval_samples=9984,
@@ -149,16 +152,19 @@ class SeqGAN(AdversarialLoop, keras.Model):
         self.replicas = Replicas(self._strategy, batch_size)
         self.num_replicas = self.replicas.num_replicas
         parts.check_models(generator, discriminator)
-        if adversarial_real not in ("fixed", "fresh"):
-            raise ValueError(
-                "`adversarial_real` must be 'fixed' or 'fresh', got "
-                f"{adversarial_real!r}."
-            )
-        if adversarial_real == "fresh" and oracle is None:
-            raise ValueError(
-                "`adversarial_real='fresh'` samples real sequences from the "
-                "oracle; give the `oracle`."
-            )
+        for name, value in (
+            ("adversarial_real", adversarial_real),
+            ("generator_real", generator_real),
+        ):
+            if value not in ("fixed", "fresh"):
+                raise ValueError(
+                    f"`{name}` must be 'fixed' or 'fresh', got {value!r}."
+                )
+            if value == "fresh" and oracle is None:
+                raise ValueError(
+                    f"`{name}='fresh'` samples real sequences from the "
+                    "oracle; give the `oracle`."
+                )
         self.generator = generator
         self.discriminator = discriminator
         self.oracle = oracle
@@ -169,6 +175,7 @@ class SeqGAN(AdversarialLoop, keras.Model):
         self.discriminator_steps = int(discriminator_steps)
         self.adversarial_real = adversarial_real
         self.generator_shuffle = bool(generator_shuffle)
+        self.generator_real = generator_real
         self.scheduled_sampling_decrement = float(scheduled_sampling_decrement)
         self.eval_every = int(eval_every)
         self.eval_samples = int(eval_samples)
@@ -484,6 +491,7 @@ _CONFIG_FIELDS = (
     "discriminator_steps",
     "adversarial_real",
     "generator_shuffle",
+    "generator_real",
     "scheduled_sampling_decrement",
     "eval_every",
     "eval_samples",
