@@ -133,3 +133,27 @@ def test_the_registry_refuses_duplicates_and_unknown_tables():
     assert "x_method" not in methods.names()
     with pytest.raises(ValueError, match="Unknown reward"):
         methods.reward_critic("no_such_reward")
+
+
+def _committed_configs():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found = sorted(root.glob("tests/fixtures/**/config.json"))
+    found += sorted(root.glob("benchmarks/results/**/config.json"))
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", _committed_configs(), ids=lambda p: "/".join(p.parts[-3:])
+)
+def test_every_committed_config_still_loads_and_builds_its_trainer(path):
+    from seqgan_tf import experiment
+    from seqgan_tf import runs
+
+    config = runs.load_config(path.parent)
+    kwargs = experiment.trainer_arguments(config)
+    assert kwargs["reward"] == config.training.reward
+    vocabulary = 40 if config.is_text else None
+    gan = experiment.build_gan(config, vocabulary_size=vocabulary)
+    assert gan.reward == config.training.reward
