@@ -14,10 +14,12 @@ run.gan.generator.generate(10)
 import contextlib
 import dataclasses
 import pathlib
+import random
 import shutil
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from seqgan_tf import callbacks as callbacks_lib
@@ -123,16 +125,19 @@ def trainer_arguments(config):
 
 def build_oracle(config):
     """The oracle of an oracle-task config: the authors' ("paper") or a
-    seeded random one."""
-    if config.data.oracle == "paper":
-        return OracleLSTM.from_paper()
-    return OracleLSTM.random(
-        config.data.vocabulary_size,
-        config.data.sequence_length,
-        embedding_dim=config.generator.embedding_dim,
-        hidden_dim=config.generator.hidden_dim,
-        seed=config.data.oracle_seed,
-    )
+    seeded random one, in float32. The caller's global random generators
+    are left as they were."""
+    with _global_random_state():
+        if config.data.oracle == "paper":
+            return OracleLSTM.from_paper(dtype="float32")
+        return OracleLSTM.random(
+            config.data.vocabulary_size,
+            config.data.sequence_length,
+            embedding_dim=config.generator.embedding_dim,
+            hidden_dim=config.generator.hidden_dim,
+            seed=config.data.oracle_seed,
+            dtype="float32",
+        )
 
 
 def build_gan(config, oracle=None, vocabulary_size=None, strategy=None):
@@ -140,20 +145,48 @@ def build_gan(config, oracle=None, vocabulary_size=None, strategy=None):
     `vocabulary_size` (its vocabulary comes from the data) and trains
     variable-length models: EOS ends a sequence, PAD (0) fills the rest.
 
-    The models are built under the policies of
-    `config.training.mixed_precision` (`precision_policies`; the global
-    Keras policy is restored afterwards) and, with a `strategy`, inside its
-    scope, so that every step runs on it."""
+    Each model gets its dtype policy of `config.training.mixed_precision`
+    (`precision_policies`) as its own `dtype`, and, with a `strategy`, is
+    built inside its scope, so that every step runs on it. The initial
+    weights are those of `config.seed` whatever the caller's global
+    random state, and building leaves global state as it was: Keras'
+    global dtype policy is never set, and the global generators the build
+    draws from (Python's `random`, which seeds Keras' initializers and
+    dropout layers, and NumPy's) are seeded with `config.seed` only while
+    the models are built, then restored (see `_global_random_state`)."""
     if config.is_text and vocabulary_size is None:
         raise ValueError("A text task's GAN needs its vocabulary_size.")
     policies = precision_policies(config)
-    previous = keras.mixed_precision.global_policy()
     scope = strategy.scope() if strategy else contextlib.nullcontext()
+    with scope, _global_random_state(config.seed):
+        return _build_gan(config, oracle, vocabulary_size, policies)
+
+
+@contextlib.contextmanager
+def _global_random_state(seed=None):
+    """Restores, on exit, the global random generators a model's build
+    draws from: Python's `random` (Keras' initializers and dropout layers
+    take their seeds from it when built without one) and NumPy's. With a
+    `seed`, both are seeded with it inside, as `keras.utils.set_random_seed`
+    seeds them, so the weights are the ones that seed gives.
+
+    The other generators `keras.utils.set_random_seed` seeds are neither
+    read nor changed by a build, and are left alone: TensorFlow's global
+    seed (initializers draw with stateless ops from their own seeds;
+    setting it would also reset the kernels of the caller's op-seeded
+    draws) and Keras' global `SeedGenerator` (only `keras.random` calls
+    without a seed use it). The generators are process-wide: another
+    thread drawing from them meanwhile sees the seeded state."""
+    python_state = random.getstate()
+    numpy_state = np.random.get_state()
     try:
-        with scope:
-            return _build_gan(config, oracle, vocabulary_size, policies)
+        if seed is not None:
+            random.seed(seed)
+            np.random.seed(seed)
+        yield
     finally:
-        keras.mixed_precision.set_global_policy(previous)
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 def precision_policies(config):
@@ -172,8 +205,6 @@ def _build_gan(config, oracle, vocabulary_size, policies):
     vocabulary_size = vocabulary_size or config.vocabulary_size
     variable_length = config.variable_length
     generator_policy, discriminator_policy = policies
-    keras.utils.set_random_seed(config.seed)
-    keras.mixed_precision.set_global_policy(generator_policy)
     leakgan = config.generator.kind == "leakgan"
     if not leakgan:
         generator = Generator(
@@ -183,9 +214,9 @@ def _build_gan(config, oracle, vocabulary_size, policies):
             hidden_dim=config.generator.hidden_dim,
             eos_id=EOS_ID if variable_length else None,
             pad_id=PAD_ID,
+            dtype=generator_policy,
         )
     d = config.discriminator
-    keras.mixed_precision.set_global_policy(discriminator_policy)
     arguments = dict(
         vocabulary_size=vocabulary_size,
         sequence_length=config.sequence_length,
@@ -196,12 +227,12 @@ def _build_gan(config, oracle, vocabulary_size, policies):
         highway_layers=d.highway_layers,
         dropout=d.dropout,
         l2_reg=d.l2_reg,
+        dtype=discriminator_policy,
     )
     if d.kind == "ranker":
         discriminator = Ranker(gamma=d.gamma, **arguments)
     else:
         discriminator = Discriminator(**arguments)
-    keras.mixed_precision.set_global_policy(generator_policy)
     arguments = trainer_arguments(config)
     trainer = SeqGAN
     if leakgan:
@@ -214,13 +245,20 @@ def _build_gan(config, oracle, vocabulary_size, policies):
             hidden_dim=config.generator.hidden_dim,
             goal_size=config.generator.goal_size,
             goal_step=config.generator.goal_step,
+            dtype=generator_policy,
         )
         trainer = LeakGAN
         arguments.update(
             leakgan_rescale=config.training.leakgan_rescale,
             interleaved_mle_steps=config.training.interleaved_mle_steps,
         )
-    gan = trainer(generator, discriminator, oracle=oracle, **arguments)
+    gan = trainer(
+        generator,
+        discriminator,
+        oracle=oracle,
+        dtype=generator_policy,
+        **arguments,
+    )
     g = config.generator
     gan.compile(
         g_optimizer=FusedAdam(g.learning_rate, global_clipnorm=g.clip_norm),

@@ -230,10 +230,11 @@ class SeqGAN(AdversarialLoop, keras.Model):
         the generator's policy gradient (the authors use a separate Adam for
         the adversarial updates). Defaults are the paper's.
 
-        Under a "mixed_float16" policy (global, or the generator's) each
-        optimizer that is not already a `LossScaleOptimizer` is wrapped in
-        one. Optimizers are created and built in the trainer's strategy
-        scope."""
+        When the generator or the discriminator computes in
+        "mixed_float16" (its own dtype policy; the global policy is not
+        read) each optimizer that is not already a `LossScaleOptimizer` is
+        wrapped in one. Optimizers are created and built in the trainer's
+        strategy scope."""
         super().compile(**kwargs)
         with self._strategy.scope():
             self.g_optimizer = g_optimizer or FusedAdam(
@@ -502,7 +503,4 @@ _CONFIG_FIELDS = (
 
 def _uses_float16(model):
     policy = getattr(model, "dtype_policy", None)
-    name = getattr(policy, "name", "")
-    return name == "mixed_float16" or (
-        keras.mixed_precision.global_policy().name == "mixed_float16"
-    )
+    return getattr(policy, "name", "") == "mixed_float16"

@@ -42,6 +42,9 @@ class Discriminator(keras.Model):
             (default): every position is embedded as is.
         highway_gate_bias: the initial bias of the highway gates (-2, the
             authors'; RankGAN's ranker uses 0).
+        dtype: the Keras dtype policy (e.g. "mixed_bfloat16"; default: the
+            global policy). Every layer takes it but the output layer,
+            which always computes in float32.
 
     Example:
 
@@ -114,6 +117,7 @@ class Discriminator(keras.Model):
             self.vocabulary_size,
             self.embedding_dim,
             embeddings_initializer=keras.initializers.RandomUniform(-1.0, 1.0),
+            dtype=self.dtype_policy,
             name="embedding",
         )
         self.convolutions = [
@@ -125,13 +129,19 @@ class Discriminator(keras.Model):
                     stddev=0.1
                 ),
                 bias_initializer=keras.initializers.Constant(0.1),
+                dtype=self.dtype_policy,
                 name=f"conv_{width}",
             )
             for width, filters in zip(self.filter_sizes, self.num_filters)
         ]
         features = sum(self.num_filters)
         self.highway_transforms = [
-            keras.layers.Dense(features, activation="relu", name=f"highway_{i}")
+            keras.layers.Dense(
+                features,
+                activation="relu",
+                dtype=self.dtype_policy,
+                name=f"highway_{i}",
+            )
             for i in range(self.highway_layers)
         ]
         self.highway_gates = [
@@ -141,11 +151,14 @@ class Discriminator(keras.Model):
                 bias_initializer=keras.initializers.Constant(
                     self.highway_gate_bias
                 ),
+                dtype=self.dtype_policy,
                 name=f"highway_gate_{i}",
             )
             for i in range(self.highway_layers)
         ]
-        self.dropout_layer = keras.layers.Dropout(self.dropout, name="dropout")
+        self.dropout_layer = keras.layers.Dropout(
+            self.dropout, dtype=self.dtype_policy, name="dropout"
+        )
         self.output_layer = self._make_head()
         self.build((None, self.sequence_length))
 

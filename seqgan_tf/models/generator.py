@@ -157,6 +157,9 @@ class Generator(Policy, keras.Model):
             nothing is masked.
         pad_id: int. The padding token emitted after EOS (ignored when
             `eos_id` is None).
+        dtype: the Keras dtype policy (e.g. "mixed_bfloat16"; default: the
+            global policy). The embedding and the LSTM take it; the output
+            projection always computes in float32.
 
     Example:
 
@@ -223,6 +226,7 @@ class Generator(Policy, keras.Model):
             self.vocabulary_size,
             self.embedding_dim,
             embeddings_initializer=init(),
+            dtype=self.dtype_policy,
             name="embedding",
         )
         # Unrolled over a short fixed `sequence_length`: TensorFlow's while
@@ -237,6 +241,7 @@ class Generator(Policy, keras.Model):
             kernel_initializer=init(),
             recurrent_initializer=init(),
             bias_initializer=init(),
+            dtype=self.dtype_policy,
             name="lstm",
         )
         # float32 under a mixed-precision policy: the logits feed softmax,

@@ -62,9 +62,10 @@ class OracleLSTM(Generator):
         self.trainable = False
 
     @classmethod
-    def from_paper(cls, path=None):
+    def from_paper(cls, path=None, dtype=None):
         """The authors' oracle (`target_params` of
-        github.com/LantaoYu/SeqGAN)."""
+        github.com/LantaoYu/SeqGAN); `dtype`: its Keras dtype policy
+        (default: the global policy)."""
         path = paper_params_path() if path is None else path
         try:
             with np.load(path, allow_pickle=False) as archive:
@@ -79,6 +80,7 @@ class OracleLSTM(Generator):
             sequence_length=paper.SEQUENCE_LENGTH,
             embedding_dim=embedding_dim,
             hidden_dim=params["U_i"].shape[0],
+            dtype=dtype,
             name="paper_oracle",
         )
         oracle.set_weights(_weights_from_params(params))
@@ -92,13 +94,16 @@ class OracleLSTM(Generator):
         embedding_dim=32,
         hidden_dim=32,
         seed=0,
+        dtype=None,
     ):
-        """An oracle with every parameter drawn from N(0, 1) by `seed`."""
+        """An oracle with every parameter drawn from N(0, 1) by `seed`;
+        `dtype`: its Keras dtype policy (default: the global policy)."""
         oracle = cls(
             vocabulary_size=vocabulary_size,
             sequence_length=sequence_length,
             embedding_dim=embedding_dim,
             hidden_dim=hidden_dim,
+            dtype=dtype,
             name="random_oracle",
         )
         rng = np.random.default_rng(seed)
