@@ -208,12 +208,11 @@ def seeds_cell(row, seeds):
 
 
 def format_value(value, digits=3):
-    """A table cell: '-' for None, '< 1e-300' for a p-value that
-    underflowed to 0."""
+    """A table cell: '-' for None, small values in scientific notation."""
     if value is None:
         return "-"
     if value == 0.0:
-        return "< 1e-300"  # a p-value below the smallest float
+        return "0"
     if isinstance(value, float) and abs(value) < 1e-3:
         return f"{value:.1e}"
     return f"{value:.{digits}f}"
