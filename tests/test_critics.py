@@ -125,3 +125,49 @@ def test_mle_fresh_trains_on_the_epochs_draws(oracle, real):
     assert not np.allclose(
         fixed.generator.get_weights()[0], fresh.generator.get_weights()[0]
     )
+
+
+def test_mixed_maligan_leaves_the_padding_out(oracle):
+    """A variable-length generator's positions after EOS take no part in
+    MaliGAN's mixed step, as in every other policy-gradient step."""
+    import keras
+
+    from seqgan_tf import Discriminator
+    from seqgan_tf import Generator
+    from seqgan_tf import SeqGAN
+    from seqgan_tf import losses
+    from seqgan_tf import sampler
+    from seqgan_tf.data.masks import padding_mask
+
+    keras.utils.set_random_seed(7)
+    gan = SeqGAN(
+        Generator(VOCABULARY, LENGTH, embedding_dim=8, hidden_dim=8, eos_id=2),
+        Discriminator(
+            VOCABULARY, LENGTH, filter_sizes=(2,), num_filters=(2,), pad_id=0
+        ),
+        reward="importance",
+        mali_continuations=4,
+        batch_size=16,
+    )
+    gan.compile()
+    real = gan.generator.generate(4, seed=(1, 1)).numpy()
+    n, prefix, seed = 4, 3, (5, 9)
+    repeated = tf.repeat(tf.constant(real), n, axis=0)
+    samples = sampler.sample(
+        gan.generator, repeated, tf.fill([16], prefix), tf.constant(seed)
+    )
+    mask = padding_mask(samples, 2)
+    assert not bool(tf.reduce_all(mask))  # some sequences end early
+    weights = tf.reshape(
+        gan.critic.importance_weights(samples, group_size=n), [-1]
+    )
+    sampled = tf.range(LENGTH)[None, :] >= prefix
+    rewards = tf.where(
+        sampled, (weights - 1.0 / n)[:, None], tf.fill([1, LENGTH], 1.0 / n)
+    )
+    log_probs = gan.generator.log_prob(samples)
+    expected, _ = losses.policy_gradient_loss(
+        log_probs, rewards, padding_mask=mask
+    )
+    loss = gan.mali_step(real, prefix, seed)
+    np.testing.assert_allclose(float(loss), float(expected), rtol=1e-5)

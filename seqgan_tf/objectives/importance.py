@@ -121,8 +121,13 @@ class ImportanceWeights(RolloutPolicyGradient):
         )
         with tf.GradientTape() as tape:
             log_probs = trainer.generator.log_prob(samples, training=True)
+            # A variable-length sequence's positions after its EOS (PAD)
+            # take no part, as in every other policy-gradient step.
             loss, parts = losses.policy_gradient_loss(
-                log_probs, rewards, reduction=self.pg_reduction
+                log_probs,
+                rewards,
+                reduction=self.pg_reduction,
+                padding_mask=self.padding_mask(samples),
             )
         trainer.replicas.apply(
             trainer.pg_optimizer,
