@@ -281,17 +281,22 @@ def _add_reproduce(commands):
             "fast",
             "authors",
             "family",
+            "critic",
             "paper",
             "tiny",
             "tiny_authors",
             "tiny_family",
+            "tiny_critic",
         ),
         help="fast (the default of table1 and table2: about two hours on 2 "
         "CPU cores), authors (table1: the authors' pretraining and "
         "discriminator training, the first 21 rounds), family (table1 and "
         "coco, coco's default: SeqGAN's successors MaliGAN, RankGAN and "
-        "LeakGAN beside SeqGAN and MLE on the fast budget), paper (the "
-        "authors' schedules) or tiny / tiny_authors / tiny_family (tests)",
+        "LeakGAN beside SeqGAN and MLE on the fast budget), critic (table1: "
+        "SeqGAN, MaliGAN and RankGAN with their learned critic, a constant "
+        "control and the Bayes-optimal critic, on the family budget), paper "
+        "(the authors' schedules) or tiny / tiny_authors / tiny_family / "
+        "tiny_critic (tests)",
     )
     reproduce.add_argument(
         "--seeds", type=_positive_int, default=3, help="seeds 0..N-1"

@@ -102,6 +102,8 @@ def trainer_arguments(config):
         "rollout_update_rate": t.rollout_update_rate,
         "rollout_chunk_size": t.rollout_chunk_size,
         "reward": t.reward,
+        "objective": t.objective or None,
+        "generator_real": t.generator_real,
         "constant_reward": t.constant_reward,
         "reward_baseline": t.reward_baseline,
         "adversarial_real": t.adversarial_real,

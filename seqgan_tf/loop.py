@@ -87,6 +87,7 @@ class AdversarialLoop:
         "adversarial") at global epoch `epoch` on the real data."""
         self._round_data = []
         if phase == "generator":
+            real = self.mle_data(real, epoch)
             order_seed = None
             if self.generator_shuffle:
                 order_seed = seeds.seed_pair(
@@ -124,6 +125,18 @@ class AdversarialLoop:
                     fresh_real=self.adversarial_real == "fresh",
                 )
             self.objective.after_round(real, epoch, on_step)
+
+    def mle_data(self, real, epoch):
+        """The real sequences of MLE epoch `epoch`: `real`, or with
+        `generator_real="fresh"` as many new oracle sequences drawn for
+        the epoch (a stream no other draw uses)."""
+        if self.generator_real != "fresh":
+            return real
+        return sampler.sample_many(
+            self.oracle,
+            len(real),
+            seed=seeds.seed_pair(self.seed, seeds.FRESH_MLE, epoch),
+        )
 
     def steps_per_epoch(self, phase, num_real):
         """Steps (updates) of one epoch of `phase` with `num_real` real

@@ -29,8 +29,9 @@ import importlib
 # The tables of the reproductions a method can be a row of: Table 1's
 # (`classic`: the paper's baselines and SeqGAN's ablations; `authors`:
 # SeqGAN's controls on the authors' discriminator training; `family`: its
-# successors), Table 2's quatrains, and the successors' COCO table.
-TABLES = ("classic", "authors", "family", "quatrains", "coco")
+# successors; `critic`: SeqGAN, MaliGAN and RankGAN with learned, constant
+# and optimal critics), Table 2's quatrains, and the successors' COCO table.
+TABLES = ("classic", "authors", "family", "critic", "quatrains", "coco")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +78,8 @@ class Method:
 _METHODS = {}
 # Reward names -> the critic class, or "module:Class" resolved on use.
 _REWARDS = {}
+# Rewards that read the oracle (the synthetic task only).
+_ORACLE_REWARDS = set()
 
 
 def register(method, replace=False):
@@ -144,17 +147,28 @@ def config_name(name):
     return offered[-1] if offered else name
 
 
-def register_reward(name, critic, replace=False):
+def register_reward(name, critic, replace=False, oracle_only=False):
     """Makes `training.reward=name` (and `SeqGAN(reward=name)`) use
     `critic`: a `seqgan_tf.critics.Critic` subclass, or its
-    "module:Class" path (imported on first use)."""
+    "module:Class" path (imported on first use). `oracle_only`: it reads
+    the oracle, so a text task refuses it."""
     if name in _REWARDS and not replace:
         raise ValueError(f"A reward called {name!r} is registered.")
     _REWARDS[name] = critic
+    if oracle_only:
+        _ORACLE_REWARDS.add(name)
+    else:
+        _ORACLE_REWARDS.discard(name)
+
+
+def reward_needs_oracle(name):
+    """Whether reward `name` reads the oracle (synthetic task only)."""
+    return name in _ORACLE_REWARDS
 
 
 def unregister_reward(name):
     _REWARDS.pop(name, None)
+    _ORACLE_REWARDS.discard(name)
 
 
 def rewards():
@@ -186,6 +200,12 @@ for _name, _path in (
     ("rank", "seqgan_tf.critics.ranker:RankerCritic"),
 ):
     register_reward(_name, _path)
+for _name, _path in (
+    ("optimal_discriminator", "seqgan_tf.critics.optimal:OptimalCritic"),
+    ("optimal_logit", "seqgan_tf.critics.optimal:OptimalLogitCritic"),
+    ("optimal_importance", "seqgan_tf.critics.optimal:OptimalImportanceCritic"),
+):
+    register_reward(_name, _path, oracle_only=True)
 
 
 # --- the built-in methods -------------------------------------------------
@@ -234,7 +254,7 @@ for _method in (
         "mle",
         "maximum-likelihood training only (no discriminator)",
         settings=_MLE_ONLY,
-        tables=("classic", "authors", "family", "quatrains", "coco"),
+        tables=("classic", "authors", "family", "critic", "quatrains", "coco"),
     ),
     Method(
         "mle_equal_updates",
@@ -266,7 +286,7 @@ for _method in (
     Method(
         "seqgan",
         "the paper's algorithm: rollouts scored by the discriminator",
-        tables=("classic", "authors", "family", "quatrains", "coco"),
+        tables=("classic", "authors", "family", "critic", "quatrains", "coco"),
         run_last=True,
     ),
     Method(
@@ -275,7 +295,7 @@ for _method in (
         settings=("training.reward=constant",),
         parent="seqgan",
         command_line=False,
-        tables=("classic", "authors"),
+        tables=("classic", "authors", "critic"),
     ),
     Method(
         "seqgan_untrained_discriminator",
@@ -327,13 +347,13 @@ for _method in (
         "maligan",
         "MaliGAN: normalised importance weights D/(1-D), no rollouts",
         settings=("training.reward=importance", "training.num_rollouts=1"),
-        tables=("family", "coco"),
+        tables=("family", "critic", "coco"),
     ),
     Method(
         "rankgan",
         "RankGAN: rollouts scored by a ranker against real references",
         settings=("training.reward=rank", "discriminator.kind=ranker"),
-        tables=("family", "coco"),
+        tables=("family", "critic", "coco"),
     ),
     Method(
         "leakgan",
@@ -354,6 +374,63 @@ for _method in (
         command_line=False,
         tables=("family",),
         stage_family="leakgan",
+    ),
+):
+    register(_method)
+
+# --- the critic table: what each method gets from a critic that knows ----
+for _method in (
+    Method(
+        "mle_fresh",
+        "MLE on fresh oracle sequences every epoch (oracle task)",
+        settings=("training.generator_real=fresh",),
+        parent="mle",
+        command_line=False,
+        tables=("critic",),
+    ),
+    Method(
+        "seqgan_optimal_discriminator",
+        "SeqGAN's rollouts scored by the Bayes-optimal discriminator D*",
+        settings=("training.reward=optimal_discriminator",),
+        parent="seqgan",
+        command_line=False,
+        tables=("critic",),
+    ),
+    Method(
+        "seqgan_optimal_logit",
+        "rollouts scored by D*'s logit, log p_oracle - log p_G",
+        settings=("training.reward=optimal_logit",),
+        parent="seqgan",
+        command_line=False,
+        tables=("critic",),
+    ),
+    Method(
+        "maligan_uniform_weights",
+        "MaliGAN's update with uniform weights (without its discriminator)",
+        settings=("training.reward=constant", "training.objective=importance"),
+        parent="maligan",
+        command_line=False,
+        tables=("critic",),
+    ),
+    Method(
+        "maligan_optimal_discriminator",
+        "MaliGAN with the exact weights p_oracle / p_G",
+        settings=("training.reward=optimal_importance",),
+        parent="maligan",
+        command_line=False,
+        tables=("critic",),
+    ),
+    Method(
+        "rankgan_constant_reward",
+        "RankGAN's update with every reward 1/64, its rank scores' mean",
+        settings=(
+            "training.reward=constant",
+            "training.constant_reward=0.015625",
+            "discriminator.kind=classifier",
+        ),
+        parent="rankgan",
+        command_line=False,
+        tables=("critic",),
     ),
 ):
     register(_method)

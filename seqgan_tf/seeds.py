@@ -27,3 +27,6 @@ def seed_pair(*values):
     """A stateless int32 seed pair derived from integers (e.g. seed, epoch)."""
     state = np.random.SeedSequence([int(v) for v in values]).generate_state(2)
     return (state % np.uint32(2**31 - 1)).astype(np.int32)
+
+
+FRESH_MLE = 14  # fresh oracle sequences of an MLE epoch

@@ -9,14 +9,12 @@ A `keras.Model` in the keras-io GAN pattern (one optimizer per update,
 (`seqgan_tf.critics`) and objective (`seqgan_tf.objectives`).
 """
 
-import inspect
-
 import keras
 import tensorflow as tf
 
 from seqgan_tf import critics
-from seqgan_tf import methods
 from seqgan_tf import objectives
+from seqgan_tf import parts
 from seqgan_tf.loop import AdversarialLoop
 from seqgan_tf.loop import NonFiniteLossError
 from seqgan_tf.monitor import Monitor
@@ -79,6 +77,8 @@ class SeqGAN(AdversarialLoop, keras.Model):
             take their real half from `x`) or "fresh" (from
             `num_negatives` new oracle samples every round).
         generator_shuffle: reshuffle real data every MLE epoch.
+        generator_real: "fixed" (MLE epochs on the real data `x`) or
+            "fresh" (each MLE epoch on as many new oracle sequences).
         scheduled_sampling_decrement: 0 for teacher-forced MLE; else MLE
             epoch k (from 0) feeds the true previous token with probability
             `max(0, 1 - decrement * (k + 1))` and a sample otherwise.
@@ -136,6 +136,7 @@ class SeqGAN(AdversarialLoop, keras.Model):
         discriminator_steps=5,
         adversarial_real="fixed",
         generator_shuffle=False,
+        generator_real="fixed",
         scheduled_sampling_decrement=0.0,
         eval_every=5,
         eval_samples=9984,
@@ -150,17 +151,20 @@ class SeqGAN(AdversarialLoop, keras.Model):
         self._strategy = tf.distribute.get_strategy()
         self.replicas = Replicas(self._strategy, batch_size)
         self.num_replicas = self.replicas.num_replicas
-        _check_models(generator, discriminator)
-        if adversarial_real not in ("fixed", "fresh"):
-            raise ValueError(
-                "`adversarial_real` must be 'fixed' or 'fresh', got "
-                f"{adversarial_real!r}."
-            )
-        if adversarial_real == "fresh" and oracle is None:
-            raise ValueError(
-                "`adversarial_real='fresh'` samples real sequences from the "
-                "oracle; give the `oracle`."
-            )
+        parts.check_models(generator, discriminator)
+        for name, value in (
+            ("adversarial_real", adversarial_real),
+            ("generator_real", generator_real),
+        ):
+            if value not in ("fixed", "fresh"):
+                raise ValueError(
+                    f"`{name}` must be 'fixed' or 'fresh', got {value!r}."
+                )
+            if value == "fresh" and oracle is None:
+                raise ValueError(
+                    f"`{name}='fresh'` samples real sequences from the "
+                    "oracle; give the `oracle`."
+                )
         self.generator = generator
         self.discriminator = discriminator
         self.oracle = oracle
@@ -171,6 +175,7 @@ class SeqGAN(AdversarialLoop, keras.Model):
         self.discriminator_steps = int(discriminator_steps)
         self.adversarial_real = adversarial_real
         self.generator_shuffle = bool(generator_shuffle)
+        self.generator_real = generator_real
         self.scheduled_sampling_decrement = float(scheduled_sampling_decrement)
         self.eval_every = int(eval_every)
         self.eval_samples = int(eval_samples)
@@ -181,8 +186,8 @@ class SeqGAN(AdversarialLoop, keras.Model):
         self.objective = objectives.resolve(
             objective or self.critic.objective, settings
         )
-        _check_settings(settings, self.critic, self.objective)
-        self.reward = _reward_name(self.critic)
+        parts.check_settings(settings, self.critic, self.objective)
+        self.reward = parts.reward_name(self.critic)
         # (positives, negatives) of each D round of the current epoch.
         self._round_data = []
         self.epoch_plan = []
@@ -456,7 +461,7 @@ class SeqGAN(AdversarialLoop, keras.Model):
         if type(self.objective) is not objectives.OBJECTIVES.get(
             self.critic.objective
         ):
-            config["objective"] = _objective_name(self.objective)
+            config["objective"] = parts.objective_name(self.objective)
         config.update(self.critic.get_config())
         config.update(self.objective.get_config())
         return config
@@ -486,88 +491,13 @@ _CONFIG_FIELDS = (
     "discriminator_steps",
     "adversarial_real",
     "generator_shuffle",
+    "generator_real",
     "scheduled_sampling_decrement",
     "eval_every",
     "eval_samples",
     "probe_samples",
     "seed",
 )
-
-
-def _check_models(generator, discriminator):
-    if generator.sequence_length != discriminator.sequence_length:
-        raise ValueError(
-            "Generator and discriminator disagree on sequence_length: "
-            f"{generator.sequence_length} vs "
-            f"{discriminator.sequence_length}."
-        )
-    if generator.vocabulary_size != discriminator.vocabulary_size:
-        raise ValueError(
-            "Generator and discriminator disagree on vocabulary_size: "
-            f"{generator.vocabulary_size} vs "
-            f"{discriminator.vocabulary_size}."
-        )
-    eos_id = getattr(generator, "eos_id", None)
-    d_pad_id = getattr(discriminator, "pad_id", None)
-    if eos_id is not None and d_pad_id != generator.pad_id:
-        # The generator pads after EOS with its pad_id; a discriminator
-        # that does not know it would judge the padding as tokens.
-        raise ValueError(
-            "A variable-length generator (eos_id="
-            f"{eos_id}, pad_id={generator.pad_id}) needs a discriminator "
-            f"with the same pad_id; got pad_id={d_pad_id}."
-        )
-
-
-def _setting_defaults():
-    """{setting: default} of every built-in part's settings."""
-    parts = list(objectives.OBJECTIVES.values()) + [
-        methods.reward_critic(name) for name in methods.rewards()
-    ]
-    defaults = {}
-    for part in parts:
-        for klass in part.__mro__:
-            init = klass.__dict__.get("__init__")
-            if init is None:
-                continue
-            for p in inspect.signature(init).parameters.values():
-                if p.name in part.SETTINGS and p.default is not p.empty:
-                    defaults.setdefault(p.name, p.default)
-    return defaults
-
-
-def _check_settings(settings, critic, objective):
-    """Refuses a setting that neither part takes, unless it has its
-    default (a config passes every part's settings)."""
-    taken = set(type(critic).SETTINGS) | set(type(objective).SETTINGS)
-    defaults = _setting_defaults()
-    for name, value in settings.items():
-        if name in taken:
-            continue
-        if name not in defaults:
-            raise TypeError(f"SeqGAN got an unexpected argument {name!r}.")
-        if value != defaults[name]:
-            raise ValueError(
-                f"`{name}` ({value!r}) is a setting of neither this trainer's "
-                f"critic ({type(critic).__name__}) nor its objective "
-                f"({type(objective).__name__})."
-            )
-
-
-def _reward_name(critic):
-    """The registered reward name of `critic`'s class (None if it has
-    none: such a trainer trains, but cannot be saved by `get_config`)."""
-    for name in methods.rewards():
-        if methods.reward_critic(name) is type(critic):
-            return name
-    return None
-
-
-def _objective_name(objective):
-    for name, cls in objectives.OBJECTIVES.items():
-        if cls is type(objective):
-            return name
-    raise ValueError(f"{type(objective).__name__} is not a known objective.")
 
 
 def _uses_float16(model):

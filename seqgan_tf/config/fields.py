@@ -160,6 +160,13 @@ class TrainingConfig:
             `bleu_reference_fraction` share of the real data: PG-BLEU),
             "importance" (MaliGAN's weights of D's verdicts) or "rank"
             (RankGAN's ranker).
+        objective: "" (the one the reward's critic names) or the
+            generator's update: "rollout", "importance" or "leakgan"
+            (`seqgan_tf.objectives`).
+        generator_real: the real data of MLE pretraining: "fixed" (the
+            real data every epoch, as the authors) or "fresh" (as many new
+            oracle sequences every epoch, never the same twice; oracle
+            task only).
         constant_reward: the reward of the "constant" ablation.
         reward_baseline: "none" (the authors') or "batch_mean": every
             reward minus the mean reward of the batch at its position, so
@@ -234,6 +241,8 @@ class TrainingConfig:
     rollout_chunk_size: int = 4096
     method: str = "seqgan"
     reward: str = "discriminator"
+    objective: str = ""
+    generator_real: str = "fixed"
     constant_reward: float = 1.0
     reward_baseline: str = "none"
     adversarial_real: str = "fixed"

@@ -85,6 +85,16 @@ def validate(config):
                 "(coco, chinese_quatrains, folk_tunes, a file, or "
                 "tfds:NAME): seqgan-tf train --dataset NAME."
             )
+        if methods.reward_needs_oracle(config.training.reward):
+            raise ConfigError(
+                f"training.reward={config.training.reward} reads the "
+                "oracle's likelihood; a text task has no oracle."
+            )
+        if config.training.generator_real == "fresh":
+            raise ConfigError(
+                "training.generator_real=fresh needs the oracle task "
+                "(fresh real sequences come from the oracle)."
+            )
         if config.training.adversarial_real == "fresh":
             raise ConfigError(
                 "training.adversarial_real=fresh needs the oracle task "
@@ -164,6 +174,14 @@ def validate(config):
             ("classifier", "ranker"),
         ),
         "training.reward": (config.training.reward, methods.rewards()),
+        "training.objective": (
+            config.training.objective,
+            ("", "rollout", "importance", "leakgan"),
+        ),
+        "training.generator_real": (
+            config.training.generator_real,
+            ("fixed", "fresh"),
+        ),
         "training.pg_reduction": (
             config.training.pg_reduction,
             ("sum", "mean"),

@@ -6,6 +6,7 @@ import tensorflow as tf
 from seqgan_tf import losses
 from seqgan_tf import methods
 from seqgan_tf.models.ranker import Ranker
+from seqgan_tf.rewards import importance_weights
 
 
 class Critic:
@@ -88,6 +89,16 @@ class Critic:
             discriminator.trainable_variables,
         )
         return loss, correct
+
+    def importance_weights(self, samples, batch_sum=None, group_size=None):
+        """MaliGAN's normalised importance weights of `samples` [B, T]:
+        D/(1-D) of the discriminator's P(real), normalised over the batch
+        (`batch_sum` adds a scalar over every replica's rows) or within
+        each group of `group_size` rows ([B / n, n])."""
+        p_real = self.trainer.discriminator.predict_real(samples)
+        if group_size is not None:
+            return importance_weights(p_real, group_size=group_size)
+        return importance_weights(p_real, batch_sum)
 
     def checkpoint_objects(self):
         """Variables a checkpoint must hold beyond the models ({})."""

@@ -24,5 +24,16 @@ class ConstantCritic(Critic):
     def scorer(self):
         return self._score
 
+    def importance_weights(self, samples, batch_sum=None, group_size=None):
+        """Uniform weights: MaliGAN's update without its discriminator
+        (every reward w - 1/B is then 0 in the basic algorithm)."""
+        rows = tf.shape(samples)[0]
+        if group_size is not None:
+            return tf.fill([rows // group_size, group_size], 1.0 / group_size)
+        total = tf.cast(rows, tf.float32)
+        if batch_sum is not None:
+            total = batch_sum(total)
+        return tf.fill([rows], 1.0) / total
+
     def _score(self, token_ids):
         return tf.fill(tf.shape(token_ids)[:1], self.constant_reward)

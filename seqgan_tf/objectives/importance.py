@@ -8,15 +8,16 @@ from seqgan_tf import losses
 from seqgan_tf import sampler
 from seqgan_tf import seeds
 from seqgan_tf.objectives.rollout import RolloutPolicyGradient
-from seqgan_tf.rewards import importance_weights
 
 
 class ImportanceWeights(RolloutPolicyGradient):
     """MaliGAN: every token of sample i gets w_i - 1/B, where w are the
-    normalised importance weights D/(1-D) of the batch
-    (`rewards.importance_weights`), so a batch's rewards sum to 0
-    (algorithm 1 of the paper). With `mali_continuations` n > 1, its mixed
-    MLE-Mali training (`mali_step`).
+    normalised importance weights of the batch that the critic gives
+    (`Critic.importance_weights`: D/(1-D) of the discriminator,
+    `rewards.importance_weights`; the exact ratio with the optimal
+    critic), so a batch's rewards sum to 0 (algorithm 1 of the paper).
+    With `mali_continuations` n > 1, its mixed MLE-Mali training
+    (`mali_step`).
 
     Args:
         mali_continuations: 0 (the basic algorithm) or n > 1: each step
@@ -67,9 +68,8 @@ class ImportanceWeights(RolloutPolicyGradient):
         """MaliGAN's reward of every token of sample i: its normalised
         importance weight minus the baseline 1/B (the mean weight)."""
         trainer = self.trainer
-        weights = importance_weights(
-            trainer.discriminator.predict_real(samples),
-            trainer.replicas.all_reduce_sum,
+        weights = trainer.critic.importance_weights(
+            samples, trainer.replicas.all_reduce_sum
         )
         weights = weights - 1.0 / float(trainer.batch_size)
         return tf.broadcast_to(weights[:, tf.newaxis], tf.shape(samples))
@@ -112,11 +112,8 @@ class ImportanceWeights(RolloutPolicyGradient):
             tf.fill([trainer.batch_size], prefix_length),
             sample_seed,
         )
-        p_real = tf.reshape(
-            trainer.discriminator.predict_real(samples), [-1, n]
-        )
         weights = tf.reshape(
-            importance_weights(tf.reshape(p_real, [-1]), group_size=n), [-1]
+            trainer.critic.importance_weights(samples, group_size=n), [-1]
         )
         sampled = tf.range(length)[None, :] >= prefix_length
         rewards = tf.where(

@@ -54,6 +54,7 @@ _ADVERSARIAL = (
     "training.rollout_update_rate",
     "training.rollout_chunk_size",
     "training.reward",
+    "training.objective",
     "training.constant_reward",
     "training.reward_baseline",
     "training.adversarial_real",

@@ -131,6 +131,43 @@ SCHEDULES = {
     # fresh negatives. Every method keeps its paper's algorithm; only the
     # lengths (and LeakGAN's interleaved D pretraining, replaced by the
     # common one) are shortened.
+    # The `critic` table at the tiny preset's size, for tests.
+    "tiny_critic": Schedule(
+        "tiny_critic",
+        "tiny",
+        mle_epochs=2,
+        discriminator_rounds=1,
+        adversarial_rounds=2,
+        ss_epochs=2,
+        eval_samples=256,
+        test_samples=128,
+        curve_samples=64,
+        temperatures=(0.8, 1.0, 1.2),
+        overrides=("training.probe_samples=64",),
+        table="critic",
+    ),
+    # Does a critic that knows help? The family schedule's sizes (its MLE
+    # stage; the D stage differs only by the probe), every learned critic
+    # beside its constant control and the Bayes-optimal critic, probed
+    # after every D round.
+    "critic": Schedule(
+        "critic",
+        "quick",
+        mle_epochs=10,
+        discriminator_rounds=3,
+        adversarial_rounds=10,
+        ss_epochs=10,
+        eval_samples=100_000,
+        test_samples=10_000,
+        curve_samples=2_000,
+        overrides=(
+            "training.num_negatives=1024",
+            "training.eval_every=0",
+            "training.eval_samples=1024",
+            "training.probe_samples=1024",
+        ),
+        table="critic",
+    ),
     "family": Schedule(
         "family",
         "quick",
