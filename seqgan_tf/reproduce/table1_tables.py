@@ -10,6 +10,7 @@ import pathlib
 
 import numpy as np
 
+from seqgan_tf import methods as methods_lib
 from seqgan_tf import paper
 from seqgan_tf import schedule as schedule_lib
 from seqgan_tf.reproduce import common
@@ -62,8 +63,26 @@ def build_table(results, methods, seeds, output):
 
 def references(method):
     """[(name, method)] of the rows a method's row is tested against:
-    SeqGAN and MLE (none on their own rows)."""
-    return [("seqgan", "seqgan"), ("mle", "mle")]
+    SeqGAN, MLE, and the row it is a variant of (its registered parent,
+    e.g. a method's learned-critic row for its constant or optimal critic;
+    none on their own rows)."""
+    parent = (
+        methods_lib.get(method).parent
+        if method in methods_lib.names()
+        else None
+    )
+    return [("seqgan", "seqgan"), ("mle", "mle"), ("parent", parent)]
+
+
+def _parent_column(rows):
+    """Whether a table shows the test against each row's parent: when a
+    row's parent is in the table and is not SeqGAN or MLE."""
+    present = {row["method"] for row in rows}
+    return any(
+        methods_lib.get(row["method"]).parent in present - {"seqgan", "mle"}
+        for row in rows
+        if row["method"] in methods_lib.names()
+    )
 
 
 def mean_curve(results, method, seeds):
@@ -190,6 +209,8 @@ def write_tables(table, output):
         "seed_welch_p_vs_seqgan",
         "seed_welch_t_vs_mle",
         "seed_welch_p_vs_mle",
+        "seed_welch_t_vs_parent",
+        "seed_welch_p_vs_parent",
         "mle_curve_nll_oracle",
         "below_mle_curve_by",
         "dominated_by_mle_at",
@@ -197,20 +218,31 @@ def write_tables(table, output):
         "d_heldout_accuracy_final",
     ]
     f = common.format_value
+    parent = _parent_column(table["rows"])
     lines = [
         "| method | NLL-oracle (mean ± sd) | NLL-test (mean ± sd) | paper "
         "| p vs SeqGAN (Welch over seeds) | p vs MLE (Welch over seeds) "
-        "| seeds |",
-        "|---|---|---|---|---|---|---|",
+        + ("| p vs its parent row (Welch over seeds) " if parent else "")
+        + "| seeds |",
+        "|---|---|---|---|---|---|" + ("---|" if parent else "") + "---|",
     ]
     for row in table["rows"]:
+        parent_cell = ""
+        if parent:
+            name = methods_lib.get(row["method"]).parent
+            parent_cell = (
+                f"{f(row.get('seed_welch_p_vs_parent'))} ({name}) | "
+                if name
+                else "- | "
+            )
         lines.append(
             f"| {row['method']} | {f(row['nll_oracle'])} ± "
             f"{f(row['nll_oracle_sd'])} | {f(row['nll_test'])} ± "
             f"{f(row['nll_test_sd'])} | {f(row['paper'])} | "
             f"{f(row.get('seed_welch_p_vs_seqgan'))} | "
             f"{f(row.get('seed_welch_p_vs_mle'))} | "
-            f"{common.seeds_cell(row, table['seeds'])} |"
+            + parent_cell
+            + f"{common.seeds_cell(row, table['seeds'])} |"
         )
     lines += [
         "",
