@@ -5,11 +5,12 @@ import tensorflow as tf
 
 from seqgan_tf import losses
 from seqgan_tf import methods
+from seqgan_tf.component import Component
 from seqgan_tf.models.ranker import Ranker
 from seqgan_tf.rewards import importance_weights
 
 
-class Critic:
+class Critic(Component):
     """Scores completed sequences for the generator; trains the
     discriminator model in the D rounds.
 
@@ -37,14 +38,6 @@ class Critic:
     # and the model go together).
     ranks = False
 
-    def __init__(self, **settings):
-        unknown = set(settings) - set(self.SETTINGS)
-        if unknown:
-            raise TypeError(
-                f"{type(self).__name__} takes no setting {sorted(unknown)}."
-            )
-        self.trainer = None
-
     def bind(self, trainer):
         """Attaches the critic to `trainer` (its models and strategy)."""
         if isinstance(trainer.discriminator, Ranker) != self.ranks:
@@ -53,7 +46,7 @@ class Critic:
                 f"the {type(self).__name__} with a "
                 f"{type(trainer.discriminator).__name__}."
             )
-        self.trainer = trainer
+        super().bind(trainer)
 
     def prepare(self, real):
         """Called by `train()` with the real data before the first epoch."""
@@ -82,12 +75,7 @@ class Critic:
                 global_batch_size=trainer.batch_size,
                 num_replicas=trainer.num_replicas,
             )
-        trainer.replicas.apply(
-            trainer.d_optimizer,
-            tape,
-            loss,
-            discriminator.trainable_variables,
-        )
+        self.apply(trainer.d_optimizer, tape, loss, discriminator)
         return loss, correct
 
     def importance_weights(self, samples, batch_sum=None, group_size=None):
@@ -99,14 +87,6 @@ class Critic:
         if group_size is not None:
             return importance_weights(p_real, group_size=group_size)
         return importance_weights(p_real, batch_sum)
-
-    def checkpoint_objects(self):
-        """Variables a checkpoint must hold beyond the models ({})."""
-        return {}
-
-    def get_config(self):
-        """The critic's settings (trainer keyword arguments)."""
-        return {name: getattr(self, name) for name in self.SETTINGS}
 
 
 def resolve(reward, settings):

@@ -59,11 +59,9 @@ class OptimalImportanceCritic(OptimalCritic):
 
     def bind(self, trainer):
         super().bind(trainer)
-        if trainer.num_replicas > 1:
-            raise ValueError(
-                "The exact importance weights normalise over the whole "
-                "batch; train on one device."
-            )
+        self.one_device(
+            "The exact importance weights normalise over the whole batch"
+        )
 
     def importance_weights(self, samples, batch_sum=None, group_size=None):
         logits = self._scorer.logits(samples)

@@ -35,12 +35,7 @@ class RankerCritic(Critic):
 
     def bind(self, trainer):
         super().bind(trainer)
-        if trainer.num_replicas > 1:
-            raise ValueError(
-                "RankGAN ranks each sequence among its whole batch; train it "
-                f"on one device (the strategy has {trainer.num_replicas} "
-                "replicas)."
-            )
+        self.one_device("RankGAN ranks each sequence among its whole batch")
         # Drawn again before each step that reads them (so not part of a
         # checkpoint).
         self.references = tf.Variable(
@@ -86,10 +81,5 @@ class RankerCritic(Critic):
                 ),
                 labels,
             )
-        trainer.replicas.apply(
-            trainer.d_optimizer,
-            tape,
-            loss,
-            trainer.discriminator.trainable_variables,
-        )
+        self.apply(trainer.d_optimizer, tape, loss, trainer.discriminator)
         return loss, correct

@@ -5,10 +5,11 @@ import tensorflow as tf
 
 from seqgan_tf import losses
 from seqgan_tf import seeds
+from seqgan_tf.component import Component
 from seqgan_tf.data.masks import padding_mask
 
 
-class Objective:
+class Objective(Component):
     """How the generator learns in the adversarial rounds (and in MLE
     pretraining).
 
@@ -26,20 +27,6 @@ class Objective:
 
     `SETTINGS` lists the trainer keyword arguments (config fields) it takes.
     """
-
-    SETTINGS = ()
-
-    def __init__(self, **settings):
-        unknown = set(settings) - set(self.SETTINGS)
-        if unknown:
-            raise TypeError(
-                f"{type(self).__name__} takes no setting {sorted(unknown)}."
-            )
-        self.trainer = None
-
-    def bind(self, trainer):
-        """Attaches the objective to `trainer`."""
-        self.trainer = trainer
 
     def start(self):
         """Called when the adversarial phase begins."""
@@ -61,14 +48,6 @@ class Objective:
         """Updates an adversarial round makes beyond the generator steps
         and D rounds (for progress bars)."""
         return 0
-
-    def checkpoint_objects(self):
-        """What a checkpoint must hold beyond the models and optimizers."""
-        return {}
-
-    def get_config(self):
-        """The objective's settings (trainer keyword arguments)."""
-        return {name: getattr(self, name) for name in self.SETTINGS}
 
     def padding_mask(self, token_ids):
         """The mask of a variable-length generator's sequences, else None
@@ -103,9 +82,7 @@ class Objective:
             )
             count = trainer.replicas.all_reduce_sum(count)
             loss = total / tf.maximum(count, 1.0)
-        trainer.replicas.apply(
-            trainer.g_optimizer, tape, loss, generator.trainable_variables
-        )
+        self.apply(trainer.g_optimizer, tape, loss, generator)
         return loss
 
     def seeds(self, stream, epoch, index):

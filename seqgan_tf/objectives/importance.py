@@ -58,10 +58,10 @@ class ImportanceWeights(RolloutPolicyGradient):
                 f"`batch_size` ({trainer.batch_size}) must be a multiple of "
                 f"`mali_continuations` ({n})."
             )
-        if n and trainer.num_replicas > 1:
-            raise ValueError(
+        if n:
+            self.one_device(
                 "MaliGAN's mixed training normalises within groups of "
-                "continuations; train it on one device."
+                "continuations"
             )
 
     def rewards(self, samples, rollout_seed):
@@ -129,12 +129,7 @@ class ImportanceWeights(RolloutPolicyGradient):
                 reduction=self.pg_reduction,
                 padding_mask=self.padding_mask(samples),
             )
-        trainer.replicas.apply(
-            trainer.pg_optimizer,
-            tape,
-            loss,
-            trainer.generator.trainable_variables,
-        )
+        self.apply(trainer.pg_optimizer, tape, loss, trainer.generator)
         trainer.g_loss_tracker.update_state(loss)
         trainer.reward_tracker.update_state(parts["mean_reward"])
         return loss

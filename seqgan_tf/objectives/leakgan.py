@@ -78,12 +78,10 @@ class LeakGANUpdate(RolloutPolicyGradient):
 
     def bind(self, trainer):
         super().bind(trainer)
-        if trainer.num_replicas > 1:
-            raise ValueError(
-                "LeakGAN's rescaled rewards rank each sequence among its whole "
-                f"batch; train it on one device ({trainer.num_replicas} "
-                "replicas)."
-            )
+        self.one_device(
+            "LeakGAN's rescaled rewards rank each sequence among its whole "
+            "batch"
+        )
 
     def mle_replica(self, token_ids, rate=None, seed=None):
         trainer = self.trainer
@@ -95,9 +93,7 @@ class LeakGANUpdate(RolloutPolicyGradient):
             loss = nll + losses.leakgan_manager_loss(
                 leaked["features"], leaked["goals"], generator.goal_step
             )
-        trainer.replicas.apply(
-            trainer.g_optimizer, tape, loss, generator.trainable_variables
-        )
+        self.apply(trainer.g_optimizer, tape, loss, generator)
         # The logged loss is the MLE's, comparable with SeqGAN's.
         return nll
 
@@ -153,9 +149,7 @@ class LeakGANUpdate(RolloutPolicyGradient):
                 rewards,
             )
             loss = worker_loss + manager_loss
-        trainer.replicas.apply(
-            trainer.pg_optimizer, tape, loss, generator.trainable_variables
-        )
+        self.apply(trainer.pg_optimizer, tape, loss, generator)
         return (
             loss,
             tf.reduce_sum(rewards),

@@ -172,12 +172,7 @@ class RolloutPolicyGradient(Objective):
                 padding_mask=self.padding_mask(samples),
                 global_batch_size=trainer.batch_size,
             )
-        trainer.replicas.apply(
-            trainer.pg_optimizer,
-            tape,
-            loss,
-            trainer.generator.trainable_variables,
-        )
+        self.apply(trainer.pg_optimizer, tape, loss, trainer.generator)
         return loss, parts["reward_sum"], parts["reward_count"]
 
     def _update_rollout_policy(self):
