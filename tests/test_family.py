@@ -461,7 +461,10 @@ def test_leakgan_trainer_saves_as_keras_and_keeps_its_leak(tmp_path):
     gan.save(tmp_path / "leakgan.keras")
     loaded = keras.saving.load_model(tmp_path / "leakgan.keras")
     assert isinstance(loaded, LeakGAN)
-    assert (loaded.objective.leakgan_rescale, loaded.objective.interleaved_mle_steps) == (
+    assert (
+        loaded.objective.leakgan_rescale,
+        loaded.objective.interleaved_mle_steps,
+    ) == (
         "unsorted",
         2,
     )
