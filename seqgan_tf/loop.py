@@ -43,6 +43,10 @@ class AdversarialLoop:
             on_step: called after every step.
             fresh_real: take the positives from `num_negatives` new oracle
                 samples instead of `real`.
+
+        Returns:
+            (positives, negatives): the round's real and generated
+            sequences, int32 [P, T] and [num_negatives, T].
         """
         negatives = sampler.sample_many(
             self.generator,
@@ -69,6 +73,7 @@ class AdversarialLoop:
             self.critic.before_discriminator_step(positives, epoch, index, step)
             self.discriminator_step(token_ids, labels)
             _call(on_step)
+        return positives, negatives
 
     def _positives(self, real, epoch, index):
         """Balanced classes: as many real sequences as generated ones, a

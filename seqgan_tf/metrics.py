@@ -310,7 +310,8 @@ def discriminator_probe(
     P(real), and the generated ones also with its logit
     (`discriminator_logits`) and with the optimal discriminator's
     (`optimal.optimal_logit`, log p_oracle - log p_G: what it would say
-    if it were perfect).
+    if it were perfect). The per-sequence values are
+    `discriminator_probe_values`; this is their `probe_summary`.
 
     `references` (int [U, T]) are a `Ranker`'s reference sentences for
     its logits; default: (the first `num_samples` of) `training_real`.
@@ -335,6 +336,47 @@ def discriminator_probe(
             order them as the best possible discriminator does, and on a
             linear scale?); NaN when either is constant.
     """
+    return probe_summary(
+        discriminator_probe_values(
+            discriminator,
+            generator,
+            oracle,
+            training_real,
+            num_samples,
+            seed,
+            exclude,
+            references,
+        )
+    )
+
+
+def discriminator_probe_values(
+    discriminator,
+    generator,
+    oracle,
+    training_real,
+    num_samples,
+    seed,
+    exclude=(),
+    references=None,
+):
+    """The per-sequence values `discriminator_probe` summarises (same
+    arguments, same draws), for a caller that needs more of them than the
+    summary (e.g. the logits of the fresh real sequences).
+
+    Returns a dict of arrays:
+        fresh_real, fresh_fake: int32 [R, T], [G, T], the held-out
+            sequences (`held_out_sequences`; R, G <= `num_samples`);
+        references: int32 [U, T], the `Ranker`'s references of the logits;
+        train_p: float64, P(real) of the first `num_samples` of
+            `training_real`;
+        real_p, fake_p: float64 [R], [G], P(real) of the held-out ones;
+        fake_logit: float64 [G], the discriminator's logit of the fresh
+            generated sequences (`discriminator_logits`);
+        optimal_logit: float64 [G], the optimal logit of each;
+        quality: float64 [G], the oracle's mean per-token log-likelihood
+            of each.
+    """
     training_real = np.asarray(training_real, dtype=np.int32)
     fresh_real, fresh_fake = held_out_sequences(
         oracle, generator, num_samples, seed, [training_real, *exclude]
@@ -347,23 +389,40 @@ def discriminator_probe(
         ]
         return np.concatenate(values).astype(np.float64)
 
-    real_p, fake_p = p_real(fresh_real), p_real(fresh_fake)
-    quality = -sequence_nll(oracle, fresh_fake)
-    correct = np.concatenate([real_p > 0.5, fake_p <= 0.5])
     if references is None:
         references = training_real[:num_samples]
-    fake_logit = discriminator_logits(discriminator, fresh_fake, references)
-    best_logit = optimal_logits(oracle, generator, fresh_fake)
     return {
-        "d_real_train": float(p_real(training_real[:num_samples]).mean()),
+        "fresh_real": fresh_real,
+        "fresh_fake": fresh_fake,
+        "references": np.asarray(references, np.int32),
+        "train_p": p_real(training_real[:num_samples]),
+        "real_p": p_real(fresh_real),
+        "fake_p": p_real(fresh_fake),
+        "fake_logit": discriminator_logits(
+            discriminator, fresh_fake, references
+        ),
+        "optimal_logit": optimal_logits(oracle, generator, fresh_fake),
+        "quality": -sequence_nll(oracle, fresh_fake),
+    }
+
+
+def probe_summary(values):
+    """`discriminator_probe`'s dict of the `discriminator_probe_values`
+    `values`."""
+    real_p, fake_p = values["real_p"], values["fake_p"]
+    correct = np.concatenate([real_p > 0.5, fake_p <= 0.5])
+    return {
+        "d_real_train": float(values["train_p"].mean()),
         "d_real_fresh": float(real_p.mean()),
         "d_fake_fresh": float(fake_p.mean()),
         "d_heldout_accuracy": float(correct.mean()),
-        "d_quality_spearman": _correlation(stats.spearmanr, fake_p, quality),
+        "d_quality_spearman": _correlation(
+            stats.spearmanr, fake_p, values["quality"]
+        ),
         "d_optimal_spearman": _correlation(
-            stats.spearmanr, fake_logit, best_logit
+            stats.spearmanr, values["fake_logit"], values["optimal_logit"]
         ),
         "d_optimal_pearson": _correlation(
-            stats.pearsonr, fake_logit, best_logit
+            stats.pearsonr, values["fake_logit"], values["optimal_logit"]
         ),
     }

@@ -30,3 +30,5 @@ def seed_pair(*values):
 
 
 FRESH_MLE = 14  # fresh oracle sequences of an MLE epoch
+VALIDATION = 15  # a discriminator study's validation split and its negatives
+STUDY_PROBE = 16  # the held-out sequences of a discriminator study's probe
