@@ -14,12 +14,10 @@ run.gan.generator.generate(10)
 import contextlib
 import dataclasses
 import pathlib
-import random
 import shutil
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from seqgan_tf import callbacks as callbacks_lib
@@ -28,6 +26,7 @@ from seqgan_tf import evaluation
 from seqgan_tf import hardware
 from seqgan_tf import runs
 from seqgan_tf import sampler
+from seqgan_tf import seeds
 from seqgan_tf.data import EOS_ID
 from seqgan_tf.data import PAD_ID
 from seqgan_tf.data import get_tokenizer
@@ -127,7 +126,7 @@ def build_oracle(config):
     """The oracle of an oracle-task config: the authors' ("paper") or a
     seeded random one, in float32. The caller's global random generators
     are left as they were."""
-    with _global_random_state():
+    with seeds.global_random_state():
         if config.data.oracle == "paper":
             return OracleLSTM.from_paper(dtype="float32")
         return OracleLSTM.random(
@@ -158,35 +157,8 @@ def build_gan(config, oracle=None, vocabulary_size=None, strategy=None):
         raise ValueError("A text task's GAN needs its vocabulary_size.")
     policies = precision_policies(config)
     scope = strategy.scope() if strategy else contextlib.nullcontext()
-    with scope, _global_random_state(config.seed):
+    with scope, seeds.global_random_state(config.seed):
         return _build_gan(config, oracle, vocabulary_size, policies)
-
-
-@contextlib.contextmanager
-def _global_random_state(seed=None):
-    """Restores, on exit, the global random generators a model's build
-    draws from: Python's `random` (Keras' initializers and dropout layers
-    take their seeds from it when built without one) and NumPy's. With a
-    `seed`, both are seeded with it inside, as `keras.utils.set_random_seed`
-    seeds them, so the weights are the ones that seed gives.
-
-    The other generators `keras.utils.set_random_seed` seeds are neither
-    read nor changed by a build, and are left alone: TensorFlow's global
-    seed (initializers draw with stateless ops from their own seeds;
-    setting it would also reset the kernels of the caller's op-seeded
-    draws) and Keras' global `SeedGenerator` (only `keras.random` calls
-    without a seed use it). The generators are process-wide: another
-    thread drawing from them meanwhile sees the seeded state."""
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()
-    try:
-        if seed is not None:
-            random.seed(seed)
-            np.random.seed(seed)
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
 
 
 def precision_policies(config):

@@ -4,6 +4,9 @@ Every random draw of a run comes from `seed_pair(seed, STREAM, epoch, ...)`,
 so a run resumed at any epoch replays what the uninterrupted run drew.
 """
 
+import contextlib
+import random
+
 import numpy as np
 
 # Distinct streams of randomness.
@@ -32,3 +35,30 @@ def seed_pair(*values):
 FRESH_MLE = 14  # fresh oracle sequences of an MLE epoch
 VALIDATION = 15  # a discriminator study's validation split and its negatives
 STUDY_PROBE = 16  # the held-out sequences of a discriminator study's probe
+
+
+@contextlib.contextmanager
+def global_random_state(seed=None):
+    """Restores, on exit, the global random generators a model's build
+    draws from: Python's `random` (Keras' initializers and dropout layers
+    take their seeds from it when built without one) and NumPy's. With a
+    `seed`, both are seeded with it inside, as `keras.utils.set_random_seed`
+    seeds them, so the weights are the ones that seed gives.
+
+    The other generators `keras.utils.set_random_seed` seeds are neither
+    read nor changed by a build, and are left alone: TensorFlow's global
+    seed (initializers draw with stateless ops from their own seeds;
+    setting it would also reset the kernels of the caller's op-seeded
+    draws) and Keras' global `SeedGenerator` (only `keras.random` calls
+    without a seed use it). The generators are process-wide: another
+    thread drawing from them meanwhile sees the seeded state."""
+    python_state = random.getstate()
+    numpy_state = np.random.get_state()
+    try:
+        if seed is not None:
+            random.seed(seed)
+            np.random.seed(seed)
+        yield
+    finally:
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
