@@ -20,6 +20,12 @@ class Component:
             )
         self.trainer = None
 
+    @classmethod
+    def from_settings(cls, settings):
+        """The part built from a trainer's keyword arguments: those of its
+        own `SETTINGS` that `settings` holds."""
+        return cls(**{k: settings[k] for k in cls.SETTINGS if k in settings})
+
     def bind(self, trainer):
         """Attaches the part to `trainer` (its models and strategy)."""
         self.trainer = trainer

@@ -44,7 +44,12 @@ class LeakGAN(SeqGAN):
                 "The LeakGANGenerator must leak the features of the "
                 "discriminator it is trained against."
             )
-        kwargs.pop("objective", None)
+        objective = kwargs.pop("objective", None)
+        if objective not in (None, "leakgan"):
+            raise ValueError(
+                "LeakGAN trains by its own update (objective='leakgan'), "
+                f"got objective={objective!r}."
+            )
         reward = kwargs.get("reward", "discriminator")
         if reward not in ("discriminator", "constant"):
             raise ValueError(

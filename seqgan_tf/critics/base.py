@@ -105,5 +105,4 @@ def resolve(reward, settings):
             f"`reward` must be one of {', '.join(methods.rewards())}, got "
             f"{reward!r}."
         )
-    critic = methods.reward_critic(reward)
-    return critic(**{k: settings[k] for k in critic.SETTINGS if k in settings})
+    return methods.reward_critic(reward).from_settings(settings)

@@ -36,8 +36,7 @@ def resolve(objective, settings):
             f"`objective` must be one of {', '.join(OBJECTIVES)}, got "
             f"{objective!r}."
         )
-    cls = OBJECTIVES[objective]
-    return cls(**{k: settings[k] for k in cls.SETTINGS if k in settings})
+    return OBJECTIVES[objective].from_settings(settings)
 
 
 __all__ = [

@@ -4,7 +4,6 @@ by their normalised importance weights D/(1-D), no rollouts."""
 import numpy as np
 import tensorflow as tf
 
-from seqgan_tf import losses
 from seqgan_tf import sampler
 from seqgan_tf import seeds
 from seqgan_tf.objectives.rollout import RolloutPolicyGradient
@@ -119,17 +118,7 @@ class ImportanceWeights(RolloutPolicyGradient):
         rewards = tf.where(
             sampled, (weights - 1.0 / n)[:, None], tf.fill([1, length], 1.0 / n)
         )
-        with tf.GradientTape() as tape:
-            log_probs = trainer.generator.log_prob(samples, training=True)
-            # A variable-length sequence's positions after its EOS (PAD)
-            # take no part, as in every other policy-gradient step.
-            loss, parts = losses.policy_gradient_loss(
-                log_probs,
-                rewards,
-                reduction=self.pg_reduction,
-                padding_mask=self.padding_mask(samples),
-            )
-        self.apply(trainer.pg_optimizer, tape, loss, trainer.generator)
+        loss, parts = self.reinforce(samples, rewards)
         trainer.g_loss_tracker.update_state(loss)
         trainer.reward_tracker.update_state(parts["mean_reward"])
         return loss

@@ -163,6 +163,17 @@ class RolloutPolicyGradient(Objective):
                 self.padding_mask(samples),
                 trainer.replicas.all_reduce_sum,
             )
+        loss, parts = self.reinforce(
+            samples, rewards, global_batch_size=trainer.batch_size
+        )
+        return loss, parts["reward_sum"], parts["reward_count"]
+
+    def reinforce(self, samples, rewards, global_batch_size=None):
+        """The REINFORCE update `-sum log p * reward` of the generator on
+        `samples` (a variable-length sequence's positions after its EOS
+        take no part), applied with the policy-gradient optimizer;
+        returns `losses.policy_gradient_loss`'s (loss, parts)."""
+        trainer = self.trainer
         with tf.GradientTape() as tape:
             log_probs = trainer.generator.log_prob(samples, training=True)
             loss, parts = losses.policy_gradient_loss(
@@ -170,10 +181,10 @@ class RolloutPolicyGradient(Objective):
                 rewards,
                 reduction=self.pg_reduction,
                 padding_mask=self.padding_mask(samples),
-                global_batch_size=trainer.batch_size,
+                global_batch_size=global_batch_size,
             )
         self.apply(trainer.pg_optimizer, tape, loss, trainer.generator)
-        return loss, parts["reward_sum"], parts["reward_count"]
+        return loss, parts
 
     def _update_rollout_policy(self):
         if self.rollout_generator is None:
