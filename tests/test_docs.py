@@ -93,6 +93,10 @@ def test_the_site_builds_strict(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "site" / "api" / "index.html").exists()
+    # The pages show the results' figures; the per-seed files (most of
+    # benchmarks/results) stay out of the site.
+    shipped = {p.suffix for p in (tmp_path / "site" / "results").rglob("*.*")}
+    assert shipped == {".png"}
 
 
 def test_the_committed_result_tables_are_narrow():
