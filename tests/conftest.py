@@ -85,6 +85,23 @@ def kill_when_written(command, target, timeout, log=None):
         return process.wait()
 
 
+# The most columns a reproduction's Markdown table may have: the docs site
+# shows about 7 columns of numbers whole at 1280 px.
+MAX_TABLE_COLUMNS = 7
+
+
+def markdown_tables(text):
+    """The Markdown tables of `text`: [(header cells, [row cells])]."""
+    tables, block = [], []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            block.append([c.strip() for c in line.strip("|").split("|")])
+        elif block:
+            tables.append((block[0], block[2:]))
+            block = []
+    return tables
+
+
 @pytest.fixture
 def no_network(monkeypatch):
     """Fails the test if it opens a network connection (use with

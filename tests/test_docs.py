@@ -10,6 +10,8 @@ import subprocess
 import sys
 
 import pytest
+from conftest import MAX_TABLE_COLUMNS
+from conftest import markdown_tables
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGES = sorted((ROOT / "docs").glob("*.md"))
@@ -91,3 +93,16 @@ def test_the_site_builds_strict(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "site" / "api" / "index.html").exists()
+    # The pages show the results' figures; the per-seed files (most of
+    # benchmarks/results) stay out of the site.
+    shipped = {p.suffix for p in (tmp_path / "site" / "results").rglob("*.*")}
+    assert shipped == {".png"}
+
+
+def test_the_committed_result_tables_are_narrow():
+    tables = sorted((ROOT / "benchmarks" / "results").glob("*/*.md"))
+    assert tables
+    for path in tables:
+        for header, rows in markdown_tables(path.read_text(encoding="utf-8")):
+            assert len(header) <= MAX_TABLE_COLUMNS, (path.name, header)
+            assert all(len(cells) == len(header) for cells in rows)

@@ -1,18 +1,24 @@
 """Reproducing Table 1: configs per method, statistics, resumable runs."""
 
+import csv
 import json
 import subprocess
 
 import numpy as np
 import pytest
 from conftest import CLI
+from conftest import MAX_TABLE_COLUMNS
 from conftest import kill_when_written
+from conftest import markdown_tables
 from scipy import stats
 
 from seqgan_tf import report
+from seqgan_tf import runs
 from seqgan_tf import sampler
+from seqgan_tf import schedule
 from seqgan_tf.experiment import build_oracle
 from seqgan_tf.reproduce import common
+from seqgan_tf.reproduce import stages
 from seqgan_tf.reproduce import table1
 
 TINY = table1.SCHEDULES["tiny"]
@@ -219,8 +225,174 @@ def test_a_table_of_one_seed_shows_no_p_value(tmp_path):
         assert row["seed_welch_p_vs_seqgan"] is None
         assert row["seed_welch_t_vs_mle"] is None
     table1.write_tables(table, tmp_path)
-    first = (tmp_path / "table1.md").read_text().splitlines()[2]
-    assert first.startswith("| mle |") and first.endswith("| - | - | 1/1 |")
+    markdown = (tmp_path / "table1.md").read_text()
+    first = markdown.splitlines()[2]
+    assert first.startswith("| mle |") and first.endswith("| 9.038 | 1/1 |")
+    # No table of dashes: one line says there is no test yet.
+    assert "no row has a p-value yet." in markdown
+    assert len(markdown_tables(markdown)) == 1
+
+
+def test_the_table_is_split_the_values_before_the_tests(tmp_path):
+    # A parent column would make 8 columns: the values and the tests are
+    # two tables, each led by the method.
+    methods, seeds = ("mle", "maligan", "maligan_uniform_weights"), (0, 1, 2)
+    results = _seed_results(methods, seeds)
+    table = table1.build_table(results, methods, seeds, tmp_path)
+    table1.write_tables(table, tmp_path)
+    tables = markdown_tables((tmp_path / "table1.md").read_text())
+    (values, value_rows), (tests, test_rows) = tables[:2]
+    assert values == [
+        "method",
+        "NLL-oracle (mean ± sd)",
+        "NLL-test (mean ± sd)",
+        "paper",
+        "seeds",
+    ]
+    assert tests == [
+        "method",
+        "p vs SeqGAN (Welch over seeds)",
+        "p vs MLE (Welch over seeds)",
+        "p vs its parent row (Welch over seeds)",
+    ]
+    rows = {row["method"]: row for row in table["rows"]}
+    f = common.format_value
+    uniform = rows["maligan_uniform_weights"]
+    assert value_rows[2] == [
+        "maligan_uniform_weights",
+        f"{f(uniform['nll_oracle'])} ± {f(uniform['nll_oracle_sd'])}",
+        f"{f(uniform['nll_test'])} ± {f(uniform['nll_test_sd'])}",
+        "-",
+        "3/3",
+    ]
+    assert test_rows[2] == [
+        "maligan_uniform_weights",
+        "-",
+        f(uniform["seed_welch_p_vs_mle"]),
+        f"{f(uniform['seed_welch_p_vs_parent'])} (maligan)",
+    ]
+    for header, body in tables:
+        assert len(header) <= MAX_TABLE_COLUMNS
+        assert all(len(cells) == len(header) for cells in body)
+
+
+def test_rows_no_seed_finished_are_named_not_tabled(tmp_path):
+    methods, seeds = ("mle", "pg_bleu", "seqgan", "seqgan_fresh_real"), (0, 1)
+    missing = {(m, s) for m in methods[2:] for s in seeds} | {("pg_bleu", 1)}
+    results = _seed_results(methods, seeds, missing=missing)
+    table = table1.build_table(results, methods, seeds, tmp_path)
+    table1.write_tables(table, tmp_path)
+    markdown = (tmp_path / "table1.md").read_text()
+    assert (
+        "Not run yet (no seed finished): `seqgan`, `seqgan_fresh_real`."
+        in markdown
+    )
+    tables = markdown_tables(markdown)
+    for _, body in tables:
+        assert [cells[0] for cells in body] == ["mle", "pg_bleu"]
+    # A row with a seed stays, its missing seeds said.
+    assert tables[0][1][1][-1] == "1/2 (missing [1])"
+    assert len(table["rows"]) == 4  # the JSON keeps every row
+
+
+def test_the_probe_table_is_split_in_two(tmp_path):
+    methods, seeds = ("mle", "seqgan"), (0, 1)
+    results = _seed_results(methods, seeds)
+    table = table1.build_table(results, methods, seeds, tmp_path)
+    seqgan = table["rows"][1]
+    for index, key in enumerate(schedule.PROBE_KEYS):
+        seqgan[f"{key}_pretrained"] = 0.1 * index
+        seqgan[f"{key}_final"] = 0.5
+    table1.write_tables(table, tmp_path)
+    tables = markdown_tables((tmp_path / "table1.md").read_text())
+    probe = [t for t in tables if t[0][1].startswith(("P(real)", "Spearman"))]
+    assert len(probe) == 2
+    cells = {
+        title: cell
+        for header, body in probe
+        for title, cell in zip(header[1:], body[0][1:])
+    }
+    assert len(cells) == len(schedule.PROBE_KEYS)
+    assert cells["held-out accuracy"] == "0.300 → 0.500"
+    assert cells["logit vs optimal, Pearson"] == "0.600 → 0.500"
+    for header, body in tables:
+        assert len(header) <= MAX_TABLE_COLUMNS
+
+
+def _write_metrics(run_dir, rows):
+    """A run's metrics.csv of `rows` ({column: value}, the rest empty)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / runs.METRICS_CSV, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, runs.METRIC_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_the_trajectory_plots_every_method_on_whole_rounds(tmp_path):
+    discriminator = schedule.PHASES.index("discriminator")
+    adversarial = schedule.PHASES.index("adversarial")
+
+    def probed(epochs, phase, **values):
+        return [
+            dict(epoch=e, phase=phase, d_heldout_accuracy=0.5, **values)
+            for e in epochs
+        ]
+
+    def rounds(start, count):
+        return [
+            dict(epoch=start + k, phase=adversarial, nll_oracle=9.0 - k / 10)
+            for k in range(count)
+        ]
+
+    # As the authors table so far: 3 and 1 rounds of the shared D
+    # pretraining, and PG-BLEU, whose discriminator is never trained
+    # (what its probe logs means nothing).
+    for seed, count in ((0, 3), (1, 1)):
+        stage = stages.stage_dir(tmp_path, seed, stages.DISCRIMINATOR)
+        _write_metrics(stage, probed(range(10, 10 + count), discriminator))
+        _write_metrics(
+            tmp_path / "pg_bleu" / f"seed_{seed}",
+            [{**row, "d_heldout_accuracy": 0.5} for row in rounds(10, 21)],
+        )
+    methods, seeds = ("mle", "pg_bleu", "seqgan"), (0, 1)
+    figure = table1.plot_trajectory(
+        tmp_path, methods, seeds, tmp_path / "trajectory.png"
+    )
+    assert (tmp_path / "trajectory.png").stat().st_size > 0
+    # Too few probed rounds: no accuracy panel.
+    assert len(figure.axes) == 2
+    nll = figure.axes[0]
+    assert nll.get_legend_handles_labels()[1] == ["pg_bleu", "the authors' log"]
+    assert len(nll.get_lines()) == 3  # each seed of PG-BLEU and the log
+    # SeqGAN after its D pretraining, probed every round: the panel.
+    _write_metrics(
+        tmp_path / "seqgan" / "seed_0",
+        probed((10, 11, 12), discriminator)
+        + [{**row, "d_heldout_accuracy": 0.6} for row in rounds(13, 3)],
+    )
+    figure = table1.plot_trajectory(
+        tmp_path, methods, seeds, tmp_path / "trajectory.png"
+    )
+    assert len(figure.axes) == 3
+    labels = figure.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["pg_bleu", "seqgan", "the authors' log"]
+    accuracy = figure.axes[2]
+    assert accuracy.get_legend_handles_labels()[1] == [
+        "shared D pretraining",
+        "seqgan",
+    ]
+    seqgan = [line for line in accuracy.get_lines() if line.get_marker() == "o"]
+    assert [list(line.get_xdata()) for line in seqgan][-1] == [
+        -3,
+        -2,
+        -1,
+        0,
+        1,
+        2,
+    ]
+    for axes in figure.axes:
+        ticks = axes.get_xticks()
+        assert all(float(t).is_integer() for t in ticks), ticks
 
 
 def test_seed_welch_needs_two_seeds_a_side():

@@ -8,6 +8,8 @@ import subprocess
 import numpy as np
 import pytest
 from conftest import CLI
+from conftest import MAX_TABLE_COLUMNS
+from conftest import markdown_tables
 from scipy import stats
 
 from seqgan_tf import cli
@@ -17,6 +19,7 @@ from seqgan_tf import report
 from seqgan_tf.data.vocabulary import EOS_ID
 from seqgan_tf.data.vocabulary import PAD_ID
 from seqgan_tf.reproduce import coco
+from seqgan_tf.reproduce import common
 from seqgan_tf.reproduce import table2
 
 TINY = table2.SCHEDULES["tiny"]
@@ -143,9 +146,105 @@ def test_a_text_table_of_one_seed_shows_no_p_value(tmp_path):
         assert row["seed_welch_p_vs_seqgan"] is None
         assert row["seed_welch_p_vs_matched"] is None
     table2.write_tables(table, tmp_path, TINY)
-    lines = (tmp_path / "table2.md").read_text().splitlines()
-    seqgan = next(line for line in lines if line.startswith("| seqgan |"))
-    assert seqgan.endswith("| - | - | 1/1 |")
+    tables = markdown_tables((tmp_path / "table2.md").read_text())
+    assert tables[1][0][1:] == [
+        "paper BLEU-2",
+        "p vs SeqGAN (Welch over seeds, BLEU-2)",
+        "p vs MLE at its Self-BLEU-2 (Welch over seeds)",
+    ]
+    seqgan = next(cells for cells in tables[1][1] if cells[0] == "seqgan")
+    assert seqgan == ["seqgan", "0.739", "-", "-"]
+    assert tables[0][1][-1][-1] == "1/1"
+
+
+def _coco_results(seeds):
+    """Protocol results of every row of COCO's tiny schedule (each metric
+    a distinct value), with the real sequences'."""
+    schedule = coco.get_schedule("tiny")
+    keys = [f"bleu_{n}" for n in schedule.bleu_orders]
+    keys += [f"self_bleu_{n}" for n in schedule.self_bleu_orders]
+    results = {
+        (method, seed): {
+            **{
+                k: 0.1 * i + 0.01 * r + 0.001 * seed for i, k in enumerate(keys)
+            },
+            "nll_test": 1.5 + 0.01 * r,
+            "temperature": 0.9 if method.startswith("mle_at_") else None,
+            "curve": [],
+        }
+        for r, method in enumerate(schedule.rows[1:])
+        for seed in seeds
+    }
+    real = {k: 0.05 + 0.1 * i for i, k in enumerate(keys)}
+    return schedule, keys, results, real
+
+
+def test_the_coco_table_puts_its_matched_order_first(tmp_path):
+    seeds = (0, 1, 2)
+    schedule, keys, results, real = _coco_results(seeds)
+    missing = [k for k in results if k[0] in ("leakgan", "mle_at_leakgan")]
+    for key in missing:
+        del results[key]
+    for seed in seeds:  # seqgan at Texygen's protocol
+        run_dir = tmp_path / "seqgan" / f"seed_{seed}"
+        run_dir.mkdir(parents=True)
+        (run_dir / table2.PUBLISHED_FILE).write_text(
+            json.dumps({"samples": 60, **{k: 0.5 for k in keys}})
+        )
+    table = table2.build_table(results, real, seeds, tmp_path, schedule)
+    table2.write_tables(table, tmp_path, schedule, coco.TABLE_FILES)
+    markdown = (tmp_path / "coco.md").read_text()
+    tables = markdown_tables(markdown)
+    for header, body in tables:
+        assert len(header) <= MAX_TABLE_COLUMNS
+        assert all(len(cells) == len(header) for cells in body)
+        assert header[0] == "generator"
+    # What the text compares on, first: BLEU-4 and Self-BLEU-4.
+    key, key_rows = tables[0]
+    assert key == [
+        "generator",
+        "BLEU-4 (mean ± sd)",
+        "Self-BLEU-4 (mean ± sd)",
+        "NLL-test (mean ± sd)",
+        "temperature",
+        "seeds",
+    ]
+    rows = {row["method"]: row for row in table["rows"]}
+    f = common.format_value
+    seqgan = next(cells for cells in key_rows if cells[0] == "seqgan")
+    assert seqgan[2] == (
+        f"{f(rows['seqgan']['self_bleu_4'])} ± "
+        f"{f(rows['seqgan']['self_bleu_4_sd'])}"
+    )
+    # Every measured column is in one table, once.
+    titles = [
+        title.removesuffix(" (mean ± sd)")
+        for header, _ in tables[:3]
+        for title in header[1:]
+    ]
+    for label in (
+        "BLEU-2",
+        "BLEU-3",
+        "BLEU-4",
+        "BLEU-5",
+        "Self-BLEU-2",
+        "Self-BLEU-3",
+        "Self-BLEU-4",
+    ):
+        assert titles.count(label) == 1, label
+    # The rows no seed finished are named, not tabled.
+    assert (
+        "Not run yet (no seed finished): `leakgan`, `mle_at_leakgan`."
+        in markdown
+    )
+    assert not any(
+        cells[0] == "leakgan" for _, body in tables for cells in body
+    )
+    # At Texygen's protocol: BLEU-4 and Self-BLEU-4 first, ours (Texygen's).
+    published = [t for t in tables if t[0][-1] == "seeds"][1]
+    assert published[0] == ["generator", "BLEU-4", "Self-BLEU-4", "seeds"]
+    seqgan = next(cells for cells in published[1] if cells[0] == "seqgan")
+    assert seqgan == ["seqgan", "0.500 ± 0 (0.294)", "0.500 ± 0 (0.670)", "3"]
 
 
 def test_a_text_table_committed_without_its_runs_keeps_its_rows(tmp_path):

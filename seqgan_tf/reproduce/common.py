@@ -207,6 +207,34 @@ def seeds_cell(row, seeds):
     return text
 
 
+def markdown_table(header, rows):
+    """The lines of a Markdown table: `header`, the column titles, and
+    `rows`, one list of cells (strings) per row.
+
+    The reproductions' tables keep to about 7 columns, the key ones first:
+    the docs site shows about that many columns of numbers whole at
+    1280 px, a phone the first few. Wider ones are split into tables that
+    share their first column."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return lines
+
+
+def pending_lines(rows, name="method"):
+    """The line after a table naming its rows that no seed has finished
+    yet (rows with `seeds` 0, left out of the table: every cell of theirs
+    would be '-'); [] when every row has a result."""
+    pending = [row[name] for row in rows if not row["seeds"]]
+    if not pending:
+        return []
+    return [
+        "",
+        "Not run yet (no seed finished): "
+        + ", ".join(f"`{method}`" for method in pending)
+        + ".",
+    ]
+
+
 def format_value(value, digits=3):
     """A table cell: '-' for None, small values in scientific notation."""
     if value is None:

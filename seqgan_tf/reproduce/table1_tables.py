@@ -3,7 +3,9 @@ over seeds, the paper's value, Welch's test over seeds against SeqGAN and
 MLE, where the method lies against the MLE generator's temperature
 curve, and the means of what its runs logged: probe, progress,
 trajectory), built from the protocol results (`build_table`) and written
-as `table1.json`, `table1.csv` and `table1.md` (`write_tables`).
+as `table1.json`, `table1.csv` and `table1.md` (`write_tables`; the
+Markdown in narrow tables, the values before the tests, and the rows no
+seed has finished named on a line).
 """
 
 import pathlib
@@ -217,39 +219,7 @@ def write_tables(table, output):
         "d_heldout_accuracy_pretrained",
         "d_heldout_accuracy_final",
     ]
-    f = common.format_value
-    parent = _parent_column(table["rows"])
-    lines = [
-        "| method | NLL-oracle (mean ± sd) | NLL-test (mean ± sd) | paper "
-        "| p vs SeqGAN (Welch over seeds) | p vs MLE (Welch over seeds) "
-        + ("| p vs its parent row (Welch over seeds) " if parent else "")
-        + "| seeds |",
-        "|---|---|---|---|---|---|" + ("---|" if parent else "") + "---|",
-    ]
-    for row in table["rows"]:
-        parent_cell = ""
-        if parent:
-            name = methods_lib.get(row["method"]).parent
-            parent_cell = (
-                f"{f(row.get('seed_welch_p_vs_parent'))} ({name}) | "
-                if name
-                else "- | "
-            )
-        lines.append(
-            f"| {row['method']} | {f(row['nll_oracle'])} ± "
-            f"{f(row['nll_oracle_sd'])} | {f(row['nll_test'])} ± "
-            f"{f(row['nll_test_sd'])} | {f(row['paper'])} | "
-            f"{f(row.get('seed_welch_p_vs_seqgan'))} | "
-            f"{f(row.get('seed_welch_p_vs_mle'))} | "
-            + parent_cell
-            + f"{common.seeds_cell(row, table['seeds'])} |"
-        )
-    lines += [
-        "",
-        "p: Welch's t-test over seeds (unpaired) of the seeds' NLL-oracle "
-        "(one value per seed); - with fewer than 2 seeds on either side.",
-    ]
-    lines += (
+    lines = _result_lines(table) + (
         _curve_lines(table["rows"])
         + _progress_lines(table["rows"])
         + _probe_lines(table["rows"])
@@ -263,6 +233,70 @@ def write_tables(table, output):
         lines,
         [output / name for name in TABLE_FILES],
     )
+
+
+def _result_lines(table):
+    """The main table, in two: each method's NLL-oracle and NLL-test (mean
+    ± sd over seeds), the paper's value and its seeds; then the seed-level
+    tests against SeqGAN, MLE and its parent row (when the table has
+    one), a line while no row has one. Rows without a finished seed are
+    named on a line instead."""
+    f = common.format_value
+    rows = [row for row in table["rows"] if row["seeds"]]
+    values = [
+        [
+            row["method"],
+            f"{f(row['nll_oracle'])} ± {f(row['nll_oracle_sd'])}",
+            f"{f(row['nll_test'])} ± {f(row['nll_test_sd'])}",
+            f(row["paper"]),
+            common.seeds_cell(row, table["seeds"]),
+        ]
+        for row in rows
+    ]
+    header = [
+        "method",
+        "NLL-oracle (mean ± sd)",
+        "NLL-test (mean ± sd)",
+        "paper",
+        "seeds",
+    ]
+    lines = common.markdown_table(header, values)
+    lines += common.pending_lines(table["rows"])
+    parent = _parent_column(table["rows"])
+    tests = []
+    for row in rows:
+        cells = [
+            row["method"],
+            f(row.get("seed_welch_p_vs_seqgan")),
+            f(row.get("seed_welch_p_vs_mle")),
+        ]
+        if parent:
+            name = methods_lib.get(row["method"]).parent
+            cells.append(
+                f"{f(row.get('seed_welch_p_vs_parent'))} ({name})"
+                if name
+                else "-"
+            )
+        tests.append(cells)
+    header = [
+        "method",
+        "p vs SeqGAN (Welch over seeds)",
+        "p vs MLE (Welch over seeds)",
+    ]
+    if parent:
+        header.append("p vs its parent row (Welch over seeds)")
+    test = (
+        "p: Welch's t-test over seeds (unpaired) of the seeds' NLL-oracle "
+        "(one value per seed); - with fewer than 2 seeds on either side"
+    )
+    tested = [
+        row.get(common.P_KEY.format(name=name))
+        for row in rows
+        for name in ("seqgan", "mle", "parent")
+    ]
+    if all(p is None for p in tested):
+        return lines + ["", f"{test}: no row has a p-value yet."]
+    return lines + ["", f"{test}:", "", *common.markdown_table(header, tests)]
 
 
 def _curve_lines(rows):
@@ -325,9 +359,27 @@ def _progress_lines(rows):
     return lines
 
 
+# The probe's tables: what the discriminator says of real and generated
+# sequences, then whether its verdict follows their quality.
+PROBE_TABLES = (
+    (
+        ("d_real_train", "P(real) train"),
+        ("d_real_fresh", "P(real) fresh real"),
+        ("d_fake_fresh", "P(real) fresh generated"),
+        ("d_heldout_accuracy", "held-out accuracy"),
+    ),
+    (
+        ("d_quality_spearman", "Spearman with quality"),
+        ("d_optimal_spearman", "logit vs optimal, Spearman"),
+        ("d_optimal_pearson", "logit vs optimal, Pearson"),
+    ),
+)
+
+
 def _probe_lines(rows):
-    """The discriminator table: the probe at the end of D pretraining and
-    after the last round (empty when no run probed)."""
+    """The discriminator's tables (`PROBE_TABLES`): the probe at the end
+    of D pretraining and after the last round (empty when no run
+    probed)."""
     # Rows whose discriminator was pretrained (PG-BLEU's is never
     # trained: its probe says nothing).
     probed = [
@@ -346,18 +398,19 @@ def _probe_lines(rows):
         "Pearson correlation of its logit with the optimal discriminator's, "
         "log p_oracle - log p_G), after D pretraining → after the last "
         "round:",
-        "",
-        "| method | P(real) train | P(real) fresh real | P(real) fresh "
-        "generated | held-out accuracy | Spearman with quality | logit vs "
-        "optimal, Spearman | logit vs optimal, Pearson |",
-        "|---|---|---|---|---|---|---|---|",
     ]
-    for row in probed:
+    for group in PROBE_TABLES:
         cells = [
-            f"{f(row.get(f'{key}_pretrained'))} → {f(row.get(f'{key}_final'))}"
-            for key in schedule_lib.PROBE_KEYS
+            [row["method"]]
+            + [
+                f"{f(row.get(f'{key}_pretrained'))} → "
+                f"{f(row.get(f'{key}_final'))}"
+                for key, _ in group
+            ]
+            for row in probed
         ]
-        lines.append(f"| {row['method']} | " + " | ".join(cells) + " |")
+        header = ["method", *(title for _, title in group)]
+        lines += ["", *common.markdown_table(header, cells)]
     return lines
 
 

@@ -4,7 +4,9 @@ standard deviations over seeds of each BLEU and Self-BLEU order and of
 NLL-test, the published values and Welch's test over seeds against
 SeqGAN and against the matched MLE generator (`build_table`), written as
 Markdown, CSV and JSON (`write_tables`), with the rows measured at the
-published protocol in a table of their own.
+published protocol in tables of their own. The Markdown is in narrow
+tables: the order the methods are matched on first, then the tests, then
+the other orders; rows no seed has finished are named on a line.
 """
 
 import pathlib
@@ -152,55 +154,7 @@ def write_tables(table, output, schedule, files=TABLE_FILES):
         common.T_KEY.format(name="matched"),
         common.P_KEY.format(name="matched"),
     ]
-    f = common.format_value
-    order = schedule.match_order
-    header = ["generator", *(f"{_label(k)} (mean ± sd)" for k in keys)]
-    header += ["NLL-test (mean ± sd)", "temperature"]
-    header += [
-        f"{schedule.published_label} "
-        + "/".join(
-            _label(k) if i == 0 else k.rsplit("_", 1)[1]
-            for i, k in enumerate(group)
-        )
-        for group in published
-    ]
-    header += [
-        f"p vs SeqGAN (Welch over seeds, BLEU-{order})",
-        f"p vs MLE at its Self-BLEU-{order} (Welch over seeds)",
-        "seeds",
-    ]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in table["rows"]:
-        seeds = (
-            "-"
-            if row["method"] == "real"
-            else common.seeds_cell(row, table["seeds"])
-        )
-        temperature = row["temperature"]
-        if temperature is None and row["method"] in schedule.methods:
-            temperature = 1.0
-        cells = [row["method"]]
-        cells += [f"{f(row[k])} ± {f(row[f'{k}_sd'])}" for k in keys]
-        cells += [
-            f"{f(row['nll_test'])} ± {f(row['nll_test_sd'])}",
-            f(temperature, 2),
-        ]
-        cells += [
-            " / ".join(f(row[f"published_{k}"]) for k in group)
-            for group in published
-        ]
-        cells += [
-            f(row.get(common.P_KEY.format(name="seqgan"))),
-            f(row.get(common.P_KEY.format(name="matched"))),
-            seeds,
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines += [
-        "",
-        f"p: Welch's t-test over seeds (unpaired) of the seeds' BLEU-{order} "
-        "(one value per seed: the mean over its samples); - with fewer than "
-        "2 seeds on either side (the real sequences are one measurement).",
-    ]
+    lines = _result_lines(table, schedule, keys, published)
     if schedule.published_samples:
         lines += _published_lines(table, schedule, keys)
     output = pathlib.Path(output)
@@ -213,29 +167,143 @@ def write_tables(table, output, schedule, files=TABLE_FILES):
     )
 
 
+def _result_lines(table, schedule, keys, published):
+    """The main table, in narrow tables (`common.markdown_table`): the
+    key one (BLEU and Self-BLEU of `match_order`, NLL-test, temperature,
+    seeds), then the published values (`published`: groups of keys) and
+    the seed-level tests, then the other orders. Rows without a finished
+    seed are named on a line instead."""
+    f = common.format_value
+    order = schedule.match_order
+    rows = [row for row in table["rows"] if row["seeds"]]
+    first = [f"bleu_{order}", f"self_bleu_{order}"]
+    key_cells = []
+    for row in rows:
+        temperature = row["temperature"]
+        if temperature is None and row["method"] in schedule.methods:
+            temperature = 1.0
+        key_cells.append(
+            [
+                row["method"],
+                *(f"{f(row[k])} ± {f(row[f'{k}_sd'])}" for k in first),
+                f"{f(row['nll_test'])} ± {f(row['nll_test_sd'])}",
+                f(temperature, 2),
+                "-"
+                if row["method"] == "real"
+                else common.seeds_cell(row, table["seeds"]),
+            ]
+        )
+    header = [
+        "generator",
+        *(f"{_label(k)} (mean ± sd)" for k in first),
+        "NLL-test (mean ± sd)",
+        "temperature",
+        "seeds",
+    ]
+    lines = common.markdown_table(header, key_cells)
+    lines += common.pending_lines(table["rows"])
+    header = ["generator"]
+    header += [
+        f"{schedule.published_label} "
+        + "/".join(
+            _label(k) if i == 0 else k.rsplit("_", 1)[1]
+            for i, k in enumerate(group)
+        )
+        for group in published
+    ]
+    header += [
+        f"p vs SeqGAN (Welch over seeds, BLEU-{order})",
+        f"p vs MLE at its Self-BLEU-{order} (Welch over seeds)",
+    ]
+    test_cells = [
+        [
+            row["method"],
+            *(
+                " / ".join(f(row[f"published_{k}"]) for k in group)
+                for group in published
+            ),
+            f(row.get(common.P_KEY.format(name="seqgan"))),
+            f(row.get(common.P_KEY.format(name="matched"))),
+        ]
+        for row in rows
+    ]
+    lines += [
+        "",
+        f"p: Welch's t-test over seeds (unpaired) of the seeds' BLEU-{order} "
+        "(one value per seed: the mean over its samples); - with fewer than "
+        "2 seeds on either side (the real sequences are one measurement):",
+        "",
+        *common.markdown_table(header, test_cells),
+    ]
+    others = [k for k in keys if k not in first]
+    if others:
+        lines += ["", "The other orders (mean ± sd over seeds):"]
+        lines += _metric_tables(
+            rows,
+            others,
+            lambda row, k: f"{f(row[k])} ± {f(row[f'{k}_sd'])}",
+            OTHER_ORDERS_COLUMNS,
+        )
+    return lines
+
+
+# How many metric columns a table of the other orders holds beside the
+# generator's: BLEU-2, -3, -5 and Self-BLEU-2, -3 of COCO fit one table of
+# "mean ± sd" cells; those at the published protocol, which add the
+# published value, take two.
+OTHER_ORDERS_COLUMNS = 5
+PUBLISHED_COLUMNS = 3
+
+
+def _metric_tables(rows, keys, cell, columns):
+    """Markdown tables of `keys` (`cell(row, key)` each), at most
+    `columns` of them a table, each led by the generator."""
+    lines = []
+    for start in range(0, len(keys), columns):
+        group = keys[start : start + columns]
+        header = ["generator", *(_label(k) for k in group)]
+        cells = [
+            [row["method"], *(cell(row, k) for k in group)] for row in rows
+        ]
+        lines += ["", *common.markdown_table(header, cells)]
+    return lines
+
+
 def _published_lines(table, schedule, keys):
-    """The Markdown table of each row measured as the published values
+    """The Markdown tables of each row measured as the published values
     were (`published_samples` samples at temperature 1), ours beside
-    theirs."""
+    theirs: BLEU and Self-BLEU of `match_order` with the seeds, then the
+    other orders."""
     f = common.format_value
     label = schedule.published_label
+    rows = [r for r in table["rows"] if r["seeds"] and r.get("as_published")]
+
+    def cell(row, key):
+        measured = row["as_published"]
+        ours = f"{f(measured[key])} ± {f(measured[f'{key}_sd'])}"
+        return f"{ours} ({f(row[f'published_{key}'])})"
+
+    order = schedule.match_order
+    first = [f"bleu_{order}", f"self_bleu_{order}"]
+    header = ["generator", *(_label(k) for k in first), "seeds"]
+    cells = [
+        [
+            row["method"],
+            *(cell(row, k) for k in first),
+            str(row["as_published"]["seeds"]),
+        ]
+        for row in rows
+    ]
     lines = [
         "",
         f"At {label}'s protocol: {schedule.published_samples:,} samples at "
         f"temperature 1; each cell is ours (mean ± sd over seeds) and "
         f"{label}'s in brackets.",
         "",
-        "| generator | " + " | ".join(_label(k) for k in keys) + " | seeds |",
-        "|" + "---|" * (len(keys) + 2),
+        *common.markdown_table(header, cells),
     ]
-    for row in table["rows"]:
-        measured = row.get("as_published")
-        if measured is None:
-            continue
-        cells = [row["method"]]
-        for key in keys:
-            cell = f"{f(measured[key])} ± {f(measured[f'{key}_sd'])}"
-            cells.append(f"{cell} ({f(row[f'published_{key}'])})")
-        cells.append(str(measured["seeds"]))
-        lines.append("| " + " | ".join(cells) + " |")
+    bleu = [k for k in keys if k not in first and not k.startswith("self")]
+    self_bleu = [k for k in keys if k not in first and k.startswith("self")]
+    for group in (bleu, self_bleu):
+        lines += _metric_tables(rows, group, cell, PUBLISHED_COLUMNS)
     return lines
