@@ -217,12 +217,14 @@ def _build_gan(config, oracle, vocabulary_size, policies):
             hidden_dim=config.generator.hidden_dim,
             goal_size=config.generator.goal_size,
             goal_step=config.generator.goal_step,
+            goals=config.training.leakgan_goals,
             dtype=generator_policy,
         )
         trainer = LeakGAN
         arguments.update(
             leakgan_rescale=config.training.leakgan_rescale,
             interleaved_mle_steps=config.training.interleaved_mle_steps,
+            leakgan_clip=config.training.leakgan_clip,
         )
     gan = trainer(
         generator,

@@ -20,7 +20,8 @@ class LeakGAN(SeqGAN):
     Takes `SeqGAN`'s arguments (the reward must be "discriminator" or
     "constant"; one device; no scheduled sampling) and the settings of
     `objectives.LeakGANUpdate`: `leakgan_rescale` ("sorted", "unsorted" or
-    "none") and `interleaved_mle_steps`.
+    "none"), `interleaved_mle_steps` and `leakgan_clip` ("per_module" or
+    "joint").
 
     Example:
 
@@ -74,6 +75,8 @@ class LeakGAN(SeqGAN):
     def from_config(cls, config):
         # The generator holds the discriminator it leaks: train against it.
         config = dict(config)
+        # Saved before `leakgan_clip` existed: trained with one joint clip.
+        config.setdefault("leakgan_clip", "joint")
         config.pop("discriminator")
         generator = keras.saving.deserialize_keras_object(
             config.pop("generator")

@@ -267,7 +267,9 @@ def leakgan_intrinsic_rewards(features, goals, goal_step):
     token j (after which the prefix has j + 1 tokens) gets
     `(1/c) sum_{i=1..c} cos(f_{j+1} - f_{j+1-i}, g_{j+1-i})` over the terms
     with j + 1 - i >= 0: how far the step moved the feature along the
-    goals that shaped it. Constants of the update.
+    goals g_{j+1-c} .. g_j, those that make token j's goal embedding w_j
+    (`LeakGANGenerator`'s default window, `goals="current"`). Constants
+    of the update.
 
     Args:
         features: float [B, T + 1, F].

@@ -4,10 +4,13 @@ A step takes a global batch of `batch_size` rows; `Replicas.distribute`
 gives replica r rows [r B / R, (r + 1) B / R), each replica body computes
 its loss already scaled for the global batch, `Replicas.apply` sums the
 gradients across replicas (clipping the sum as the single-device gradient
-would be clipped) and applies them, and `Replicas.reduce_sum` adds the
+would be clipped) and applies them (`Replicas.apply_clipped_apart` clips
+groups of variables each on its own), and `Replicas.reduce_sum` adds the
 replicas' losses for the trackers. Under the default strategy there is
 one replica and the same code runs.
 """
+
+import contextlib
 
 import keras
 import tensorflow as tf
@@ -90,6 +93,61 @@ class Replicas:
             grads = _clip([g / factor for g in grads], inner)
             grads = [g * (factor / self.num_replicas) for g in grads]
         optimizer.apply(grads, variables)
+
+    def apply_clipped_apart(self, optimizer, tape, loss, groups):
+        """Applies the gradient of `loss` to the variables of `groups`
+        (disjoint lists of variables) in one step of `optimizer`, each
+        group's gradient clipped to the optimizer's `global_clipnorm` on its
+        own: one group's norm does not scale another's. The optimizer's own
+        joint clip is off for this step (its other settings and its state
+        are untouched); without a `global_clipnorm` this is `apply`.
+
+        Called in replica context, on one replica. Under a
+        `LossScaleOptimizer` the groups are clipped unscaled, as the
+        optimizer would clip them."""
+        if self.num_replicas > 1:
+            raise ValueError(
+                "Clipping groups of variables apart is implemented for one "
+                f"replica; the strategy has {self.num_replicas}."
+            )
+        variables = [v for group in groups for v in group]
+        inner = getattr(optimizer, "inner_optimizer", optimizer)
+        clip_norm = inner.global_clipnorm
+        if clip_norm is None or clip_norm <= 0:
+            self.apply(optimizer, tape, loss, variables)
+            return
+        with tape:  # Loss scaling (mixed float16) must be recorded too.
+            scaled = optimizer.scale_loss(loss)
+        # Dense: the norm of an embedding's IndexedSlices counts the parts
+        # of a repeated row apart (Keras' own clip measures them so); this
+        # clips the gradient's norm.
+        grads = [
+            None if g is None else tf.convert_to_tensor(g)
+            for g in tape.gradient(scaled, variables)
+        ]
+        if inner is not optimizer:
+            # LossScaleOptimizer: the gradients are the loss scale times
+            # the unscaled ones, whose norm is clipped to clip_norm.
+            clip_norm = clip_norm * tf.cast(optimizer.dynamic_scale, "float32")
+        clipped, start = [], 0
+        for group in groups:
+            part = grads[start : start + len(group)]
+            start += len(group)
+            clipped.extend(tf.clip_by_global_norm(part, clip_norm)[0])
+        with _without_global_clip(inner):
+            optimizer.apply(clipped, variables)
+
+
+@contextlib.contextmanager
+def _without_global_clip(optimizer):
+    """`optimizer` (not a `LossScaleOptimizer`) with no `global_clipnorm`
+    while the block runs: it is read when `apply` runs (or is traced)."""
+    saved = optimizer.global_clipnorm
+    optimizer.global_clipnorm = None
+    try:
+        yield optimizer
+    finally:
+        optimizer.global_clipnorm = saved
 
 
 def _clips(optimizer):

@@ -26,6 +26,8 @@ from seqgan_tf.config.presets import PRESETS
 from seqgan_tf.config.presets import for_dataset
 from seqgan_tf.config.presets import for_method
 from seqgan_tf.config.presets import get_preset
+from seqgan_tf.config.validation import LEAKGAN_CLIPS
+from seqgan_tf.config.validation import LEAKGAN_GOALS
 from seqgan_tf.config.validation import LEAKGAN_RESCALES
 from seqgan_tf.config.validation import MIXED_PRECISION_POLICIES
 from seqgan_tf.config.validation import REWARD_BASELINES
@@ -45,6 +47,8 @@ __all__ = [
     "MIXED_PRECISION_POLICIES",
     "STRATEGIES",
     "LEAKGAN_RESCALES",
+    "LEAKGAN_GOALS",
+    "LEAKGAN_CLIPS",
     "REWARD_BASELINES",
     "TrainingConfig",
     "ExperimentConfig",

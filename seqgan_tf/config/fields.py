@@ -196,6 +196,18 @@ class TrainingConfig:
         interleaved_mle_steps: MLE steps on real batches after each
             adversarial round (LeakGAN's interleaved training; the
             `leakgan` method sets 1).
+        leakgan_goals: which of the Manager's goals make the goal
+            embedding w_j of LeakGAN's token j: "current" (g_{j-c+1} ..
+            g_j, the goals its intrinsic reward scores) or "previous"
+            (g_{j-c} .. g_{j-1}, the window of the runs made before it was
+            corrected); `LeakGANGenerator`'s `goals`.
+        leakgan_clip: how LeakGAN's steps clip the generator's gradient:
+            "per_module" (the Worker's and the Manager's each clipped to
+            generator.clip_norm, as the released code) or "joint" (one
+            clip of both, as the runs made before it was corrected).
+            A saved LeakGAN config.json without these two fields was
+            trained with "previous" and "joint", and reads back so
+            (`ExperimentConfig.from_dict`).
         mali_continuations: 0 (MaliGAN's basic algorithm) or n > 1: its
             mixed MLE-Mali training, n continuations of each of
             batch_size / n real prefixes, weights normalised per group.
@@ -252,6 +264,8 @@ class TrainingConfig:
     rank_references: int = 16
     leakgan_rescale: str = "sorted"
     interleaved_mle_steps: int = 0
+    leakgan_goals: str = "current"
+    leakgan_clip: str = "per_module"
     mali_continuations: int = 0
     mali_prefix_decrement: int = 0
     eval_every: int = 5
@@ -318,10 +332,39 @@ class ExperimentConfig:
 
     @classmethod
     def from_dict(cls, values):
+        """The config of `values` (as `to_dict` writes it). A field it
+        lacks takes its default, except in a LeakGAN config saved before
+        `training.leakgan_goals` and `training.leakgan_clip` existed: it
+        was trained with "previous" and "joint" (`LEAKGAN_LEGACY`), and
+        reads back so."""
         try:
-            return _build(cls, values, prefix="")
+            config = _build(cls, values, prefix="")
         except (TypeError, KeyError) as error:
             raise ConfigError(f"Invalid configuration: {error}") from None
+        return _with_leakgan_legacy(config, values)
+
+
+# Training fields whose default changed what a LeakGAN run trains when they
+# were added: a saved LeakGAN config without them was trained with these.
+LEAKGAN_LEGACY = {"leakgan_goals": "previous", "leakgan_clip": "joint"}
+
+
+def _with_leakgan_legacy(config, values):
+    if config.generator.kind != "leakgan":
+        return config
+    training = values.get("training", {})
+    if not isinstance(training, dict):
+        return config
+    missing = {
+        name: value
+        for name, value in LEAKGAN_LEGACY.items()
+        if name not in training
+    }
+    if not missing:
+        return config
+    return dataclasses.replace(
+        config, training=dataclasses.replace(config.training, **missing)
+    )
 
 
 def _build(cls, values, prefix):

@@ -32,6 +32,8 @@ MIXED_PRECISION_POLICIES = (
 )
 STRATEGIES = ("default", "mirrored", "multiworker", "tpu")
 LEAKGAN_RESCALES = ("sorted", "unsorted", "none")
+LEAKGAN_GOALS = ("current", "previous")
+LEAKGAN_CLIPS = ("per_module", "joint")
 REWARD_BASELINES = ("none", "batch_mean")
 
 
@@ -167,6 +169,14 @@ def validate(config):
         "training.leakgan_rescale": (
             config.training.leakgan_rescale,
             LEAKGAN_RESCALES,
+        ),
+        "training.leakgan_goals": (
+            config.training.leakgan_goals,
+            LEAKGAN_GOALS,
+        ),
+        "training.leakgan_clip": (
+            config.training.leakgan_clip,
+            LEAKGAN_CLIPS,
         ),
         "generator.kind": (config.generator.kind, ("lstm", "leakgan")),
         "discriminator.kind": (

@@ -11,15 +11,28 @@ matrix O_t (|V| x k) and the policy is softmax(O_t w_t / alpha).
 Here (paper, eq. 3-7), with f_j the feature of the first j tokens:
 
 - the Manager steps on f_j before token j is drawn and emits g_j;
-- token j is drawn with w_j = W_psi (g_{j-c} + ... + g_{j-1}): the goals of
-  the c previous steps, a sliding window; goals before the first step are
-  a learned initial goal (trained with the Worker);
+- token j is drawn with w_j = W_psi (g_{j-c+1} + ... + g_j): the goals of
+  the last c steps, this one's included, a sliding window (g_j reads only
+  f_j, the prefix before token j, so nothing leaks from the token it
+  shapes); goals before the first step are a learned initial goal
+  (trained with the Worker);
 - the Manager learns to point its goal where the feature moves in the next
   c steps, cos(f_{j+c} - f_j, g_j), weighted by the extrinsic reward in
-  adversarial training (`losses.leakgan_manager_loss`); the Worker is
+  adversarial training (`losses.leakgan_manager_loss`): g_j shapes tokens
+  j .. j+c-1, which move the feature from f_j to f_{j+c}; the Worker is
   trained by MLE in pretraining and by REINFORCE with the intrinsic reward
   (1/c) sum_i cos(f_{j+1} - f_{j+1-i}, g_{j+1-i}) in adversarial training
-  (`losses.leakgan_intrinsic_rewards`).
+  (`losses.leakgan_intrinsic_rewards`), which scores g_{j-c+1} .. g_j,
+  exactly the goals in w_j.
+
+`goals="previous"` keeps this project's earlier window, w_j = W_psi
+(g_{j-c} + ... + g_{j-1}), which leaves g_j out of w_j although the
+reward of token j scores it (and scores none of g_{j-c}, which is in
+w_j), and credits the Manager's g_j with tokens it does not shape; it
+reproduces the runs made before the window was corrected. The released
+code's teacher-forced pass, the one it trains on, likewise puts the
+newest goal (read from the prefix before its block) in w: the goals its
+reward scores.
 
 The released code (CR-Gjx/LeakGAN) differs, and this module does not follow
 it where it departs from the paper: w changes only every c steps (the sum
@@ -51,6 +64,9 @@ from seqgan_tf.models.generator import Policy
 from seqgan_tf.models.generator import check_sizes
 from seqgan_tf.models.generator import lstm_cell
 
+# Which goals make token j's w (`LeakGANGenerator`'s `goals`).
+GOALS = ("current", "previous")
+
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
 class LeakGANGenerator(Policy, keras.Model):
@@ -69,8 +85,12 @@ class LeakGANGenerator(Policy, keras.Model):
         embedding_dim: the Worker's token embedding.
         hidden_dim: the Worker's and the Manager's LSTM state.
         goal_size: k, the size of the Worker's goal embedding w.
-        goal_step: c, how many of the Manager's past goals make w (and
-            the horizon of its cosine loss).
+        goal_step: c, how many of the Manager's goals make w (and the
+            horizon of its cosine loss).
+        goals: which c goals make token j's w: "current" (g_{j-c+1} ..
+            g_j, the goals its intrinsic reward scores) or "previous"
+            (g_{j-c} .. g_{j-1}: this project's earlier window, kept to
+            reproduce the runs made with it).
         start_token: the token fed before the first.
         initializer_stddev: every weight is N(0, this), as the released
             code's.
@@ -100,9 +120,14 @@ class LeakGANGenerator(Policy, keras.Model):
         goal_step=4,
         start_token=0,
         initializer_stddev=0.1,
+        goals="current",
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if goals not in GOALS:
+            raise ValueError(
+                f"`goals` must be one of {', '.join(GOALS)}, got {goals!r}."
+            )
         check_sizes(
             start_token,
             vocabulary_size=vocabulary_size,
@@ -129,6 +154,7 @@ class LeakGANGenerator(Policy, keras.Model):
         self.goal_step = int(goal_step)
         self.start_token = int(start_token)
         self.initializer_stddev = float(initializer_stddev)
+        self.goals = goals
         self.discriminator = discriminator
         self.feature_dim = int(sum(discriminator.num_filters))
         self._sample_function = None
@@ -210,7 +236,8 @@ class LeakGANGenerator(Policy, keras.Model):
 
     def initial_state(self, batch_size):
         """(draw input [N, H + k], Worker h, c, Manager h, c, the projected
-        goals of the last c steps [N, c, k], the position, then the
+        goals of the last c steps [N, c, k] (oldest first; the initial
+        goal's before the first step), the position, then the
         discriminator's streamed convolutions of the prefix,
         `Discriminator.stream_start`)."""
         zeros = ops.zeros((batch_size, self.hidden_dim))
@@ -264,12 +291,22 @@ class LeakGANGenerator(Policy, keras.Model):
         goal = _normalize(
             ops.matmul(manager_h, self.goal_kernel) + self.goal_bias
         )
-        # w from the c previous goals; this step's goal acts from the next.
-        w = ops.sum(window, axis=1)
         # The Manager learns only from its cosine loss, the Worker (W_psi
         # included) only from its own: no gradient crosses the goal.
         projected = ops.matmul(tf.stop_gradient(goal), self.goal_projection)
-        window = ops.concatenate([window[:, 1:], projected[:, None]], axis=1)
+        if self.goals == "previous":
+            # w from the c previous goals; this step's acts from the next.
+            w = ops.sum(window, axis=1)
+            window = ops.concatenate(
+                [window[:, 1:], projected[:, None]], axis=1
+            )
+        else:
+            # w from the last c goals, this step's included (it read only
+            # the prefix before the token it shapes).
+            window = ops.concatenate(
+                [window[:, 1:], projected[:, None]], axis=1
+            )
+            w = ops.sum(window, axis=1)
         hidden = ops.concatenate([worker_h, w], axis=-1)
         state = (hidden, worker_h, worker_c, manager_h, manager_c, window)
         return state, goal
@@ -334,6 +371,7 @@ class LeakGANGenerator(Policy, keras.Model):
                 "goal_step": self.goal_step,
                 "start_token": self.start_token,
                 "initializer_stddev": self.initializer_stddev,
+                "goals": self.goals,
             }
         )
         return config
@@ -341,6 +379,8 @@ class LeakGANGenerator(Policy, keras.Model):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        # Saved before `goals` existed: trained with the earlier window.
+        config.setdefault("goals", "previous")
         config["discriminator"] = keras.saving.deserialize_keras_object(
             config["discriminator"]
         )

@@ -17,9 +17,17 @@
 The released code's departures (the rewards ranked in order of appearance,
 not by value; cosine terms averaged over the batch before the reward
 multiplies them) are described in `seqgan_tf.models.leakgan`;
-`leakgan_rescale="unsorted"` reproduces the first for comparison. One
-global gradient-norm clip covers the Manager and the Worker together (the
-released code clips each).
+`leakgan_rescale="unsorted"` reproduces the first for comparison.
+
+Each step (MLE and policy gradient) applies the Worker's and the Manager's
+gradients in one optimizer step, each clipped to the optimizer's
+`global_clipnorm` on its own (`leakgan_clip="per_module"`), as the
+released code clips each module's: their variables do not overlap, and
+the Worker's REINFORCE loss (with `pg_reduction="sum"` a sum over the
+batch and the sequence) is about a thousand times the Manager's mean, so
+one clip of both would scale the Manager's step by what the Worker's norm
+says. `leakgan_clip="joint"` clips the two together (the optimizer's own
+clip), as this project did before, to reproduce the runs made with it.
 """
 
 import numpy as np
@@ -29,6 +37,7 @@ from seqgan_tf import losses
 from seqgan_tf import rollout
 from seqgan_tf import sampler
 from seqgan_tf import seeds
+from seqgan_tf.config import LEAKGAN_CLIPS
 from seqgan_tf.config import LEAKGAN_RESCALES
 from seqgan_tf.critics.discriminator import DiscriminatorCritic
 from seqgan_tf.objectives.rollout import RolloutPolicyGradient
@@ -44,6 +53,9 @@ class LeakGANUpdate(RolloutPolicyGradient):
             ranked in order of appearance) or "none".
         interleaved_mle_steps: MLE steps on real batches after each
             adversarial round.
+        leakgan_clip: "per_module" (the Worker's and the Manager's
+            gradients each clipped to the optimizer's `global_clipnorm`)
+            or "joint" (one clip of both, the optimizer's own).
         The rest: `RolloutPolicyGradient`'s `num_rollouts`,
             `rollout_chunk_size` and `pg_reduction` (the rollout policy is
             the current generator, no baseline).
@@ -52,16 +64,26 @@ class LeakGANUpdate(RolloutPolicyGradient):
     SETTINGS = RolloutPolicyGradient.SETTINGS + (
         "leakgan_rescale",
         "interleaved_mle_steps",
+        "leakgan_clip",
     )
 
     def __init__(
-        self, leakgan_rescale="sorted", interleaved_mle_steps=0, **settings
+        self,
+        leakgan_rescale="sorted",
+        interleaved_mle_steps=0,
+        leakgan_clip="per_module",
+        **settings,
     ):
         super().__init__(**settings)
         if leakgan_rescale not in LEAKGAN_RESCALES:
             raise ValueError(
                 "`leakgan_rescale` must be one of "
                 f"{', '.join(LEAKGAN_RESCALES)}, got {leakgan_rescale!r}."
+            )
+        if leakgan_clip not in LEAKGAN_CLIPS:
+            raise ValueError(
+                "`leakgan_clip` must be one of "
+                f"{', '.join(LEAKGAN_CLIPS)}, got {leakgan_clip!r}."
             )
         if int(interleaved_mle_steps) < 0:
             raise ValueError(
@@ -75,12 +97,27 @@ class LeakGANUpdate(RolloutPolicyGradient):
             )
         self.leakgan_rescale = leakgan_rescale
         self.interleaved_mle_steps = int(interleaved_mle_steps)
+        self.leakgan_clip = leakgan_clip
 
     def bind(self, trainer):
         super().bind(trainer)
         self.one_device(
             "LeakGAN's rescaled rewards rank each sequence among its whole "
             "batch"
+        )
+
+    def apply_generator(self, optimizer, tape, loss):
+        """Applies the gradient of `loss` (the Worker's loss plus the
+        Manager's) to the generator, clipped as `leakgan_clip` says."""
+        generator = self.trainer.generator
+        if self.leakgan_clip == "joint":
+            self.apply(optimizer, tape, loss, generator)
+            return
+        self.trainer.replicas.apply_clipped_apart(
+            optimizer,
+            tape,
+            loss,
+            (generator.worker_variables, generator.manager_variables),
         )
 
     def mle_replica(self, token_ids, rate=None, seed=None):
@@ -93,7 +130,7 @@ class LeakGANUpdate(RolloutPolicyGradient):
             loss = nll + losses.leakgan_manager_loss(
                 leaked["features"], leaked["goals"], generator.goal_step
             )
-        self.apply(trainer.g_optimizer, tape, loss, generator)
+        self.apply_generator(trainer.g_optimizer, tape, loss)
         # The logged loss is the MLE's, comparable with SeqGAN's.
         return nll
 
@@ -149,7 +186,7 @@ class LeakGANUpdate(RolloutPolicyGradient):
                 rewards,
             )
             loss = worker_loss + manager_loss
-        self.apply(trainer.pg_optimizer, tape, loss, generator)
+        self.apply_generator(trainer.pg_optimizer, tape, loss)
         return (
             loss,
             tf.reduce_sum(rewards),
