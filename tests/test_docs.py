@@ -106,3 +106,100 @@ def test_the_committed_result_tables_are_narrow():
         for header, rows in markdown_tables(path.read_text(encoding="utf-8")):
             assert len(header) <= MAX_TABLE_COLUMNS, (path.name, header)
             assert all(len(cells) == len(header) for cells in rows)
+
+
+# The glossary's terms and their anchors; each page links its first use.
+GLOSSARY_TERMS = {
+    "NLL-oracle": "nll-oracle",
+    "NLL-test": "nll-test",
+    "Self-BLEU": "bleu-and-self-bleu",
+    "BLEU": "bleu-and-self-bleu",
+    "rollout": "rollout-monte-carlo-rollout",
+    "policy gradient": "policy-gradient-reinforce",
+    "temperature curve": "temperature-and-the-temperature-curve",
+}
+# Where a term is not prose: code, headings, tables, links' texts,
+# included files and HTML.
+NOT_PROSE = [
+    (re.compile(r"```.*?```", re.S)),
+    *(
+        re.compile(pattern, re.M)
+        for pattern in (
+            r"`[^`\n]*`",
+            r"^#.*$",
+            r"!?\[[^\]]*\]\([^)]*\)",
+            r"^--8<--.*$",
+            r"^\|.*$",
+            r"<[^>]+>",
+        )
+    ),
+]
+
+
+def unlinked_first_uses(text, prefix=""):
+    """The glossary terms whose first use in `text`'s prose comes before
+    any link to the term's glossary entry."""
+    skip = [m.span() for pattern in NOT_PROSE for m in pattern.finditer(text)]
+    missing = []
+    for term, anchor in GLOSSARY_TERMS.items():
+        uses = (
+            m.start()
+            for m in re.finditer(
+                r"(?<![\w\-])" + re.escape(term) + r"(?![\w\-])", text, re.I
+            )
+            if not any(a <= m.start() < b for a, b in skip)
+            and not text[: m.start()].lower().endswith("self-")
+        )
+        first = next(uses, None)
+        if first is None:
+            continue
+        link = re.search(
+            rf"\]\({re.escape(prefix)}glossary\.md#{anchor}\)", text
+        )
+        if link is None or link.start() > first:
+            missing.append(term)
+    return missing
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in PAGES if p.name != "glossary.md"],
+    ids=lambda p: p.name,
+)
+def test_a_page_links_its_first_use_of_a_glossary_term(path):
+    text = path.read_text(encoding="utf-8")
+    assert unlinked_first_uses(text) == []
+
+
+def test_an_unlinked_glossary_term_is_found():
+    text = (
+        "# NLL-oracle\n`NLL-test` and [rollout](glossary.md#nll-test)\n"
+        "Lower [NLL-oracle](glossary.md#nll-oracle) is better; NLL-test "
+        "too.\n"
+    )
+    assert unlinked_first_uses(text) == ["NLL-test"]
+
+
+def nav_labels(nav=None):
+    """(label, page) of every page in mkdocs.yml's navigation."""
+    if nav is None:
+        yaml = pytest.importorskip("yaml")
+        config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+        nav = yaml.safe_load(config)["nav"]
+    labels = []
+    for entry in nav:
+        for label, target in entry.items():
+            if isinstance(target, list):
+                labels += nav_labels(target)
+            else:
+                labels.append((label, target))
+    return labels
+
+
+def test_a_nav_label_is_its_page_title():
+    labels = nav_labels()
+    assert len(labels) >= len(PAGES)
+    for label, page in labels:
+        path = ROOT / "docs" / page
+        title = path.read_text(encoding="utf-8").splitlines()[0]
+        assert title == f"# {label}", page
