@@ -145,7 +145,9 @@ def unlinked_first_uses(text, prefix=""):
         uses = (
             m.start()
             for m in re.finditer(
-                r"(?<![\w\-])" + re.escape(term) + r"(?![\w\-])", text, re.I
+                rf"(?<![\w\-])(?i:{re.escape(term[0])}){re.escape(term[1:])}"
+                r"(?![\w\-])",
+                text,
             )
             if not any(a <= m.start() < b for a, b in skip)
             and not text[: m.start()].lower().endswith("self-")
@@ -173,11 +175,15 @@ def test_a_page_links_its_first_use_of_a_glossary_term(path):
 
 def test_an_unlinked_glossary_term_is_found():
     text = (
-        "# NLL-oracle\n`NLL-test` and [rollout](glossary.md#nll-test)\n"
+        "# NLL-oracle\n`NLL-test` and [rollout](glossary.md#rollout-monte-carlo-rollout)\n"
         "Lower [NLL-oracle](glossary.md#nll-oracle) is better; NLL-test "
         "too.\n"
     )
     assert unlinked_first_uses(text) == ["NLL-test"]
+    # "Policy Gradient" in a title is the term; "policy-gradient" is not.
+    assert unlinked_first_uses("Policy gradient, policy-gradient") == [
+        "policy gradient"
+    ]
 
 
 def nav_labels(nav=None):
