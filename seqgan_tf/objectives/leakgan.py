@@ -22,6 +22,10 @@ global gradient-norm clip covers the Manager and the Worker together (the
 released code clips each).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import tensorflow as tf
 
@@ -34,6 +38,11 @@ from seqgan_tf.critics.discriminator import DiscriminatorCritic
 from seqgan_tf.objectives.rollout import RolloutPolicyGradient
 from seqgan_tf.rewards import rescaled_activation
 
+if TYPE_CHECKING:
+    from typing import Any
+
+    from numpy.typing import ArrayLike
+
 
 class LeakGANUpdate(RolloutPolicyGradient):
     """LeakGAN's Manager-Worker update of a `LeakGANGenerator`.
@@ -44,9 +53,19 @@ class LeakGANUpdate(RolloutPolicyGradient):
             ranked in order of appearance) or "none".
         interleaved_mle_steps: MLE steps on real batches after each
             adversarial round.
-        The rest: `RolloutPolicyGradient`'s `num_rollouts`,
+        **settings: `RolloutPolicyGradient`'s `num_rollouts`,
             `rollout_chunk_size` and `pg_reduction` (the rollout policy is
             the current generator, no baseline).
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf.leakgan import LeakGAN
+        >>> d = seqgan_tf.Discriminator(20, 6, filter_sizes=(2, 3),
+        ...                             num_filters=(4, 4))
+        >>> g = seqgan_tf.LeakGANGenerator(20, 6, d, goal_size=4, goal_step=2)
+        >>> gan = LeakGAN(g, d, batch_size=4, leakgan_rescale="unsorted")
+        >>> type(gan.objective).__name__, gan.objective.leakgan_rescale
+        ('LeakGANUpdate', 'unsorted')
     """
 
     SETTINGS = RolloutPolicyGradient.SETTINGS + (
@@ -55,7 +74,10 @@ class LeakGANUpdate(RolloutPolicyGradient):
     )
 
     def __init__(
-        self, leakgan_rescale="sorted", interleaved_mle_steps=0, **settings
+        self,
+        leakgan_rescale: str = "sorted",
+        interleaved_mle_steps: int = 0,
+        **settings: Any,
     ):
         super().__init__(**settings)
         if leakgan_rescale not in LEAKGAN_RESCALES:
@@ -97,7 +119,9 @@ class LeakGANUpdate(RolloutPolicyGradient):
         # The logged loss is the MLE's, comparable with SeqGAN's.
         return nll
 
-    def block_rewards(self, samples, rollout_seed):
+    def block_rewards(
+        self, samples: tf.Tensor, rollout_seed: ArrayLike
+    ) -> tf.Tensor:
         """The extrinsic reward of every token [B, T]: the rescaled reward
         of the prefix that ends its block of c tokens."""
         trainer = self.trainer
