@@ -3,11 +3,18 @@
 Plain Python: the reference tables are built once and reused.
 """
 
+from __future__ import annotations
+
 import bisect
 import math
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable
+    from collections.abc import Sequence
 
 # --------------------------------------------------------------------------
 # BLEU and Self-BLEU
@@ -116,13 +123,22 @@ class BleuScorer:
     number of hypothesis batches at any order up to it, e.g. BLEU-2..5 of
     the samples of every evaluation epoch against the same test set.
 
-    Example:
+    Args:
+        references: the reference sentences, each a sequence of tokens
+            (any hashable values: str, int, ...).
+        max_order: the highest n-gram order indexed (at most 5).
 
-    >>> scorer = BleuScorer(test_sentences, max_order=5)
-    >>> [scorer.bleu(samples, order) for order in (2, 3, 4, 5)]
+    Examples:
+        >>> from seqgan_tf.bleu import BleuScorer
+        >>> scorer = BleuScorer([["a", "cat", "sat", "on", "the", "mat"]])
+        >>> samples = [["a", "cat", "sat", "on", "a", "mat"]]
+        >>> [round(scorer.bleu(samples, order), 4) for order in (2, 3, 4)]
+        [0.7071, 0.63, 0.5373]
     """
 
-    def __init__(self, references, max_order=5):
+    def __init__(
+        self, references: Sequence[Sequence[Hashable]], max_order: int = 5
+    ):
         self.max_order = _check_order(max_order)
         references = _as_sentences(references, "references")
         self.num_references = len(references)
@@ -137,7 +153,9 @@ class BleuScorer:
             self._max_counts.append(table)
         self._sorted_lengths = sorted({len(r) for r in references})
 
-    def scores(self, hypotheses, max_order=4):
+    def scores(
+        self, hypotheses: Sequence[Sequence[Hashable]], max_order: int = 4
+    ) -> list[float]:
         """Per-hypothesis BLEU-`max_order` (see `bleu_scores`)."""
         max_order = _check_order(max_order)
         if max_order > self.max_order:
@@ -169,13 +187,19 @@ class BleuScorer:
             )
         return scores
 
-    def bleu(self, hypotheses, max_order=4):
+    def bleu(
+        self, hypotheses: Sequence[Sequence[Hashable]], max_order: int = 4
+    ) -> float:
         """Mean sentence BLEU-`max_order` (see `bleu`)."""
         scores = self.scores(hypotheses, max_order)
         return math.fsum(scores) / len(scores)
 
 
-def bleu_scores(hypotheses, references, max_order=4):
+def bleu_scores(
+    hypotheses: Sequence[Sequence[Hashable]],
+    references: Sequence[Sequence[Hashable]],
+    max_order: int = 4,
+) -> list[float]:
     """Per-hypothesis BLEU-`max_order` scores (list of floats), each
     hypothesis scored against the whole `references` set.
 
@@ -184,13 +208,23 @@ def bleu_scores(hypotheses, references, max_order=4):
     smoothing_function=SmoothingFunction().method1)` with n = `max_order`.
     Tokens may be any hashable values (str, int, ...). To score several
     batches against the same references, build a `BleuScorer` once.
+
+    Examples:
+        >>> from seqgan_tf import bleu
+        >>> references = [[1, 2, 3, 4], [1, 2, 5, 6]]
+        >>> bleu.bleu_scores([[1, 2, 3, 4], [7, 8, 9, 9]], references, 2)
+        [1.0, 0.0]
     """
     max_order = _check_order(max_order)
     hypotheses = _as_sentences(hypotheses, "hypotheses")
     return BleuScorer(references, max_order).scores(hypotheses, max_order)
 
 
-def bleu(hypotheses, references, max_order=4):
+def bleu(
+    hypotheses: Sequence[Sequence[Hashable]],
+    references: Sequence[Sequence[Hashable]],
+    max_order: int = 4,
+) -> float:
     """Mean sentence BLEU-`max_order` of `hypotheses` (lists of tokens)
     against the whole `references` set, with NLTK's method1 smoothing and
     uniform weights: exactly the mean over hypotheses of NLTK's
@@ -200,16 +234,32 @@ def bleu(hypotheses, references, max_order=4):
 
     `max_order` may be 1..5. Raises
     ValueError for empty `hypotheses` or `references`.
+
+    Examples:
+        >>> from seqgan_tf import bleu
+        >>> references = ["a cat sat on the mat".split()]
+        >>> round(bleu.bleu(["a cat sat on a mat".split()], references, 2), 4)
+        0.7071
+        >>> bleu.bleu([["a", "cat", "sat", "on", "the", "mat"]], references)
+        1.0
     """
     scores = bleu_scores(hypotheses, references, max_order)
     return math.fsum(scores) / len(scores)
 
 
-def self_bleu_scores(hypotheses, max_order=4):
+def self_bleu_scores(
+    hypotheses: Sequence[Sequence[Hashable]], max_order: int = 4
+) -> list[float]:
     """Per-hypothesis Self-BLEU-`max_order` scores: hypothesis i scored (as in
     `bleu_scores`) against all the OTHER hypotheses,
     `hypotheses[:i] + hypotheses[i + 1:]`. A sentence is never its own
     reference; copies of it at other indices are references.
+
+    Examples:
+        >>> from seqgan_tf import bleu
+        >>> samples = [[1, 2, 3], [1, 2, 3], [7, 8, 9]]
+        >>> [round(s, 4) for s in bleu.self_bleu_scores(samples, 2)]
+        [1.0, 1.0, 0.0]
     """
     max_order = _check_order(max_order)
     hypotheses = _as_sentences(hypotheses, "hypotheses")
@@ -287,11 +337,20 @@ def _closest_excluding(sorted_lengths, index, hyp_len):
     return below if hyp_len - below <= above - hyp_len else above
 
 
-def self_bleu(hypotheses, max_order=4):
+def self_bleu(
+    hypotheses: Sequence[Sequence[Hashable]], max_order: int = 4
+) -> float:
     """Mean Self-BLEU-`max_order` (diversity; lower is more diverse): each
     hypothesis scored against all the other hypotheses (never itself;
     duplicates at other indices count), with the same exact NLTK arithmetic
     as `bleu`. Needs at least 2 hypotheses.
+
+    Examples:
+        >>> from seqgan_tf import bleu
+        >>> bleu.self_bleu([[1, 2, 3], [1, 2, 3]], 2)  # no diversity
+        1.0
+        >>> bleu.self_bleu([[1, 2, 3], [4, 5, 6]], 2)
+        0.0
     """
     scores = self_bleu_scores(hypotheses, max_order)
     return math.fsum(scores) / len(scores)

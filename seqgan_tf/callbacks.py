@@ -5,9 +5,12 @@ Each is a plain `keras.callbacks.Callback` that `SeqGAN.train` (or any
 Keras training loop with the same logs) drives.
 """
 
+from __future__ import annotations
+
 import math
 import pathlib
 import shutil
+from typing import TYPE_CHECKING
 
 import keras
 import tensorflow as tf
@@ -16,6 +19,14 @@ from seqgan_tf import distribute
 from seqgan_tf import evaluation
 from seqgan_tf import runs
 from seqgan_tf import seeds
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    from seqgan_tf.datasets.text_data import TextData
+    from seqgan_tf.schedule import Epoch
+    from seqgan_tf.trainer import SeqGAN
 
 
 class MetricsWriter(keras.callbacks.Callback):
@@ -28,9 +39,20 @@ class MetricsWriter(keras.callbacks.Callback):
         run_dir: the run directory.
         initial_epoch: the first epoch this invocation trains; rows from
             it on are dropped (they will be written again).
+
+    Examples:
+        >>> import pathlib
+        >>> from seqgan_tf import runs
+        >>> from seqgan_tf.callbacks import MetricsWriter
+        >>> pathlib.Path("runs/example").mkdir(parents=True, exist_ok=True)
+        >>> writer = MetricsWriter("runs/example")
+        >>> writer.on_epoch_end(0, {"phase": 0, "g_loss": 2.5})
+        >>> row = runs.read_metric_rows("runs/example")[0]
+        >>> row["epoch"], row["g_loss"], row["d_loss"]
+        ('0', '2.5', '')
     """
 
-    def __init__(self, run_dir, initial_epoch=0):
+    def __init__(self, run_dir: str | os.PathLike, initial_epoch: int = 0):
         super().__init__()
         self.run_dir = pathlib.Path(run_dir)
         self.rows = runs.read_metric_rows(self.run_dir, initial_epoch)
@@ -58,9 +80,29 @@ class SampleWriter(keras.callbacks.Callback):
         run_dir: the run directory.
         count: samples per file.
         data: the `TextData` of a text task, else None.
+
+    Examples:
+        >>> import pathlib
+        >>> import seqgan_tf
+        >>> from seqgan_tf import experiment
+        >>> tiny = seqgan_tf.get_preset("tiny")
+        >>> gan = experiment.build_gan(tiny, experiment.build_oracle(tiny))
+        >>> from seqgan_tf.callbacks import SampleWriter
+        >>> pathlib.Path("runs/example").mkdir(parents=True, exist_ok=True)
+        >>> writer = SampleWriter(gan, "runs/example", count=3)
+        >>> writer.on_epoch_end(0, {"nll_oracle": 4.2})
+        >>> lines = pathlib.Path("runs/example/samples/epoch_0000.txt")
+        >>> len(lines.read_text().splitlines())
+        3
     """
 
-    def __init__(self, gan, run_dir, count, data=None):
+    def __init__(
+        self,
+        gan: SeqGAN,
+        run_dir: str | os.PathLike,
+        count: int,
+        data: TextData | None = None,
+    ):
         super().__init__()
         self.gan = gan
         self.directory = pathlib.Path(run_dir) / runs.SAMPLES_DIR
@@ -101,10 +143,29 @@ class PhaseEnd(keras.callbacks.Callback):
         data: the `TextData` of a text task, else None.
         num_samples: samples of the text evaluation.
         music_task: also score the pitch MSE (folk tunes).
+
+    Examples:
+        >>> import pathlib
+        >>> import seqgan_tf
+        >>> from seqgan_tf import experiment
+        >>> tiny = seqgan_tf.get_preset("tiny")
+        >>> gan = experiment.build_gan(tiny, experiment.build_oracle(tiny))
+        >>> from seqgan_tf.callbacks import PhaseEnd
+        >>> pathlib.Path("runs/example").mkdir(parents=True, exist_ok=True)
+        >>> plan = gan.schedule(1, 0, 0)  # one MLE epoch
+        >>> PhaseEnd(gan, "runs/example", plan).on_epoch_end(0)
+        >>> [path.name for path in pathlib.Path("runs/example").glob("*.h5")]
+        ['pretrained_generator.weights.h5']
     """
 
     def __init__(
-        self, gan, run_dir, plan, data=None, num_samples=None, music_task=False
+        self,
+        gan: SeqGAN,
+        run_dir: str | os.PathLike,
+        plan: Sequence[Epoch],
+        data: TextData | None = None,
+        num_samples: int | None = None,
+        music_task: bool = False,
     ):
         super().__init__()
         self.gan = gan
@@ -141,9 +202,28 @@ class PhaseEnd(keras.callbacks.Callback):
 
 class StopAfter(keras.callbacks.Callback):
     """Stops training after `epochs` epochs of this invocation (a run
-    continues from its checkpoint when started again)."""
+    continues from its checkpoint when started again).
 
-    def __init__(self, epochs):
+    Args:
+        epochs: how many epochs to train.
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import experiment
+        >>> tiny = seqgan_tf.get_preset("tiny")
+        >>> gan = experiment.build_gan(tiny, experiment.build_oracle(tiny))
+        >>> from seqgan_tf.callbacks import StopAfter
+        >>> stop = StopAfter(2)
+        >>> stop.set_model(gan)
+        >>> stop.on_epoch_end(0)
+        >>> gan.stop_training
+        False
+        >>> stop.on_epoch_end(1)
+        >>> gan.stop_training
+        True
+    """
+
+    def __init__(self, epochs: int):
         super().__init__()
         self.epochs = int(epochs)
         self.seen = 0
@@ -168,9 +248,38 @@ class CheckpointCallback(keras.callbacks.Callback):
     (`seqgan_tf.distribute.write_dir`) that they delete at once. The
     strategy is `strategy`, else the trained model's (`SeqGAN.strategy`),
     else the one in scope.
+
+    Args:
+        manager: the manager of the trainer's checkpoint
+            (`SeqGAN.make_checkpoint`).
+        epoch_variable: the checkpoint's variable holding the next epoch.
+        every: save every this many epochs.
+        strategy: the strategy the trainer runs under (see above).
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> import seqgan_tf
+        >>> from seqgan_tf import experiment
+        >>> tiny = seqgan_tf.get_preset("tiny")
+        >>> gan = experiment.build_gan(tiny, experiment.build_oracle(tiny))
+        >>> from seqgan_tf.callbacks import CheckpointCallback
+        >>> epoch = tf.Variable(0, dtype=tf.int64)
+        >>> manager = tf.train.CheckpointManager(
+        ...     gan.make_checkpoint(epoch), "runs/example/checkpoints", 2)
+        >>> callback = CheckpointCallback(manager, epoch)
+        >>> callback.set_model(gan)
+        >>> callback.on_epoch_end(0)
+        >>> int(epoch.numpy()), manager.latest_checkpoint
+        (1, 'runs/example/checkpoints/ckpt-1')
     """
 
-    def __init__(self, manager, epoch_variable, every=1, strategy=None):
+    def __init__(
+        self,
+        manager: tf.train.CheckpointManager,
+        epoch_variable: tf.Variable,
+        every: int = 1,
+        strategy: tf.distribute.Strategy | None = None,
+    ):
         super().__init__()
         self.manager = manager
         self.epoch_variable = epoch_variable

@@ -1,6 +1,16 @@
 """What a trainer's critic and objective share: their settings, their
 binding to the trainer, and how they apply a gradient."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    import keras
+
 
 class Component:
     """A part of a `SeqGAN`: a critic (`seqgan_tf.critics.Critic`) or an
@@ -10,9 +20,9 @@ class Component:
     in `__init__`; `get_config` returns them. A trainer binds it once
     (`bind`), inside its strategy scope."""
 
-    SETTINGS = ()
+    SETTINGS: tuple[str, ...] = ()
 
-    def __init__(self, **settings):
+    def __init__(self, **settings: Any):
         unknown = set(settings) - set(self.SETTINGS)
         if unknown:
             raise TypeError(
@@ -21,24 +31,24 @@ class Component:
         self.trainer = None
 
     @classmethod
-    def from_settings(cls, settings):
+    def from_settings(cls, settings: Mapping[str, Any]) -> Component:
         """The part built from a trainer's keyword arguments: those of its
         own `SETTINGS` that `settings` holds."""
         return cls(**{k: settings[k] for k in cls.SETTINGS if k in settings})
 
-    def bind(self, trainer):
+    def bind(self, trainer: keras.Model) -> None:
         """Attaches the part to `trainer` (its models and strategy)."""
         self.trainer = trainer
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """The part's settings (trainer keyword arguments)."""
         return {name: getattr(self, name) for name in self.SETTINGS}
 
-    def checkpoint_objects(self):
+    def checkpoint_objects(self) -> dict[str, Any]:
         """What a checkpoint must hold beyond the models and optimizers."""
         return {}
 
-    def one_device(self, reason):
+    def one_device(self, reason: str) -> None:
         """Refuses a trainer with several replicas, saying `reason`."""
         replicas = self.trainer.num_replicas
         if replicas > 1:

@@ -28,26 +28,34 @@ the chief (`is_chief`) writes checkpoints and outputs where others can see
 them, the other workers write theirs under `write_dir` and delete them.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import tensorflow as tf
 
 from seqgan_tf.config import STRATEGIES
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from collections.abc import Sequence
+    from typing import Any
+
 TASK_TYPES = ("worker", "chief", "evaluator", "ps")
 
 
 def make_strategy(
-    name="default",
-    devices=None,
-    tpu=None,
-    timeout_seconds=120,
-    collective_timeout_seconds=None,
-):
+    name: str = "default",
+    devices: Sequence[str] | None = None,
+    tpu: str | None = None,
+    timeout_seconds: float | None = 120,
+    collective_timeout_seconds: float | None = None,
+) -> tf.distribute.Strategy:
     """Returns the `tf.distribute.Strategy` called `name`.
 
     Args:
@@ -82,6 +90,12 @@ def make_strategy(
         RuntimeError: "multiworker": a worker of the cluster did not come up
             within `timeout_seconds` (the message names its address), or
             this worker's own address cannot be served.
+
+    Examples:
+        >>> from seqgan_tf import distribute
+        >>> strategy = distribute.make_strategy("default")
+        >>> strategy.num_replicas_in_sync, distribute.is_chief(strategy)
+        (1, True)
     """
     if name == "default":
         return tf.distribute.get_strategy()
@@ -103,7 +117,9 @@ def make_strategy(
     )
 
 
-def validate_tf_config(tf_config=None):
+def validate_tf_config(
+    tf_config: str | Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Checks a `TF_CONFIG` (JSON text, or a dict) for a multi-worker run.
 
     Reads the `TF_CONFIG` environment variable when `tf_config` is None.
@@ -113,6 +129,14 @@ def validate_tf_config(tf_config=None):
         ValueError: naming what is wrong: missing or not JSON, no
             `cluster.worker` list of addresses, no `task`, an unknown task
             type, or a task index out of range.
+
+    Examples:
+        >>> from seqgan_tf import distribute
+        >>> tf_config = distribute.validate_tf_config({
+        ...     "cluster": {"worker": ["host0:2222", "host1:2222"]},
+        ...     "task": {"type": "worker", "index": 1}})
+        >>> tf_config["task"]
+        {'type': 'worker', 'index': 1}
     """
     if tf_config is None:
         tf_config = os.environ.get("TF_CONFIG")
@@ -193,7 +217,7 @@ def validate_tf_config(tf_config=None):
     return config
 
 
-def is_chief(strategy=None):
+def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
     """Whether this process writes the run's checkpoints and outputs.
 
     True for every strategy but `MultiWorkerMirroredStrategy`, where it is
@@ -211,13 +235,20 @@ def is_chief(strategy=None):
     return task_type == "worker" and task_id == 0 and "chief" not in jobs
 
 
-def write_dir(directory, strategy=None):
+def write_dir(
+    directory: str | os.PathLike, strategy: tf.distribute.Strategy | None = None
+) -> str:
     """Where this process writes what belongs in `directory`.
 
     `directory` itself on the chief (`is_chief`); on another worker of a
     multi-worker run a private `workertemp_<task type>_<task id>` directory
     inside it, which the caller deletes after writing (all workers must
     take part in a multi-worker save, but only the chief's copy is kept).
+
+    Examples:
+        >>> from seqgan_tf import distribute
+        >>> distribute.write_dir("runs/tiny")  # one process: the chief
+        'runs/tiny'
     """
     strategy = strategy or tf.distribute.get_strategy()
     if is_chief(strategy):

@@ -2,13 +2,27 @@
 NLL-test (and the pitch MSE of folk tunes), and the tables that show them.
 """
 
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 from seqgan_tf import bleu
 from seqgan_tf import metrics
 from seqgan_tf import music
 from seqgan_tf import paper
 from seqgan_tf import sampler
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from collections.abc import Sequence
+
+    import numpy as np
+    from numpy.typing import ArrayLike
+
+    from seqgan_tf.datasets.text_data import TextData
+    from seqgan_tf.models import Generator
+    from seqgan_tf.models import LeakGANGenerator
 
 BLEU_ORDERS = (2, 3, 4, 5)
 SELF_BLEU_ORDERS = (2, 3, 4)
@@ -25,7 +39,13 @@ def is_music(config):
     return config.data.dataset.partition("/")[0] == "folk_tunes"
 
 
-def evaluate_text(generator, data, num_samples, seed, music_task=False):
+def evaluate_text(
+    generator: Generator | LeakGANGenerator,
+    data: TextData,
+    num_samples: int,
+    seed: ArrayLike,
+    music_task: bool = False,
+) -> tuple[dict[str, float], np.ndarray]:
     """BLEU-2..5 against the held-out set, Self-BLEU-2..4 and NLL-test of
     `num_samples` sequences from `generator` (and, for `music_task`, the
     pitch MSE of `seqgan_tf.music.pitch_mse`); returns (result, samples)."""
@@ -42,7 +62,9 @@ def evaluate_text(generator, data, num_samples, seed, music_task=False):
     return result, samples
 
 
-def bleu_table(hypotheses, data):
+def bleu_table(
+    hypotheses: Sequence[Sequence[str]], data: TextData
+) -> dict[str, float]:
     """BLEU-2..5 of token lists against `data`'s held-out set (its
     `BleuScorer`, built once) and their Self-BLEU-2..4."""
     table = {
@@ -58,7 +80,7 @@ def bleu_table(hypotheses, data):
 
 def music_mse(hypotheses, data):
     """The pitch MSE of the sequences that are all pitches (a sampled
-    special token, e.g. <eos>, makes a sequence unscorable: counted)."""
+    special token, e.g. `<eos>`, makes a sequence unscorable: counted)."""
     length = data.sequence_length
     valid = [
         h
@@ -72,7 +94,7 @@ def music_mse(hypotheses, data):
     }
 
 
-def text_table(evaluation):
+def text_table(evaluation: Mapping[str, Mapping[str, float]]) -> list[str]:
     """The lines of the BLEU / Self-BLEU / NLL-test table of `evaluation`
     (stage -> result), one row per stage."""
     columns = (

@@ -11,11 +11,14 @@ run.gan.generator.generate(10)
 ```
 """
 
+from __future__ import annotations
+
 import contextlib
 import dataclasses
 import pathlib
 import shutil
 import time
+from typing import TYPE_CHECKING
 
 import keras
 import tensorflow as tf
@@ -42,6 +45,18 @@ from seqgan_tf.optimizers import FusedAdam
 from seqgan_tf.runs import RunError
 from seqgan_tf.trainer import SeqGAN
 
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable
+    from collections.abc import Sequence
+    from typing import Any
+
+    from numpy.typing import ArrayLike
+
+    from seqgan_tf.config import ExperimentConfig
+    from seqgan_tf.data import Vocabulary
+    from seqgan_tf.datasets.text_data import TextData
+
 # Samples written per sample file (at most `training.eval_samples`).
 SAMPLE_FILE_SIZE = 1000
 
@@ -57,16 +72,30 @@ class RestoredRun:
             oracle of an oracle run).
         epoch: the number of epochs the checkpoint completed.
         vocabulary: the run's `Vocabulary` (text runs), else None.
+
+    Examples:
+        `restore_run` returns one (see `train`'s example); by hand:
+
+        >>> import pathlib
+        >>> import seqgan_tf
+        >>> from seqgan_tf import experiment
+        >>> config = seqgan_tf.get_preset("tiny")
+        >>> gan = experiment.build_gan(config, experiment.build_oracle(config))
+        >>> run = experiment.RestoredRun(
+        ...     pathlib.Path("runs/tiny"), config, gan, epoch=0)
+        >>> run.decode([[3, 4, 5]])  # an oracle run's lines: the ids
+        ['3 4 5']
     """
 
     run_dir: pathlib.Path
-    config: object
+    config: ExperimentConfig
     gan: SeqGAN
     epoch: int
-    vocabulary: object = None
+    vocabulary: Vocabulary | None = None
 
-    def decode(self, token_ids):
-        """Sequences as lines: text (text runs) or space-separated ids."""
+    def decode(self, token_ids: ArrayLike) -> list[str]:
+        """Sequences as lines: text (text runs) or space-separated ids (oracle
+        runs)."""
         if self.vocabulary is None:
             return [" ".join(str(int(t)) for t in row) for row in token_ids]
         tokenizer = get_tokenizer(
@@ -77,7 +106,7 @@ class RestoredRun:
             for row in token_ids
         ]
 
-    def load_pretrained(self):
+    def load_pretrained(self) -> None:
         """Loads the MLE-pretrained generator saved by the run into
         `gan.generator` (it replaces the checkpoint's generator)."""
         path = self.run_dir / runs.PRETRAINED_WEIGHTS
@@ -89,8 +118,17 @@ class RestoredRun:
         self.gan.generator.load_weights(str(path))
 
 
-def trainer_arguments(config):
-    """The `SeqGAN` keyword arguments of `config.training` (and its seed)."""
+def trainer_arguments(config: ExperimentConfig) -> dict[str, Any]:
+    """The `SeqGAN` keyword arguments of `config.training` (and its seed).
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import experiment
+        >>> tiny = seqgan_tf.get_preset("tiny")
+        >>> arguments = experiment.trainer_arguments(tiny)
+        >>> arguments["batch_size"], arguments["num_rollouts"]
+        (32, 4)
+    """
     t = config.training
     return {
         "batch_size": t.batch_size,
@@ -122,10 +160,18 @@ def trainer_arguments(config):
     }
 
 
-def build_oracle(config):
+def build_oracle(config: ExperimentConfig) -> OracleLSTM:
     """The oracle of an oracle-task config: the authors' ("paper") or a
     seeded random one, in float32. The caller's global random generators
-    are left as they were."""
+    are left as they were.
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import experiment
+        >>> oracle = experiment.build_oracle(seqgan_tf.get_preset("tiny"))
+        >>> oracle.vocabulary_size, oracle.sequence_length
+        (26, 12)
+    """
     with seeds.global_random_state():
         if config.data.oracle == "paper":
             return OracleLSTM.from_paper(dtype="float32")
@@ -139,7 +185,12 @@ def build_oracle(config):
         )
 
 
-def build_gan(config, oracle=None, vocabulary_size=None, strategy=None):
+def build_gan(
+    config: ExperimentConfig,
+    oracle: OracleLSTM | None = None,
+    vocabulary_size: int | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+) -> SeqGAN:
     """The compiled `SeqGAN` of `config`. A text task needs
     `vocabulary_size` (its vocabulary comes from the data) and trains
     variable-length models: EOS ends a sequence, PAD (0) fills the rest.
@@ -152,7 +203,20 @@ def build_gan(config, oracle=None, vocabulary_size=None, strategy=None):
     global dtype policy is never set, and the global generators the build
     draws from (Python's `random`, which seeds Keras' initializers and
     dropout layers, and NumPy's) are seeded with `config.seed` only while
-    the models are built, then restored (see `_global_random_state`)."""
+    the models are built, then restored (`seeds.global_random_state`).
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import experiment
+        >>> config = seqgan_tf.get_preset("tiny")
+        >>> gan = experiment.build_gan(config, experiment.build_oracle(config))
+        >>> type(gan).__name__, gan.batch_size, gan.generator.hidden_dim
+        ('SeqGAN', 32, 8)
+        >>> again = experiment.build_gan(config)  # the same initial weights
+        >>> bool((again.generator.get_weights()[0]
+        ...       == gan.generator.get_weights()[0]).all())
+        True
+    """
     if config.is_text and vocabulary_size is None:
         raise ValueError("A text task's GAN needs its vocabulary_size.")
     policies = precision_policies(config)
@@ -161,7 +225,7 @@ def build_gan(config, oracle=None, vocabulary_size=None, strategy=None):
         return _build_gan(config, oracle, vocabulary_size, policies)
 
 
-def precision_policies(config):
+def precision_policies(config: ExperimentConfig) -> tuple[str, str]:
     """(generator's, discriminator's) Keras policy of the config on this
     machine (`hardware.resolve_precision` with the accelerators TensorFlow
     sees)."""
@@ -242,7 +306,7 @@ def _build_gan(config, oracle, vocabulary_size, policies):
     return gan
 
 
-def make_strategy(config):
+def make_strategy(config: ExperimentConfig) -> tf.distribute.Strategy:
     """The `tf.distribute` strategy of `config.training.strategy`."""
     try:
         return distribute.make_strategy(config.training.strategy)
@@ -252,7 +316,12 @@ def make_strategy(config):
         ) from None
 
 
-def load_text(config, vocabulary=None, data_dir=None, log=print):
+def load_text(
+    config: ExperimentConfig,
+    vocabulary: Vocabulary | None = None,
+    data_dir: str | os.PathLike | None = None,
+    log: Callable[[str], None] | None = print,
+) -> TextData:
     """The `TextData` of a text config; `vocabulary` (a run's) must match.
     `log` receives one line per step (None: silent)."""
     log = log or _silent
@@ -267,14 +336,14 @@ def load_text(config, vocabulary=None, data_dir=None, log=print):
 
 
 def train(
-    config,
-    run_dir=None,
-    data_dir=None,
-    verbose=1,
-    stop_after=None,
-    callbacks=(),
-    log=print,
-):
+    config: ExperimentConfig,
+    run_dir: str | os.PathLike | None = None,
+    data_dir: str | os.PathLike | None = None,
+    verbose: int = 1,
+    stop_after: int | None = None,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    log: Callable[[str], None] | None = print,
+) -> dict[str, Any] | None:
     """Trains `config` into a run directory, resuming it if it holds the
     same run; returns the run's summary (`runs.summarize`), or None on a
     non-chief worker of a multi-worker run.
@@ -289,7 +358,9 @@ def train(
 
     Args:
         config: an `ExperimentConfig`.
-        run_dir: the run directory (default: runs/<preset>[_<dataset>]).
+        run_dir: the run directory; None: `runs/` and
+            `runs.default_name(config)`, e.g. `runs/quick` or
+            `runs/quick_coco` (the preset, then the dataset).
         data_dir: the TFDS data directory of `tfds:` datasets.
         verbose: 0 silent, 1 progress bars, 2 one line per epoch.
         stop_after: stop (with a checkpoint) after this many epochs.
@@ -299,6 +370,23 @@ def train(
     Raises:
         RunError: the run directory holds another run or cannot be used.
         ConfigError: `config` is invalid.
+
+    Examples:
+        One MLE epoch of the tiny preset, then the run restored:
+
+        >>> import seqgan_tf
+        >>> from seqgan_tf import config, experiment
+        >>> tiny = config.with_overrides(seqgan_tf.get_preset("tiny"), [
+        ...     "training.generator_epochs=1",
+        ...     "training.discriminator_rounds=0",
+        ...     "training.adversarial_rounds=0",
+        ...     "data.num_real=64", "training.eval_samples=64"])
+        >>> summary = experiment.train(tiny, "runs/tiny", verbose=0, log=None)
+        >>> summary["epochs_done"], summary["complete"]
+        (1, True)
+        >>> run = experiment.restore_run("runs/tiny")  # the newest checkpoint
+        >>> run.epoch, len(run.decode(run.gan.generator.generate(2)))
+        (1, 2)
     """
     log = log or _silent
     config = config.validate()
@@ -493,9 +581,13 @@ def _oracle_data(config, oracle, run_dir, out_dir, log):
     return real
 
 
-def restore_run(run_dir, step=None):
+def restore_run(
+    run_dir: str | os.PathLike, step: int | None = None
+) -> RestoredRun:
     """The `RestoredRun` of a run directory's newest checkpoint (or that of
-    epoch `step`)."""
+    epoch `step`): its config, its compiled trainer with the checkpoint's
+    weights (and the oracle of an oracle run), its vocabulary. `train`'s
+    example restores the run it trains."""
     run_dir = pathlib.Path(run_dir)
     config = runs.load_config(run_dir)
     oracle = vocabulary = vocabulary_size = None

@@ -24,6 +24,8 @@ model folder removes (its process is gone). An existing version is
 replaced only with `overwrite=True`.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import pathlib
@@ -31,6 +33,7 @@ import shutil
 import subprocess
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
+from typing import TYPE_CHECKING
 
 import keras
 import tensorflow as tf
@@ -51,6 +54,14 @@ from seqgan_tf.serving import make_serving_functions
 from seqgan_tf.serving import seed_to_int32  # noqa: F401
 from seqgan_tf.serving import warmup_inputs  # noqa: F401
 from seqgan_tf.serving import write_warmup_file
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from seqgan_tf.experiment import RestoredRun
+    from seqgan_tf.models import Generator
+    from seqgan_tf.models import LeakGANGenerator
 
 DEFAULT_MAX_SAMPLES = 10000
 METADATA_FILE = "seqgan_tf_metadata.json"
@@ -85,7 +96,7 @@ def _package_version():
 # --- writing a version --------------------------------------------------------
 
 
-def existing_versions(model_dir):
+def existing_versions(model_dir: str | os.PathLike) -> list[int]:
     """Sorted integer version folders of `model_dir`."""
     model_dir = pathlib.Path(model_dir)
     if not model_dir.is_dir():
@@ -114,16 +125,16 @@ def _check_name(name):
 
 
 def export_generator(
-    generator,
-    output,
-    name,
-    version=None,
-    overwrite=False,
-    metadata=None,
-    max_samples=DEFAULT_MAX_SAMPLES,
-    vocabulary=None,
-    separator=None,
-):
+    generator: Generator | LeakGANGenerator,
+    output: str | os.PathLike,
+    name: str,
+    version: int | None = None,
+    overwrite: bool = False,
+    metadata: Mapping[str, Any] | None = None,
+    max_samples: int = DEFAULT_MAX_SAMPLES,
+    vocabulary: Vocabulary | GraphVocabulary | None = None,
+    separator: str | None = None,
+) -> pathlib.Path:
     """Exports `generator` to `<output>/<name>/<version>/`.
 
     Args:
@@ -150,6 +161,26 @@ def export_generator(
 
     Returns:
         `pathlib.Path` of the version folder.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> import seqgan_tf
+        >>> from seqgan_tf import export
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> path = export.export_generator(generator, "export/models", "tiny")
+        >>> str(path)  # version 1 of the model "tiny"
+        'export/models/tiny/1'
+        >>> served = tf.saved_model.load(str(path))
+        >>> sorted(served.signatures)
+        ['complete', 'generate', 'log_prob', 'serving_default']
+        >>> outputs = served.signatures["generate"](
+        ...     num_samples=tf.constant(2), temperature=tf.constant(1.0),
+        ...     seed=tf.constant([0, 7], tf.int64))
+        >>> sorted(outputs)
+        ['log_prob', 'text', 'tokens']
+        >>> bool(tf.reduce_all(  # what `generate` gives with the same seed
+        ...     outputs["tokens"] == generator.generate(2, seed=(0, 7))))
+        True
     """
     name = _check_name(name)
     max_samples = int(max_samples)
@@ -283,7 +314,9 @@ def export_generator(
     return target
 
 
-def remove_stale_temporaries(model_dir):
+def remove_stale_temporaries(
+    model_dir: str | os.PathLike,
+) -> list[pathlib.Path]:
     """Removes the temporary folders (`.<version>.tmp-<pid>`) that exports
     killed before they finished left in `model_dir`: those whose process
     is gone. Returns their paths."""
@@ -362,7 +395,13 @@ def _move_into_place(temporary, target, overwrite):
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def export_run(run, output, name, version=None, overwrite=False):
+def export_run(
+    run: RestoredRun,
+    output: str | os.PathLike,
+    name: str,
+    version: int | None = None,
+    overwrite: bool = False,
+) -> pathlib.Path:
     """Exports the generator of a restored training run
     (`seqgan_tf.experiment.restore_run(run_dir)`).
 
@@ -404,8 +443,25 @@ def export_run(run, output, name, version=None, overwrite=False):
 # --- loading (for `seqgan-tf generate --saved-model`) -------------------------
 
 
-def resolve_saved_model(path):
-    """A version folder, or a model folder (-> its highest version)."""
+def resolve_saved_model(path: str | os.PathLike) -> pathlib.Path:
+    """The version folder of `path`: `path` itself if it is one, the
+    highest version of a model folder else (an `ExportError` if neither).
+
+    Examples:
+        A model folder of two versions (the files a version needs to be
+        found):
+
+        >>> import pathlib
+        >>> from seqgan_tf import export
+        >>> for version in (1, 2):
+        ...     folder = pathlib.Path(f"export/models/two/{version}")
+        ...     folder.mkdir(parents=True, exist_ok=True)
+        ...     (folder / "saved_model.pb").touch()
+        >>> export.existing_versions("export/models/two")
+        [1, 2]
+        >>> str(export.resolve_saved_model("export/models/two"))
+        'export/models/two/2'
+    """
     path = pathlib.Path(path)
     if (path / "saved_model.pb").exists():
         return path

@@ -7,34 +7,54 @@ of every c-th prefix rescaled over the batch, interleaved MLE steps), the
 generator a `LeakGANGenerator` that reads the discriminator's features.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import keras
 
 from seqgan_tf.models.leakgan import LeakGANGenerator
 from seqgan_tf.trainer import SeqGAN
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from seqgan_tf.models.discriminator import Discriminator
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
 class LeakGAN(SeqGAN):
     """`SeqGAN`'s trainer for a `LeakGANGenerator`.
 
-    Takes `SeqGAN`'s arguments (the reward must be "discriminator" or
-    "constant"; one device; no scheduled sampling) and the settings of
-    `objectives.LeakGANUpdate`: `leakgan_rescale` ("sorted", "unsorted" or
-    "none"), `interleaved_mle_steps` and `leakgan_clip` ("per_module" or
-    "joint").
+    Args:
+        generator: the `LeakGANGenerator` to train.
+        discriminator: the `Discriminator` whose features it leaks.
+        *args: `SeqGAN`'s other arguments (the reward must be
+            "discriminator" or "constant"; one device; no scheduled
+            sampling).
+        **kwargs: `SeqGAN`'s keyword arguments and the settings of
+            `objectives.LeakGANUpdate`: `leakgan_rescale` ("sorted",
+            "unsorted" or "none"), `interleaved_mle_steps` and
+            `leakgan_clip` ("per_module" or "joint").
 
-    Example:
-
-    ```python
-    discriminator = seqgan_tf.Discriminator(5000, 20)
-    generator = seqgan_tf.models.LeakGANGenerator(
-        5000, 20, discriminator=discriminator
-    )
-    gan = LeakGAN(generator, discriminator, interleaved_mle_steps=1)
-    ```
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf.leakgan import LeakGAN
+        >>> d = seqgan_tf.Discriminator(20, 6, filter_sizes=(2, 3),
+        ...                             num_filters=(4, 4))
+        >>> g = seqgan_tf.LeakGANGenerator(20, 6, d, goal_size=4, goal_step=2)
+        >>> gan = LeakGAN(g, d, batch_size=8, interleaved_mle_steps=1)
+        >>> type(gan.objective).__name__
+        'LeakGANUpdate'
     """
 
-    def __init__(self, generator, discriminator, *args, **kwargs):
+    def __init__(
+        self,
+        generator: LeakGANGenerator,
+        discriminator: Discriminator,
+        *args: Any,
+        **kwargs: Any,
+    ):
         if not isinstance(generator, LeakGANGenerator):
             raise ValueError(
                 "LeakGAN trains a LeakGANGenerator, got "

@@ -10,9 +10,12 @@ the epoch number only, so a run resumed with `initial_epoch` continues
 exactly as the uninterrupted run would.
 """
 
+from __future__ import annotations
+
 import itertools
 import math
 import time
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
@@ -25,27 +28,39 @@ from seqgan_tf import seeds
 from seqgan_tf.data import pipeline
 from seqgan_tf.progress import PhaseProgress
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
 
 class AdversarialLoop:
     """The schedule of a `SeqGAN`: `train()`, its epochs and D rounds."""
 
     def discriminator_round(
-        self, real, epoch, index=0, on_step=None, fresh_real=False
-    ):
+        self,
+        real: np.ndarray,
+        epoch: int,
+        index: int = 0,
+        on_step: Callable[[], None] | None = None,
+        fresh_real: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One D round: `num_negatives` fresh generated sequences against as
         many real ones, `discriminator_epochs` passes of
         `discriminator_step` over them (`data.discriminator_dataset`).
 
         Args:
             real: int [N, T] real sequences.
-            epoch, index: the global epoch and the round's index in it,
-                which seed the negatives, the positives and the order.
+            epoch: the global epoch, which with `index` seeds the
+                negatives, the positives and the order.
+            index: the round's index in the epoch.
             on_step: called after every step.
             fresh_real: take the positives from `num_negatives` new oracle
                 samples instead of `real`.
 
         Returns:
-            (positives, negatives): the round's real and generated
+            `(positives, negatives)`, the round's real and generated
             sequences, int32 [P, T] and [num_negatives, T].
         """
         negatives = sampler.sample_many(
@@ -87,9 +102,16 @@ class AdversarialLoop:
         rows = rng.choice(len(real), self.num_negatives, replace=False)
         return real[np.sort(rows)]
 
-    def run_epoch(self, phase, epoch, real, on_step=None):
+    def run_epoch(
+        self,
+        phase: str,
+        epoch: int,
+        real: np.ndarray,
+        on_step: Callable[[], None] | None = None,
+    ) -> None:
         """One epoch of `phase` ("generator", "discriminator" or
-        "adversarial") at global epoch `epoch` on the real data."""
+        "adversarial") at global epoch `epoch` on the `real` data;
+        `on_step` is called after every step."""
         self._round_data = []
         if phase == "generator":
             real = self.mle_data(real, epoch)
@@ -143,7 +165,7 @@ class AdversarialLoop:
             seed=seeds.seed_pair(self.seed, seeds.FRESH_MLE, epoch),
         )
 
-    def steps_per_epoch(self, phase, num_real):
+    def steps_per_epoch(self, phase: str, num_real: int) -> int:
         """Steps (updates) of one epoch of `phase` with `num_real` real
         sequences."""
         if phase == "generator":
@@ -160,7 +182,9 @@ class AdversarialLoop:
             + self.objective.extra_steps()
         )
 
-    def evaluate_nll_oracle(self, num_samples=None, seed=(0, 0)):
+    def evaluate_nll_oracle(
+        self, num_samples: int | None = None, seed: ArrayLike = (0, 0)
+    ) -> float:
         """NLL-oracle of the current generator (needs an oracle)."""
         if self.oracle is None:
             raise ValueError("NLL-oracle needs an `oracle`; none was given.")
@@ -172,8 +196,11 @@ class AdversarialLoop:
         )
 
     def schedule(
-        self, generator_epochs, discriminator_rounds, adversarial_rounds
-    ):
+        self,
+        generator_epochs: int,
+        discriminator_rounds: int,
+        adversarial_rounds: int,
+    ) -> list[schedule_lib.Epoch]:
         """The `schedule.Epoch` (phase, index in it, its length) of every
         global epoch."""
         return schedule_lib.plan(
@@ -182,22 +209,23 @@ class AdversarialLoop:
 
     def train(
         self,
-        x,
-        generator_epochs=120,
-        discriminator_rounds=50,
-        adversarial_rounds=200,
-        callbacks=None,
-        verbose="auto",
-        initial_epoch=0,
-        validation_data=None,
-    ):
+        x: ArrayLike | tf.data.Dataset,
+        generator_epochs: int = 120,
+        discriminator_rounds: int = 50,
+        adversarial_rounds: int = 200,
+        callbacks: Sequence[keras.callbacks.Callback] | None = None,
+        verbose: int | str = "auto",
+        initial_epoch: int = 0,
+        validation_data: ArrayLike | None = None,
+    ) -> keras.callbacks.History:
         """Runs the three phases; returns a `keras.callbacks.History`.
 
         Args:
             x: the real data, int [N, T] token ids (array, tensor, or a
                 `tf.data.Dataset` of sequences, batched or not).
-            generator_epochs, discriminator_rounds, adversarial_rounds: the
-                length of each phase.
+            generator_epochs: the epochs of MLE pretraining.
+            discriminator_rounds: the rounds of discriminator pretraining.
+            adversarial_rounds: the adversarial rounds.
             callbacks: Keras callbacks; they see one epoch per MLE epoch, D
                 round or adversarial round.
             verbose: 0 (silent), 1 (a progress bar per epoch), 2 (a line

@@ -3,30 +3,59 @@
 Each is checkable by hand; see tests/test_losses.py.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import tensorflow as tf
 
 from seqgan_tf.data.masks import padding_mask
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 REDUCTIONS = ("sum", "mean")
 
 
-def token_log_probs(logits, token_ids, temperature=1.0):
+def token_log_probs(
+    logits: ArrayLike,
+    token_ids: ArrayLike,
+    temperature: float | tf.Tensor = 1.0,
+) -> tf.Tensor:
     """log p(token_ids[b, t]) under `logits` [B, T, V] divided by
     `temperature` (a number or a float32 scalar tensor); returns float32
-    [B, T] (`-token_nll`)."""
+    [B, T] (`-token_nll`).
+
+    Examples:
+        >>> import math
+        >>> from seqgan_tf import losses
+        >>> logits = [[[0.0, 0.0], [0.0, math.log(3.0)]]]  # [1, 2, 2]
+        >>> losses.token_log_probs(logits, [[0, 1]]).numpy().round(4)
+        array([[-0.6931, -0.2877]], dtype=float32)
+    """
     logits = tf.cast(logits, tf.float32)
     if not isinstance(temperature, (int, float)) or temperature != 1.0:
         logits = logits / temperature
     return -token_nll(logits, token_ids)
 
 
-def masked_log_probs(log_probs, token_ids, eos_id):
+def masked_log_probs(
+    log_probs: ArrayLike, token_ids: ArrayLike, eos_id: int | None
+) -> tuple[tf.Tensor, tf.Tensor]:
     """`(log_probs with 0 after each row's first EOS, the mask)`.
 
     The per-token log-probabilities [B, T] of a sequence's own positions
     (up to and including its first `eos_id`); with `eos_id` None every
     position counts. Sums and counts of NLL metrics and of the exported
     `log_prob` signature come from here.
+
+    Examples:
+        >>> from seqgan_tf import losses
+        >>> log_probs, mask = losses.masked_log_probs(
+        ...     [[-1.0, -1.0, -1.0, -1.0]], [[5, 2, 0, 0]], eos_id=2)
+        >>> log_probs.numpy(), mask.numpy()
+        (array([[-1., -1.,  0.,  0.]], dtype=float32),
+         array([[ True,  True, False, False]]))
     """
     mask = padding_mask(token_ids, eos_id)
     log_probs = tf.cast(log_probs, tf.float32)
@@ -68,7 +97,7 @@ def _token_nll(logits, labels):
     return nll, gradient
 
 
-def token_nll(logits, token_ids):
+def token_nll(logits: ArrayLike, token_ids: ArrayLike) -> tf.Tensor:
     """Per-token negative log-likelihood of `token_ids` [..., T] under
     `logits` [..., T, V] (float32): the values and gradients of
     `tf.nn.sparse_softmax_cross_entropy_with_logits`, to float rounding,
@@ -82,8 +111,22 @@ def token_nll(logits, token_ids):
     return tf.reshape(flat, tf.shape(token_ids))
 
 
-def mle_loss(logits, token_ids, padding_mask=None):
-    """Mean per-token negative log-likelihood (the pretraining loss)."""
+def mle_loss(
+    logits: ArrayLike,
+    token_ids: ArrayLike,
+    padding_mask: ArrayLike | None = None,
+) -> tf.Tensor:
+    """Mean per-token negative log-likelihood of `token_ids` [B, T] under
+    `logits` [B, T, V] (the pretraining loss), over the positions where
+    `padding_mask` is True (all when it is None).
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> from seqgan_tf import losses
+        >>> uniform = tf.zeros([2, 3, 4])  # every token 1/4
+        >>> round(float(losses.mle_loss(uniform, [[0, 1, 2], [3, 0, 1]])), 4)
+        1.3863
+    """
     nll = token_nll(logits, token_ids)
     if padding_mask is None:
         return tf.reduce_mean(nll)
@@ -91,7 +134,11 @@ def mle_loss(logits, token_ids, padding_mask=None):
     return tf.reduce_sum(nll * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
 
 
-def mle_loss_terms(logits, token_ids, padding_mask=None):
+def mle_loss_terms(
+    logits: ArrayLike,
+    token_ids: ArrayLike,
+    padding_mask: ArrayLike | None = None,
+) -> tuple[tf.Tensor, tf.Tensor]:
     """(sum of the per-token NLL over the unmasked positions, their count).
 
     `mle_loss` is `sum / max(count, 1)` (to rounding); a replica of a
@@ -105,12 +152,12 @@ def mle_loss_terms(logits, token_ids, padding_mask=None):
 
 
 def policy_gradient_loss(
-    log_probs,
-    rewards,
-    reduction="sum",
-    padding_mask=None,
-    global_batch_size=None,
-):
+    log_probs: ArrayLike,
+    rewards: ArrayLike,
+    reduction: str = "sum",
+    padding_mask: ArrayLike | None = None,
+    global_batch_size: int | None = None,
+) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
     """REINFORCE loss `-sum_{b,t} log p(y_t | y_<t) * reward_t`.
 
     `reduction="sum"` is the authors' loss (a sum over batch and time, no
@@ -127,11 +174,18 @@ def policy_gradient_loss(
     one replica's slice of a global batch (default: the rows given).
 
     Returns:
-        (loss, parts): the scalar loss and a dict of its named terms for
+        `(loss, parts)`, the scalar loss and a dict of its named terms for
         logging: `policy_gradient`; `mean_reward`, the mean reward over the
         unmasked positions; and `reward_sum` and `reward_count`, its
         numerator and denominator (a distributed step sums them over
         replicas for the global mean).
+
+    Examples:
+        >>> from seqgan_tf import losses
+        >>> loss, parts = losses.policy_gradient_loss(
+        ...     [[-1.0, -2.0]], [[1.0, 0.5]])  # -(-1 * 1 - 2 * 0.5)
+        >>> float(loss), float(parts["mean_reward"])
+        (2.0, 0.75)
     """
     if reduction not in REDUCTIONS:
         raise ValueError(
@@ -167,8 +221,12 @@ def policy_gradient_loss(
 
 
 def discriminator_loss(
-    logits, labels, regularization=0.0, global_batch_size=None, num_replicas=1
-):
+    logits: ArrayLike,
+    labels: ArrayLike,
+    regularization: float | tf.Tensor = 0.0,
+    global_batch_size: int | None = None,
+    num_replicas: int = 1,
+) -> tuple[tf.Tensor, tf.Tensor]:
     """The discriminator's loss: mean cross-entropy of real (1) vs generated
     (0) plus its regularization (the L2 term of the output layer).
 
@@ -178,8 +236,15 @@ def discriminator_loss(
     sum to the single-device loss.
 
     Returns:
-        (loss, correct): the scalar loss and the number of rows whose
+        `(loss, correct)`, the scalar loss and the number of rows whose
         argmax is their label (float32).
+
+    Examples:
+        >>> from seqgan_tf import losses
+        >>> logits = [[0.0, 2.0], [1.0, -1.0]]  # says real, then generated
+        >>> loss, correct = losses.discriminator_loss(logits, [1, 1])
+        >>> round(float(loss), 4), float(correct)
+        (1.1269, 1.0)
     """
     logits = tf.cast(logits, tf.float32)
     labels = tf.cast(labels, tf.int32)
@@ -200,7 +265,9 @@ def discriminator_loss(
     return loss, correct
 
 
-def rank_loss(scores, labels):
+def rank_loss(
+    scores: ArrayLike, labels: ArrayLike
+) -> tuple[tf.Tensor, tf.Tensor]:
     """RankGAN's ranker loss on one batch of real (1) and generated (0)
     sequences: with log P = log_softmax(scores) over the batch (the
     comparison set), `mean_generated log P - mean_real log P`, as the
@@ -214,7 +281,7 @@ def rank_loss(scores, labels):
         labels: int [N] 1 real, 0 generated.
 
     Returns:
-        (loss, correct): the scalar loss and how many rows the ranking
+        `(loss, correct)`, the scalar loss and how many rows the ranking
         puts on their side of uniform (P > 1/N for real, P <= 1/N for
         generated), float32.
     """
@@ -240,7 +307,12 @@ def _cosine(a, b):
     return tf.reduce_sum(a * b, axis=-1)
 
 
-def leakgan_manager_loss(features, goals, goal_step, rewards=None):
+def leakgan_manager_loss(
+    features: ArrayLike,
+    goals: ArrayLike,
+    goal_step: int,
+    rewards: ArrayLike | None = None,
+) -> tf.Tensor:
     """LeakGAN's Manager loss: `-mean_{b,j} Q[b, j] cos(f_{j+c} - f_j, g_j)`.
 
     Goal g_j should point where the feature moves over the next c steps
@@ -262,7 +334,9 @@ def leakgan_manager_loss(features, goals, goal_step, rewards=None):
     return -tf.reduce_mean(cos)
 
 
-def leakgan_intrinsic_rewards(features, goals, goal_step):
+def leakgan_intrinsic_rewards(
+    features: ArrayLike, goals: ArrayLike, goal_step: int
+) -> tf.Tensor:
     """The Worker's intrinsic reward of each token, float32 [B, T]:
     token j (after which the prefix has j + 1 tokens) gets
     `(1/c) sum_{i=1..c} cos(f_{j+1} - f_{j+1-i}, g_{j+1-i})` over the terms

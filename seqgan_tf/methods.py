@@ -23,8 +23,14 @@ methods.register(methods.Method(
 ```
 """
 
+from __future__ import annotations
+
 import dataclasses
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 # The tables of the reproductions a method can be a row of: Table 1's
 # (`classic`: the paper's baselines and SeqGAN's ablations; `authors`:
@@ -61,18 +67,34 @@ class Method:
             depend on a reproduction's schedule (e.g. as many MLE steps as
             the schedule's adversarial rounds); called by the
             reproductions only.
+
+    Examples:
+        A variant of SeqGAN, registered (and removed again):
+
+        >>> from seqgan_tf import methods
+        >>> method = methods.Method(
+        ...     "seqgan_many_rollouts", "SeqGAN with 32 rollouts a prefix",
+        ...     settings=("training.num_rollouts=32",), parent="seqgan",
+        ...     command_line=False, tables=("classic",))
+        >>> methods.register(method).name
+        'seqgan_many_rollouts'
+        >>> [m.name for m in methods.lineage("seqgan_many_rollouts")]
+        ['seqgan', 'seqgan_many_rollouts']
+        >>> methods.config_name("seqgan_many_rollouts")  # training.method
+        'seqgan'
+        >>> methods.unregister("seqgan_many_rollouts")
     """
 
     name: str
     summary: str
-    settings: tuple = ()
-    parent: str = None
+    settings: tuple[str, ...] = ()
+    parent: str | None = None
     command_line: bool = True
-    tables: tuple = ()
-    stage_family: str = None
+    tables: tuple[str, ...] = ()
+    stage_family: str | None = None
     run_last: bool = False
-    configure: object = None
-    adjust: object = None
+    configure: Callable[..., tuple[str, ...]] | None = None
+    adjust: Callable[..., tuple[str, ...]] | None = None
 
 
 _METHODS = {}
@@ -82,9 +104,21 @@ _REWARDS = {}
 _ORACLE_REWARDS = set()
 
 
-def register(method, replace=False):
+def register(method: Method, replace: bool = False) -> Method:
     """Adds `method` (a `Method`) to the registry; returns it. A name
-    already registered is refused unless `replace`."""
+    already registered is refused unless `replace`.
+
+    Examples:
+        >>> from seqgan_tf import methods
+        >>> methods.register(methods.Method(
+        ...     "mle_short", "MLE, one epoch", settings=(
+        ...         "training.generator_epochs=1",), parent="mle"))
+        Method(name='mle_short', ...)
+        >>> methods.settings("mle_short")  # the parent's first
+        ('training.discriminator_rounds=0', 'training.adversarial_rounds=0',
+         'training.generator_epochs=1')
+        >>> methods.unregister("mle_short")
+    """
     if not isinstance(method, Method):
         raise TypeError(f"register() takes a Method, got {type(method)}.")
     if method.name in _METHODS and not replace:
@@ -98,13 +132,21 @@ def register(method, replace=False):
     return method
 
 
-def unregister(name):
-    """Removes a method (tests that register their own clean up)."""
+def unregister(name: str) -> None:
+    """Removes a method (a program that registered its own cleans up)."""
     _METHODS.pop(name, None)
 
 
-def get(name):
-    """The `Method` called `name`; a `ValueError` lists the known ones."""
+def get(name: str) -> Method:
+    """The `Method` called `name`; a `ValueError` lists the known ones.
+
+    Examples:
+        >>> from seqgan_tf import methods
+        >>> methods.get("maligan").settings
+        ('training.reward=importance', 'training.num_rollouts=1')
+        >>> methods.get("maligan").summary
+        'MaliGAN: normalised importance weights D/(1-D), no rollouts'
+    """
     if name not in _METHODS:
         raise ValueError(
             f"Unknown method {name!r}; choose one of: {', '.join(_METHODS)}."
@@ -112,9 +154,21 @@ def get(name):
     return _METHODS[name]
 
 
-def names(table=None, command_line=None):
+def names(
+    table: str | None = None, command_line: bool | None = None
+) -> tuple[str, ...]:
     """The registered method names in registration order: all, those of
-    one reproduction `table`, or those the command line offers."""
+    one reproduction `table` (of `TABLES`), or those the command line
+    offers (`command_line=True`).
+
+    Examples:
+        >>> from seqgan_tf import methods
+        >>> methods.names(command_line=True)
+        ('mle', 'scheduled_sampling', 'pg_bleu', 'seqgan', 'maligan',
+         'rankgan', 'leakgan')
+        >>> methods.names("coco")
+        ('mle', 'seqgan', 'maligan', 'rankgan', 'leakgan')
+    """
     return tuple(
         m.name
         for m in _METHODS.values()
@@ -123,7 +177,7 @@ def names(table=None, command_line=None):
     )
 
 
-def lineage(name):
+def lineage(name: str) -> list[Method]:
     """`name`'s methods from the root ancestor down to itself."""
     chain = []
     while name is not None:
@@ -135,23 +189,37 @@ def lineage(name):
     return chain[::-1]
 
 
-def settings(name):
+def settings(name: str) -> tuple[str, ...]:
     """Every override of a method, its ancestors' first."""
     return tuple(s for m in lineage(name) for s in m.settings)
 
 
-def config_name(name):
+def config_name(name: str) -> str:
     """What `training.method` records for `name`: the method itself if
     the command line offers it, else its nearest ancestor that is."""
     offered = [m.name for m in lineage(name) if m.command_line]
     return offered[-1] if offered else name
 
 
-def register_reward(name, critic, replace=False, oracle_only=False):
+def register_reward(
+    name: str,
+    critic: type | str,
+    replace: bool = False,
+    oracle_only: bool = False,
+) -> None:
     """Makes `training.reward=name` (and `SeqGAN(reward=name)`) use
     `critic`: a `seqgan_tf.critics.Critic` subclass, or its
     "module:Class" path (imported on first use). `oracle_only`: it reads
-    the oracle, so a text task refuses it."""
+    the oracle, so a text task refuses it.
+
+    Examples:
+        >>> from seqgan_tf import methods
+        >>> methods.register_reward(
+        ...     "half", "seqgan_tf.critics.constant:ConstantCritic")
+        >>> methods.reward_critic("half").__name__
+        'ConstantCritic'
+        >>> methods.unregister_reward("half")
+    """
     if name in _REWARDS and not replace:
         raise ValueError(f"A reward called {name!r} is registered.")
     _REWARDS[name] = critic
@@ -161,22 +229,31 @@ def register_reward(name, critic, replace=False, oracle_only=False):
         _ORACLE_REWARDS.discard(name)
 
 
-def reward_needs_oracle(name):
+def reward_needs_oracle(name: str) -> bool:
     """Whether reward `name` reads the oracle (synthetic task only)."""
     return name in _ORACLE_REWARDS
 
 
-def unregister_reward(name):
+def unregister_reward(name: str) -> None:
+    """Removes a reward name (a program that registered its own cleans
+    up)."""
     _REWARDS.pop(name, None)
     _ORACLE_REWARDS.discard(name)
 
 
-def rewards():
-    """The registered reward names."""
+def rewards() -> tuple[str, ...]:
+    """The registered reward names.
+
+    Examples:
+        >>> from seqgan_tf import methods
+        >>> methods.rewards()
+        ('discriminator', 'constant', 'bleu', 'importance', 'rank',
+         'optimal_discriminator', 'optimal_logit', 'optimal_importance')
+    """
     return tuple(_REWARDS)
 
 
-def reward_critic(name):
+def reward_critic(name: str) -> type:
     """The critic class registered as reward `name`."""
     if name not in _REWARDS:
         raise ValueError(

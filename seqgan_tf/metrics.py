@@ -4,8 +4,11 @@ the generator's entropy; the discriminator probe.
 BLEU and Self-BLEU live in `seqgan_tf.bleu`.
 """
 
+from __future__ import annotations
+
 import math
 import weakref
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
@@ -18,25 +21,67 @@ from seqgan_tf.models.discriminator import Discriminator
 from seqgan_tf.models.ranker import Ranker
 from seqgan_tf.models.ranker import relevance
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from collections.abc import Sequence
 
-def nll(model, token_ids, batch_size=1000, temperature=1.0):
+    from numpy.typing import ArrayLike
+
+    from seqgan_tf.models import Generator
+    from seqgan_tf.models import LeakGANGenerator
+    from seqgan_tf.models import OracleLSTM
+
+
+def nll(
+    model: Generator | LeakGANGenerator,
+    token_ids: ArrayLike,
+    batch_size: int = 1000,
+    temperature: float = 1.0,
+) -> float:
     """Mean per-token negative log-likelihood of `token_ids` [N, T] under
     `model` (a `Generator` or `OracleLSTM`) with its logits divided by
     `temperature`. NLL-test when `token_ids` is held-out real data. When
     `model.eos_id` is not None (variable-length sequences), the mean is
     over the positions up to and including each row's first EOS only;
-    padding after it is ignored."""
+    padding after it is ignored.
+
+    Examples:
+        A generator whose weights are all 0 predicts every token with
+        probability 1/20:
+
+        >>> import seqgan_tf
+        >>> from seqgan_tf import metrics
+        >>> uniform = seqgan_tf.Generator(20, 6, initializer_stddev=0.0)
+        >>> token_ids = [[3, 4, 5, 6, 7, 8], [9, 9, 9, 9, 9, 9]]
+        >>> round(metrics.nll(uniform, token_ids), 4)  # log 20
+        2.9957
+    """
     log_prob = _log_prob_function(model, temperature)
     return -_masked_mean(log_prob, model, token_ids, batch_size)
 
 
-def nll_at_temperatures(model, token_ids, temperatures, batch_size=1000):
+def nll_at_temperatures(
+    model: Generator | LeakGANGenerator,
+    token_ids: ArrayLike,
+    temperatures: Sequence[float],
+    batch_size: int = 1000,
+) -> list[float]:
     """`nll` of `token_ids` at each of `temperatures` (a list of floats,
     in order), from one teacher-forced pass per chunk: the logits do not
     depend on the temperature, only their scaling does. Equal to calling
     `nll` once per temperature, for a fraction of the work when the pass
     is costly (LeakGAN reads the discriminator's features of every
-    prefix)."""
+    prefix).
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import metrics
+        >>> oracle = seqgan_tf.OracleLSTM.random(20, 6, seed=0)
+        >>> token_ids = oracle.generate(8, seed=(0, 1))
+        >>> values = metrics.nll_at_temperatures(oracle, token_ids, [0.5, 1.0])
+        >>> abs(values[1] - metrics.nll(oracle, token_ids)) < 1e-5  # T = 1
+        True
+    """
     temperatures = [float(t) for t in temperatures]
     if not temperatures or min(temperatures) <= 0:
         raise ValueError(
@@ -95,9 +140,22 @@ def _masked_mean(per_position, model, token_ids, batch_size):
     return total / count
 
 
-def sequence_nll(model, token_ids, batch_size=1000, temperature=1.0):
+def sequence_nll(
+    model: Generator | LeakGANGenerator,
+    token_ids: ArrayLike,
+    batch_size: int = 1000,
+    temperature: float = 1.0,
+) -> np.ndarray:
     """Per-sequence mean per-token NLL of `token_ids` [N, T] under `model`
-    (over each row's own positions, as `nll`); float64 [N]."""
+    (over each row's own positions, as `nll`); float64 [N].
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import metrics
+        >>> uniform = seqgan_tf.Generator(20, 6, initializer_stddev=0.0)
+        >>> metrics.sequence_nll(uniform, [[3, 4, 5, 6, 7, 8]]).round(4)
+        array([2.9957])
+    """
     token_ids = np.asarray(token_ids, dtype=np.int32)
     log_prob = _log_prob_function(model, temperature)
     eos_id = getattr(model, "eos_id", None)
@@ -115,11 +173,28 @@ def sequence_nll(model, token_ids, batch_size=1000, temperature=1.0):
 
 
 def nll_oracle(
-    generator, oracle, num_samples=9984, seed=(0, 0), batch_size=1000
-):
+    generator: Generator | LeakGANGenerator,
+    oracle: OracleLSTM,
+    num_samples: int = 9984,
+    seed: ArrayLike = (0, 0),
+    batch_size: int = 1000,
+) -> float:
     """NLL-oracle: mean per-token NLL under `oracle` of `num_samples`
     sequences sampled from `generator` (lower is better; the SeqGAN authors'
-    code uses 9,984 samples, the paper's table 100,000)."""
+    code uses 9,984 samples, the paper's table 100,000).
+
+    Examples:
+        The oracle's own samples are likelier under it than those of a
+        generator that knows nothing:
+
+        >>> import seqgan_tf
+        >>> from seqgan_tf import metrics
+        >>> oracle = seqgan_tf.OracleLSTM.random(20, 6, seed=0)
+        >>> uniform = seqgan_tf.Generator(20, 6, initializer_stddev=0.0)
+        >>> best = metrics.nll_oracle(oracle, oracle, num_samples=256)
+        >>> best < metrics.nll_oracle(uniform, oracle, num_samples=256)
+        True
+    """
     if num_samples < 1:
         raise ValueError(f"`num_samples` must be >= 1, got {num_samples}.")
     log_prob = oracle.make_log_prob_function()
@@ -157,11 +232,23 @@ def _log_prob_function(model, temperature):
     return lambda chunk: tempered(chunk, value)
 
 
-def mean_entropy(generator, token_ids, batch_size=200):
+def mean_entropy(
+    generator: Generator | LeakGANGenerator,
+    token_ids: ArrayLike,
+    batch_size: int = 200,
+) -> float:
     """Mean per-token entropy (nats) of `generator`'s next-token
     distribution along `token_ids` [N, T], usually its own samples: a
     sharpening generator shows it falling. With `generator.eos_id`, only
-    the positions up to each row's first EOS count."""
+    the positions up to each row's first EOS count.
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import metrics
+        >>> uniform = seqgan_tf.Generator(20, 6, initializer_stddev=0.0)
+        >>> round(metrics.mean_entropy(uniform, [[3, 4, 5, 6, 7, 8]]), 4)
+        2.9957
+    """
     entropy = _entropy_function(generator)
     return _masked_mean(entropy, generator, token_ids, batch_size)
 
@@ -188,7 +275,13 @@ def _entropy_function(model):
     return function
 
 
-def held_out_sequences(oracle, generator, num_samples, seed, exclude=()):
+def held_out_sequences(
+    oracle: OracleLSTM,
+    generator: Generator | LeakGANGenerator,
+    num_samples: int,
+    seed: ArrayLike,
+    exclude: Sequence[np.ndarray] = (),
+) -> tuple[np.ndarray, np.ndarray]:
     """(fresh oracle sequences, fresh generator sequences): `num_samples`
     of each drawn from `seed`, without the rows that appear in any array
     of `exclude` (a discriminator's training data), so that both sets are
@@ -212,8 +305,11 @@ def held_out_sequences(oracle, generator, num_samples, seed, exclude=()):
 
 
 def discriminator_logits(
-    discriminator, token_ids, references=None, batch_size=1000
-):
+    discriminator: Discriminator | Ranker,
+    token_ids: ArrayLike,
+    references: ArrayLike | None = None,
+    batch_size: int = 1000,
+) -> np.ndarray:
     """A discriminator's verdict of each sequence on the scale of a logit
     (higher: more real), float64 [N], with dropout off:
 
@@ -265,7 +361,12 @@ def discriminator_logits(
     return np.concatenate(values).astype(np.float64)
 
 
-def optimal_logits(oracle, generator, token_ids, batch_size=1000):
+def optimal_logits(
+    oracle: OracleLSTM,
+    generator: Generator | LeakGANGenerator,
+    token_ids: ArrayLike,
+    batch_size: int = 1000,
+) -> np.ndarray:
     """`optimal.optimal_logit` (log p_oracle - log p_G) of `token_ids`
     [N, T], `batch_size` rows at a time, as float64 [N]."""
     token_ids = np.asarray(token_ids, dtype=np.int32)
@@ -292,15 +393,15 @@ def _correlation(method, x, y):
 
 
 def discriminator_probe(
-    discriminator,
-    generator,
-    oracle,
-    training_real,
-    num_samples,
-    seed,
-    exclude=(),
-    references=None,
-):
+    discriminator: Discriminator | Ranker,
+    generator: Generator | LeakGANGenerator,
+    oracle: OracleLSTM,
+    training_real: np.ndarray,
+    num_samples: int,
+    seed: ArrayLike,
+    exclude: Sequence[np.ndarray] = (),
+    references: ArrayLike | None = None,
+) -> dict[str, float]:
     """How well a discriminator judges, on sequences it never trained on.
 
     Draws `num_samples` fresh oracle sequences and `num_samples` fresh
@@ -335,6 +436,22 @@ def discriminator_probe(
             generated sequences with the optimal logit of each (does it
             order them as the best possible discriminator does, and on a
             linear scale?); NaN when either is constant.
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import metrics
+        >>> oracle = seqgan_tf.OracleLSTM.random(20, 6, seed=0)
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> discriminator = seqgan_tf.Discriminator(
+        ...     20, 6, filter_sizes=(2, 3), num_filters=(4, 4))
+        >>> real = oracle.generate(32, seed=(0, 1)).numpy()
+        >>> probe = metrics.discriminator_probe(
+        ...     discriminator, generator, oracle, real, num_samples=16,
+        ...     seed=(0, 2))
+        >>> sorted(probe)
+        ['d_fake_fresh', 'd_heldout_accuracy', 'd_optimal_pearson',
+         'd_optimal_spearman', 'd_quality_spearman', 'd_real_fresh',
+         'd_real_train']
     """
     return probe_summary(
         discriminator_probe_values(
@@ -351,15 +468,15 @@ def discriminator_probe(
 
 
 def discriminator_probe_values(
-    discriminator,
-    generator,
-    oracle,
-    training_real,
-    num_samples,
-    seed,
-    exclude=(),
-    references=None,
-):
+    discriminator: Discriminator | Ranker,
+    generator: Generator | LeakGANGenerator,
+    oracle: OracleLSTM,
+    training_real: np.ndarray,
+    num_samples: int,
+    seed: ArrayLike,
+    exclude: Sequence[np.ndarray] = (),
+    references: ArrayLike | None = None,
+) -> dict[str, np.ndarray]:
     """The per-sequence values `discriminator_probe` summarises (same
     arguments, same draws), for a caller that needs more of them than the
     summary (e.g. the logits of the fresh real sequences).
@@ -406,7 +523,7 @@ def discriminator_probe_values(
     }
 
 
-def probe_summary(values):
+def probe_summary(values: Mapping[str, np.ndarray]) -> dict[str, float]:
     """`discriminator_probe`'s dict of the `discriminator_probe_values`
     `values`."""
     real_p, fake_p = values["real_p"], values["fake_p"]

@@ -29,16 +29,42 @@ probability derived from it, in log space; this module never forms
 p_oracle(x) or p_G(x) themselves.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import tensorflow as tf
 
 from seqgan_tf.data.masks import padding_mask as make_padding_mask
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
-def sequence_log_prob(model, token_ids, padding_mask=None):
+    from seqgan_tf.models import Generator
+    from seqgan_tf.models import LeakGANGenerator
+    from seqgan_tf.models import OracleLSTM
+
+
+def sequence_log_prob(
+    model: Generator | LeakGANGenerator,
+    token_ids: ArrayLike,
+    padding_mask: ArrayLike | None = None,
+) -> tf.Tensor:
     """log p(x) of each complete sequence under `model` (a `Generator`,
     `OracleLSTM` or any `Policy`): the sum of its per-token
     log-probabilities over the positions where `padding_mask` (bool
-    [B, T]) is True, all of them when it is None. float32 [B]."""
+    [B, T]) is True, all of them when it is None. float32 [B].
+
+    Examples:
+        >>> import numpy as np
+        >>> import seqgan_tf
+        >>> from seqgan_tf import optimal
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> token_ids = [[3, 4, 5, 6, 7, 8]]
+        >>> log_p = optimal.sequence_log_prob(generator, token_ids)
+        >>> np.allclose(log_p, np.sum(generator.log_prob(token_ids), axis=1))
+        True
+    """
     token_ids = tf.cast(token_ids, tf.int32)
     log_probs = tf.cast(model.log_prob(token_ids), tf.float32)
     if padding_mask is not None:
@@ -49,8 +75,12 @@ def sequence_log_prob(model, token_ids, padding_mask=None):
 
 
 def optimal_logit(
-    oracle, generator, token_ids, padding_mask=None, batch_size=None
-):
+    oracle: OracleLSTM,
+    generator: Generator | LeakGANGenerator,
+    token_ids: ArrayLike,
+    padding_mask: ArrayLike | None = None,
+    batch_size: int | None = None,
+) -> tf.Tensor:
     """The logit of the optimal discriminator: log p_oracle(x) - log p_G(x).
 
     Both models score the same token ids, teacher-forced. With
@@ -75,6 +105,15 @@ def optimal_logit(
 
     Returns:
         float32 [N].
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import optimal
+        >>> oracle = seqgan_tf.OracleLSTM.random(20, 6, seed=0)
+        >>> token_ids = oracle.generate(2, seed=(0, 1))
+        >>> generator = oracle  # a perfect generator
+        >>> optimal.optimal_logit(oracle, generator, token_ids).numpy()
+        array([0., 0.], dtype=float32)
     """
     token_ids = tf.cast(token_ids, tf.int32)
     if padding_mask is None:
@@ -115,7 +154,7 @@ def optimal_logit(
     return tf.reshape(values, [-1])[:count]
 
 
-def optimal_probability(logits):
+def optimal_probability(logits: ArrayLike) -> tf.Tensor:
     """D* = sigmoid(logits) as exp(log_sigmoid(logits)), float32.
 
     Finite and in [0, 1] for every finite logit (a logit of +-200 gives
@@ -124,7 +163,13 @@ def optimal_probability(logits):
     -87.3 (float32's smallest normal number, 1.2e-38); below, a subnormal
     (precision falling to nothing) down to about -103.97 and exactly 0
     beyond, or 0 at once where the kernels flush subnormals to zero (as
-    TensorFlow's CPU kernels do)."""
+    TensorFlow's CPU kernels do).
+
+    Examples:
+        >>> from seqgan_tf import optimal
+        >>> optimal.optimal_probability([0.0, 200.0, -200.0]).numpy()
+        array([0.5, 1. , 0. ], dtype=float32)
+    """
     return tf.exp(tf.math.log_sigmoid(tf.cast(logits, tf.float32)))
 
 
@@ -146,14 +191,30 @@ class OptimalLogitScorer:
             distribution being trained.
         batch_size: rows scored at a time (`optimal_logit`), bounding the
             memory of the teacher-forced logits; None: all at once.
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf.optimal import OptimalLogitScorer
+        >>> oracle = seqgan_tf.OracleLSTM.random(20, 6, seed=0)
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> scorer = OptimalLogitScorer(oracle, generator)
+        >>> scorer(generator.generate(3, seed=(0, 1))).shape
+        TensorShape([3])
+        >>> OptimalLogitScorer(oracle, oracle)([[3, 4, 5, 6, 7, 8]]).numpy()
+        array([0.], dtype=float32)
     """
 
-    def __init__(self, oracle, generator, batch_size=512):
+    def __init__(
+        self,
+        oracle: OracleLSTM,
+        generator: Generator | LeakGANGenerator,
+        batch_size: int | None = 512,
+    ):
         self.oracle = oracle
         self.generator = generator
         self.batch_size = batch_size
 
-    def logits(self, token_ids):
+    def logits(self, token_ids: ArrayLike) -> tf.Tensor:
         """`optimal_logit` of `token_ids` [N, T]: float32 [N]."""
         return tf.stop_gradient(
             optimal_logit(
@@ -164,7 +225,7 @@ class OptimalLogitScorer:
             )
         )
 
-    def __call__(self, token_ids):
+    def __call__(self, token_ids: ArrayLike) -> tf.Tensor:
         return self.logits(token_ids)
 
 
@@ -181,8 +242,18 @@ class OptimalScorer(OptimalLogitScorer):
     all the signal. `OptimalLogitScorer` is
     the same verdict on a usable scale.
 
-    Args: as `OptimalLogitScorer`.
+    Args:
+        oracle: the `OracleLSTM` of the real data.
+        generator: the generator being trained (read at every call).
+        batch_size: rows scored at a time; None: all at once.
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf.optimal import OptimalScorer
+        >>> oracle = seqgan_tf.OracleLSTM.random(20, 6, seed=0)
+        >>> OptimalScorer(oracle, oracle)([[3, 4, 5, 6, 7, 8]]).numpy()
+        array([0.5], dtype=float32)
     """
 
-    def __call__(self, token_ids):
+    def __call__(self, token_ids: ArrayLike) -> tf.Tensor:
         return optimal_probability(self.logits(token_ids))

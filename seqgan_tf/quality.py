@@ -23,8 +23,11 @@ of distinct samples. Every temperature uses the same seed, so a sweep is
 reproducible and the temperatures are compared on common random numbers.
 """
 
+from __future__ import annotations
+
 import math
 import pathlib
+from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 
@@ -32,6 +35,20 @@ from seqgan_tf import bleu
 from seqgan_tf import metrics
 from seqgan_tf import runs
 from seqgan_tf import sampler
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+    from collections.abc import Sequence
+    from typing import Any
+
+    from numpy.typing import ArrayLike
+
+    from seqgan_tf.datasets.text_data import TextData
+    from seqgan_tf.experiment import RestoredRun
+    from seqgan_tf.models import Generator
+    from seqgan_tf.models import LeakGANGenerator
+    from seqgan_tf.models import OracleLSTM
 
 QUALITY = {
     "oracle": ("nll_oracle", "NLL-oracle (quality, lower is better)"),
@@ -45,14 +62,14 @@ DEFAULT_TEMPERATURES = (0.1, 0.5, 0.8, 1.0, 1.2, 1.5)
 
 
 def temperature_sweep(
-    generator,
-    temperatures=DEFAULT_TEMPERATURES,
-    num_samples=1000,
-    seed=0,
-    oracle=None,
-    text_data=None,
-    held_out=None,
-):
+    generator: Generator | LeakGANGenerator,
+    temperatures: Sequence[float] = DEFAULT_TEMPERATURES,
+    num_samples: int = 1000,
+    seed: int = 0,
+    oracle: OracleLSTM | None = None,
+    text_data: TextData | None = None,
+    held_out: ArrayLike | None = None,
+) -> list[dict[str, Any]]:
     """Quality and diversity of `generator` at each sampling temperature.
 
     Give `oracle` (the oracle task) or `text_data` (a `TextData`, the text
@@ -66,6 +83,18 @@ def temperature_sweep(
     measured (`nll_oracle` or `bleu_4`, `self_bleu_4`, `nll_test`,
     `unique_fraction`, `mean_length`). The same arguments give the same
     numbers.
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import quality
+        >>> oracle = seqgan_tf.OracleLSTM.random(20, 6, seed=0)
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> rows = quality.temperature_sweep(
+        ...     generator, [0.5, 1.0], num_samples=16, oracle=oracle)
+        >>> [row["temperature"] for row in rows]
+        [0.5, 1.0]
+        >>> rows[0]["quality_metric"], rows[0]["diversity_metric"]
+        ('nll_oracle', 'nll_test')
     """
     if (oracle is None) == (text_data is None):
         raise ValueError("give exactly one of `oracle` or `text_data`.")
@@ -117,13 +146,29 @@ def temperature_sweep(
     return rows
 
 
-def plot_quality_diversity(rows_by_model, path=None, title=None):
+def plot_quality_diversity(
+    rows_by_model: Mapping[str, Sequence[Mapping[str, Any]]],
+    path: str | os.PathLike | None = None,
+    title: str | None = None,
+) -> Figure:
     """Plots quality (y) against diversity (x), one curve per model
     (e.g. {"MLE": rows, "adversarial": rows} from `temperature_sweep`) on
     the same axes, each point annotated with its temperature.
 
     Saves a PNG to `path` when given; returns the matplotlib figure (the
     caller closes it; `len(figure.axes[0].lines)` is the number of curves).
+
+    Examples:
+        >>> from seqgan_tf import quality
+        >>> def row(temperature, nll_oracle, nll_test):
+        ...     return {"temperature": temperature, "quality": nll_oracle,
+        ...             "diversity": nll_test, "quality_metric": "nll_oracle",
+        ...             "diversity_metric": "nll_test"}
+        >>> figure = quality.plot_quality_diversity({
+        ...     "MLE": [row(0.8, 8.9, 9.6), row(1.0, 9.1, 9.3)],
+        ...     "adversarial": [row(0.8, 8.6, 9.7), row(1.0, 8.8, 9.4)]})
+        >>> len(figure.axes[0].lines)
+        2
     """
     rows_by_model = {k: v for k, v in rows_by_model.items() if v}
     if not rows_by_model:
@@ -161,7 +206,14 @@ def plot_quality_diversity(rows_by_model, path=None, title=None):
     return figure
 
 
-def sweep_run(run, temperatures, num_samples, seed, output, text_data=None):
+def sweep_run(
+    run: RestoredRun,
+    temperatures: Sequence[float],
+    num_samples: int,
+    seed: int,
+    output: str | os.PathLike,
+    text_data: TextData | None = None,
+) -> dict[str, Any]:
     """The temperature sweep of a restored run (`experiment.RestoredRun`):
     its checkpoint's generator and, when the run saved it, its
     MLE-pretrained generator. Writes `runs.SWEEP_FILE` and

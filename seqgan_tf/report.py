@@ -10,12 +10,15 @@ are PNG files beside the HTML and are also embedded in it (base64), so the
 HTML alone can be mailed or archived.
 """
 
+from __future__ import annotations
+
 import base64
 import csv
 import html
 import json
 import math
 import pathlib
+from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 
@@ -32,6 +35,12 @@ from seqgan_tf.runs import SAMPLES_DIR
 from seqgan_tf.runs import SUMMARY_FILE
 from seqgan_tf.runs import SWEEP_DIR
 from seqgan_tf.runs import SWEEP_FILE
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Mapping
+    from collections.abc import Sequence
+    from typing import Any
 
 REPORT_FILE = "report.html"
 FIGURES_FILE = "figures.json"
@@ -50,7 +59,7 @@ def _float(value):
         return math.nan
 
 
-def read_metrics(run_dir):
+def read_metrics(run_dir: str | os.PathLike) -> list[dict[str, float]]:
     """The rows of metrics.json (or metrics.csv) with numbers as floats
     (NaN where not measured) and `epoch`/`phase` as ints. ValueError when
     `run_dir` is not a run or has no metrics yet."""
@@ -234,7 +243,11 @@ def plot_evaluation(rows, text):
     return figure
 
 
-def build_figures(rows, text=False, sweep=None):
+def build_figures(
+    rows: Sequence[Mapping[str, float]],
+    text: bool = False,
+    sweep: Mapping[str, Any] | None = None,
+) -> dict[str, Figure]:
     """{file name: matplotlib Figure} of the report's plots (those with
     data). Every curve is one `Line2D` of its axes; nothing else is."""
 
@@ -405,7 +418,11 @@ img { max-width: 100%; display: block; margin: 0.5em 0 1.5em; }
 """
 
 
-def write_report(run_dir, output=None, sample_lines=SAMPLE_LINES):
+def write_report(
+    run_dir: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    sample_lines: int = SAMPLE_LINES,
+) -> pathlib.Path:
     """Writes the report of `run_dir` into `output` (default:
     RUN_DIR/report/): report.html (plots embedded), the PNG files and
     figures.json ({png: number of curves}). Returns the path of

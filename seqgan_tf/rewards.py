@@ -7,11 +7,20 @@ and LeakGAN's rescaled activation.
 A reward here is a `rollout.Scorer`: int32 [N, T] token ids -> float32 [N].
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import tensorflow as tf
 
 from seqgan_tf import bleu
 from seqgan_tf.config import LEAKGAN_RESCALES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike
 
 
 class BleuReward:
@@ -34,9 +43,20 @@ class BleuReward:
         references: int [M, T] reference sequences.
         max_order: the BLEU order n (3 for PG-BLEU).
         eos_id: the EOS id of variable-length sequences, or None.
+
+    Examples:
+        >>> from seqgan_tf.rewards import BleuReward
+        >>> reward = BleuReward([[3, 4, 5, 6, 7, 8]])
+        >>> reward([[3, 4, 5, 6, 7, 8], [3, 4, 5, 9, 9, 9]]).numpy().round(4)
+        array([1.    , 0.3684], dtype=float32)
     """
 
-    def __init__(self, references, max_order=3, eos_id=None):
+    def __init__(
+        self,
+        references: ArrayLike,
+        max_order: int = 3,
+        eos_id: int | None = None,
+    ):
         self.max_order = int(max_order)
         self.eos_id = eos_id
         rows = [self._tokens(row) for row in np.asarray(references)]
@@ -50,21 +70,25 @@ class BleuReward:
             row = row[: row.index(self.eos_id) + 1]
         return tuple(row)
 
-    def scores(self, token_ids):
+    def scores(self, token_ids: ArrayLike) -> np.ndarray:
         """BLEU of each row of `token_ids` (NumPy [N, T]) as float32 [N]."""
         rows = [self._tokens(row) for row in np.asarray(token_ids)]
         return np.asarray(
             self.scorer.scores(rows, self.max_order), dtype=np.float32
         )
 
-    def __call__(self, token_ids):
+    def __call__(self, token_ids: ArrayLike) -> tf.Tensor:
         rewards = tf.numpy_function(
             self.scores, [tf.cast(token_ids, tf.int32)], tf.float32
         )
         return tf.reshape(rewards, tf.shape(token_ids)[:1])
 
 
-def batch_mean_baseline(rewards, padding_mask=None, batch_sum=None):
+def batch_mean_baseline(
+    rewards: ArrayLike,
+    padding_mask: ArrayLike | None = None,
+    batch_sum: Callable[[tf.Tensor], tf.Tensor] | None = None,
+) -> tf.Tensor:
     """Rewards minus their mean over the batch at each position.
 
     REINFORCE with a baseline: `r[b, t] - mean_b r[b, t]`. The update then
@@ -83,6 +107,12 @@ def batch_mean_baseline(rewards, padding_mask=None, batch_sum=None):
 
     Returns:
         float32 [B, T].
+
+    Examples:
+        >>> from seqgan_tf import rewards
+        >>> rewards.batch_mean_baseline([[1.0, 2.0], [3.0, 6.0]]).numpy()
+        array([[-1., -2.],
+               [ 1.,  2.]], dtype=float32)
     """
     rewards = tf.cast(rewards, tf.float32)
     mask = (
@@ -98,7 +128,12 @@ def batch_mean_baseline(rewards, padding_mask=None, batch_sum=None):
     return rewards - mean[tf.newaxis, :] * mask
 
 
-def importance_weights(p_real, batch_sum=None, epsilon=1e-6, group_size=None):
+def importance_weights(
+    p_real: ArrayLike,
+    batch_sum: Callable[[tf.Tensor], tf.Tensor] | None = None,
+    epsilon: float = 1e-06,
+    group_size: int | None = None,
+) -> tf.Tensor:
     """MaliGAN's normalised importance weights of a batch of sequences.
 
     With the optimal discriminator D, p_data(x) is proportional to
@@ -119,6 +154,11 @@ def importance_weights(p_real, batch_sum=None, epsilon=1e-6, group_size=None):
 
     Returns:
         float32 [B], summing to 1 over the (global) batch.
+
+    Examples:
+        >>> from seqgan_tf import rewards
+        >>> rewards.importance_weights([0.5, 0.8]).numpy().round(4)  # r: 1, 4
+        array([0.2, 0.8], dtype=float32)
     """
     p = tf.clip_by_value(tf.cast(p_real, tf.float32), epsilon, 1.0 - epsilon)
     ratio = p / (1.0 - p)
@@ -132,8 +172,11 @@ def importance_weights(p_real, batch_sum=None, epsilon=1e-6, group_size=None):
 
 
 def optimal_importance_weights(
-    logits, batch_sum=None, batch_max=None, group_size=None
-):
+    logits: ArrayLike,
+    batch_sum: Callable[[tf.Tensor], tf.Tensor] | None = None,
+    batch_max: Callable[[tf.Tensor], tf.Tensor] | None = None,
+    group_size: int | None = None,
+) -> tf.Tensor:
     """MaliGAN's normalised importance weights with the exact ratio.
 
     `importance_weights` with the optimal discriminator's logits
@@ -163,6 +206,13 @@ def optimal_importance_weights(
 
     Returns:
         float32 [B], summing to 1 over the (global) batch.
+
+    Examples:
+        >>> import math
+        >>> from seqgan_tf import rewards
+        >>> weights = rewards.optimal_importance_weights([0.0, math.log(3.0)])
+        >>> weights.numpy().round(4)  # p_oracle / p_G of 1 and 3
+        array([0.25, 0.75], dtype=float32)
     """
     logits = tf.cast(logits, tf.float32)
     if group_size is not None:
@@ -180,7 +230,7 @@ def optimal_importance_weights(
     return exps / batch_sum(tf.reduce_sum(exps))
 
 
-def effective_sample_size(weights, axis=-1):
+def effective_sample_size(weights: ArrayLike, axis: int = -1) -> tf.Tensor:
     """Kish's effective sample size of importance weights,
     (sum w)^2 / sum w^2, along `axis`: n for n equal weights, 1 when one
     weight holds everything, the same for any positive scale of the
@@ -189,11 +239,18 @@ def effective_sample_size(weights, axis=-1):
     group with `axis=-1`). NaN when every weight is 0.
 
     Args:
-        weights: float, nonnegative.
+        weights: nonnegative weights.
         axis: the axis of one normalised set of weights.
 
     Returns:
         float32, `weights` without `axis`.
+
+    Examples:
+        >>> from seqgan_tf import rewards
+        >>> float(rewards.effective_sample_size([0.25, 0.25, 0.25, 0.25]))
+        4.0
+        >>> float(rewards.effective_sample_size([0.97, 0.01, 0.01, 0.01]))
+        1.0...
     """
     weights = tf.cast(weights, tf.float32)
     # Scaled by the largest weight first, so that squares of tiny
@@ -203,7 +260,9 @@ def effective_sample_size(weights, axis=-1):
     return total * total / tf.reduce_sum(weights * weights, axis=axis)
 
 
-def rescaled_activation(rewards, mode="sorted", delta=16.0):
+def rescaled_activation(
+    rewards: ArrayLike, mode: str = "sorted", delta: float = 16.0
+) -> tf.Tensor:
     """LeakGAN's bootstrapped rescaled activation, per column over the batch.
 
     "sorted" (the paper): each reward becomes sigmoid(delta * (rank / B -
@@ -222,6 +281,17 @@ def rescaled_activation(rewards, mode="sorted", delta=16.0):
 
     Returns:
         float32 [B, K].
+
+    Examples:
+        The ranks of 0.2, 0.9, 0.5 and 0.1 are 2, 4, 3 and 1 of 4:
+
+        >>> from seqgan_tf import rewards
+        >>> scores = [[0.2], [0.9], [0.5], [0.1]]
+        >>> rewards.rescaled_activation(scores).numpy().round(4)
+        array([[0.5   ],
+               [0.9997],
+               [0.982 ],
+               [0.018 ]], dtype=float32)
     """
     if mode not in LEAKGAN_RESCALES:
         raise ValueError(

@@ -3,12 +3,22 @@ token. All (rollouts x prefixes x batch) completions are sampled and scored
 as one batch.
 """
 
+from __future__ import annotations
+
 import typing
+from typing import TYPE_CHECKING
 
 import tensorflow as tf
 
 from seqgan_tf import sampler
 from seqgan_tf.data.masks import padding_mask as make_padding_mask
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
+    from seqgan_tf.sampler import SamplerModel
 
 
 def rows_per_chunk(num_rollouts, sequence_length, batch_size, chunk_size):
@@ -31,26 +41,33 @@ class Scorer(typing.Protocol):
     batch row) into [R, T - 1, B] and equal to calling it on each; then
     `rollout_rewards` uses it (see `Discriminator.scorer`, which reuses the
     convolutions of the shared prefixes).
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> def ones(token_ids):  # a Scorer: how many 1s a sequence holds
+        ...     return tf.reduce_sum(tf.cast(token_ids == 1, tf.float32), 1)
+        >>> ones(tf.constant([[1, 1, 2], [2, 2, 2]])).numpy()
+        array([2., 0.], dtype=float32)
     """
 
-    def __call__(self, token_ids):
+    def __call__(self, token_ids: tf.Tensor) -> tf.Tensor:
         """Rewards of complete sequences [N, T] -> [N]."""
 
 
 def rollout_rewards(
-    policy,
-    scorer,
-    token_ids,
-    seed,
-    num_rollouts=16,
-    chunk_size=4096,
-    temperature=1.0,
-    share_prefix=True,
-    padding_mask=None,
-    batch_row_offset=0,
-    global_batch_size=None,
-    prefix_lengths=None,
-):
+    policy: SamplerModel,
+    scorer: Scorer,
+    token_ids: ArrayLike,
+    seed: ArrayLike,
+    num_rollouts: int = 16,
+    chunk_size: int = 4096,
+    temperature: float = 1.0,
+    share_prefix: bool = True,
+    padding_mask: ArrayLike | None = None,
+    batch_row_offset: int | tf.Tensor = 0,
+    global_batch_size: int | None = None,
+    prefix_lengths: Sequence[int] | None = None,
+) -> tf.Tensor:
     """Per-token rewards of complete sequences, as in the SeqGAN authors' code.
 
     For `t < T` the reward of token `t` (1-based) is the mean over
@@ -67,10 +84,10 @@ def rollout_rewards(
             rewards, e.g. `discriminator.scorer`.
         token_ids: int32 [B, T] the sequences to reward.
         seed: int32 [2] stateless seed.
-        num_rollouts: int. Monte Carlo samples per prefix.
-        chunk_size: int. Upper bound on completions sampled and scored at once.
-        temperature: float. Sampling temperature of the rollouts.
-        share_prefix: bool. Use the scorer's `score_completions` when it
+        num_rollouts: Monte Carlo samples per prefix.
+        chunk_size: upper bound on completions sampled and scored at once.
+        temperature: sampling temperature of the rollouts.
+        share_prefix: use the scorer's `score_completions` when it
             offers one (same rewards, less work). False scores every
             completion from scratch.
         padding_mask: optional bool [B, T]; rewards where it is False are
@@ -81,7 +98,7 @@ def rollout_rewards(
         batch_row_offset: int (or int32 scalar tensor). The global index of
             `token_ids[0]` when `token_ids` is one replica's slice of a
             global batch of `global_batch_size` rows (default 0).
-        global_batch_size: int, the global batch size (default B).
+        global_batch_size: the global batch size (default B).
         prefix_lengths: optional increasing ints in [1, T - 1]: roll out
             only these prefixes (LeakGAN's every c-th token). The result
             is then [B, len(prefix_lengths) + 1]: the reward of each given
@@ -98,6 +115,21 @@ def rollout_rewards(
 
     Returns:
         float32 [B, T] rewards.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> import seqgan_tf
+        >>> from seqgan_tf import rollout
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> def ones(token_ids):
+        ...     return tf.reduce_sum(tf.cast(token_ids == 1, tf.float32), 1)
+        >>> token_ids = generator.generate(3, seed=(0, 1))
+        >>> rewards = rollout.rollout_rewards(
+        ...     generator, ones, token_ids, seed=(2, 3), num_rollouts=4)
+        >>> rewards.shape
+        TensorShape([3, 6])
+        >>> bool(tf.reduce_all(rewards[:, -1] == ones(token_ids)))  # the last
+        True
     """
     token_ids = tf.convert_to_tensor(token_ids, tf.int32)
     # Rewards of given prefix lengths are per block, not per position:
@@ -215,15 +247,15 @@ def _rollout_mask(policy, token_ids, padding_mask):
 
 
 def naive_rollout_rewards(
-    policy,
-    scorer,
-    token_ids,
-    seed,
-    num_rollouts=16,
-    temperature=1.0,
-    batch_row_offset=0,
-    global_batch_size=None,
-):
+    policy: SamplerModel,
+    scorer: Scorer,
+    token_ids: ArrayLike,
+    seed: ArrayLike,
+    num_rollouts: int = 16,
+    temperature: float = 1.0,
+    batch_row_offset: int | tf.Tensor = 0,
+    global_batch_size: int | None = None,
+) -> tf.Tensor:
     """Reference loop shaped like the authors' `get_reward`: one sampler call
     and one score call per (rollout, prefix length). Slow by design; used by
     the benchmark and the tests, never by training.

@@ -8,6 +8,8 @@ task) or `vocabulary.txt` (text task), `metrics.csv` / `metrics.json`,
 `summary.json`; `seqgan-tf sweep` and `report` add `sweep/` and `report/`.
 """
 
+from __future__ import annotations
+
 import contextlib
 import csv
 import dataclasses
@@ -18,6 +20,7 @@ import os
 import pathlib
 import re
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
@@ -28,6 +31,13 @@ from seqgan_tf.config import ExperimentConfig
 from seqgan_tf.config import flatten
 from seqgan_tf.data.vocabulary import Vocabulary
 from seqgan_tf.data.vocabulary import VocabularyError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike
+
+    from seqgan_tf.trainer import SeqGAN
 
 CONFIG_FILE = "config.json"
 REAL_DATA_FILE = "real_data.txt"
@@ -115,8 +125,19 @@ def write_line_batches(path, batches):
     return count
 
 
-def write_token_file(path, token_ids):
-    """Writes one sequence of space-separated ids a line, atomically."""
+def write_token_file(path: str | os.PathLike, token_ids: ArrayLike) -> None:
+    """Writes one sequence of space-separated ids a line, atomically (the
+    authors' sample format; `read_token_file` reads it back).
+
+    Examples:
+        >>> from seqgan_tf import runs
+        >>> runs.write_token_file("real.txt", [[3, 4, 5], [6, 7, 8]])
+        >>> open("real.txt").read()
+        '3 4 5\\n6 7 8\\n'
+        >>> runs.read_token_file("real.txt", vocabulary_size=20)
+        array([[3, 4, 5],
+               [6, 7, 8]], dtype=int32)
+    """
     write_lines(path, (" ".join(str(int(t)) for t in row) for row in token_ids))
 
 
@@ -147,7 +168,9 @@ def write_metrics(run_dir, rows):
     write_json(run_dir / METRICS_JSON, rows)
 
 
-def read_metric_rows(run_dir, before_epoch=None):
+def read_metric_rows(
+    run_dir: str | os.PathLike, before_epoch: int | None = None
+) -> list[dict[str, str]]:
     """The rows of metrics.csv as written (strings), those of epochs before
     `before_epoch` only when it is given; [] when there is no file."""
     path = pathlib.Path(run_dir) / METRICS_CSV
@@ -171,7 +194,11 @@ def read_metric_rows(run_dir, before_epoch=None):
 # --- reading files ----------------------------------------------------------
 
 
-def read_token_file(path, vocabulary_size=None, sequence_length=None):
+def read_token_file(
+    path: str | os.PathLike,
+    vocabulary_size: int | None = None,
+    sequence_length: int | None = None,
+) -> np.ndarray:
     """Reads sequences of space-separated token ids, one a line (the authors'
     sample format). Names the file and line of the first bad entry."""
     path = pathlib.Path(path)
@@ -212,7 +239,7 @@ def read_token_file(path, vocabulary_size=None, sequence_length=None):
     return np.asarray(rows, dtype=np.int32)
 
 
-def load_config(run_dir):
+def load_config(run_dir: str | os.PathLike) -> ExperimentConfig:
     """The validated `ExperimentConfig` of a run directory."""
     run_dir = pathlib.Path(run_dir)
     path = run_dir / CONFIG_FILE
@@ -231,7 +258,7 @@ def load_config(run_dir):
         raise RunError(f"{path} is not a valid run config: {error}") from None
 
 
-def load_vocabulary(run_dir):
+def load_vocabulary(run_dir: str | os.PathLike) -> Vocabulary | None:
     """The vocabulary saved with a text run, or None (an oracle run).
 
     A vocabulary whose size is not the one the run's checkpoints were
@@ -291,8 +318,20 @@ def config_differences(old, new):
     ]
 
 
-def default_name(config):
-    """runs/quick, runs/quick_coco, runs/quick_my_corpus (from a file)."""
+def default_name(config: ExperimentConfig) -> str:
+    """The name of a config's default run directory under `runs/`: the
+    preset's name, and for a text task the dataset's (a file's stem, a
+    TFDS dataset's name), e.g. `quick`, `quick_coco`, `quick_my_corpus`.
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import config, runs
+        >>> quick = seqgan_tf.get_preset("quick")
+        >>> runs.default_name(quick)
+        'quick'
+        >>> runs.default_name(config.for_dataset(quick, "coco"))
+        'quick_coco'
+    """
     if not config.is_text:
         return config.preset
     dataset = config.data.dataset
@@ -314,12 +353,18 @@ def with_sequence_length(config, sequence_length):
 # --- checkpoints ------------------------------------------------------------
 
 
-def checkpoint_path(run_dir, epoch):
-    """The checkpoint prefix of `epoch` in a run directory."""
+def checkpoint_path(run_dir: str | os.PathLike, epoch: int) -> str:
+    """The checkpoint prefix of `epoch` in a run directory.
+
+    Examples:
+        >>> from seqgan_tf import runs
+        >>> runs.checkpoint_path("runs/tiny", 3)
+        'runs/tiny/checkpoints/ckpt-3'
+    """
     return str(pathlib.Path(run_dir) / CHECKPOINT_DIR / f"ckpt-{epoch}")
 
 
-def checkpoint_candidates(run_dir):
+def checkpoint_candidates(run_dir: str | os.PathLike) -> list[str]:
     """The checkpoint prefixes of a run (`ckpt-N` with an index file),
     newest first, found from the files themselves: TensorFlow's
     `checkpoints/checkpoint` state file is not trusted, so a damaged one
@@ -332,7 +377,13 @@ def checkpoint_candidates(run_dir):
     return [path for _, path in sorted(found, reverse=True)]
 
 
-def restore(gan, run_dir, checkpoint=None, save_dir=None, log=None):
+def restore(
+    gan: SeqGAN,
+    run_dir: str | os.PathLike,
+    checkpoint: str | None = None,
+    save_dir: str | os.PathLike | None = None,
+    log: Callable[[str], None] | None = None,
+) -> tuple[tf.train.CheckpointManager, tf.Variable, str | None]:
     """Restores a trainer from the newest readable (or the given)
     checkpoint of a run.
 

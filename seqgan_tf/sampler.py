@@ -5,32 +5,57 @@ Every draw is addressed by a global row id (see `sample`), so a batch split
 across replicas (or CPU threads) samples exactly what it would unsplit.
 """
 
+from __future__ import annotations
+
 import math
 import typing
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import keras
+    from numpy.typing import ArrayLike
 
 
 class SamplerModel(typing.Protocol):
     """What `sample` needs of a model: one recurrent step at a time.
 
-    `Generator` and `OracleLSTM` provide it. `eos_id` / `pad_id` may be
-    absent or None for fixed-length sequences.
+    `Generator`, `OracleLSTM` and `LeakGANGenerator` provide it. `eos_id`
+    / `pad_id` may be absent or None for fixed-length sequences.
+
+    Examples:
+        One step by hand, as `sample` takes it:
+
+        >>> import tensorflow as tf
+        >>> import seqgan_tf
+        >>> generator = seqgan_tf.Generator(20, 6)  # a SamplerModel
+        >>> state = generator.initial_state(3)
+        >>> start = tf.fill([3], generator.start_token)
+        >>> state = generator.next_state(start, state)
+        >>> generator.logits_from_hidden(state[0]).shape  # the first token's
+        TensorShape([3, 20])
     """
 
     sequence_length: int
     start_token: int
 
-    def initial_state(self, batch_size):
+    def initial_state(
+        self, batch_size: int | tf.Tensor
+    ) -> tuple[tf.Tensor, ...]:
         """The recurrent state before the first token: a tuple of tensors
         with the batch first, whose first element is the hidden output
         the next token is drawn from (`(h, c)` for an LSTM)."""
 
-    def next_state(self, token_ids, state):
+    def next_state(
+        self, token_ids: tf.Tensor, state: tuple[tf.Tensor, ...]
+    ) -> tuple[tf.Tensor, ...]:
         """Feeds `token_ids` [N]; returns the next state (same structure)."""
 
-    def logits_from_hidden(self, hidden):
+    def logits_from_hidden(self, hidden: tf.Tensor) -> tf.Tensor:
         """Logits [N, V] of the next token from the hidden output
         `state[0]` [N, H]."""
 
@@ -65,7 +90,7 @@ def block_size(num_classes):
     return math.ceil(root)
 
 
-def draw(logits, uniforms):
+def draw(logits: ArrayLike, uniforms: ArrayLike) -> tf.Tensor:
     """Inverse-CDF categorical draws: one token per row of `logits`.
 
     Row `i` draws the token whose interval of the unnormalised float32
@@ -86,6 +111,15 @@ def draw(logits, uniforms):
 
     Returns:
         int32 [N] token ids.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> from seqgan_tf import sampler
+        >>> logits = tf.math.log([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]])
+        >>> sampler.draw(logits, [0.7, 0.7]).numpy()
+        array([0, 2], dtype=int32)
+        >>> sampler.draw(logits, [0.2, 0.2]).numpy()
+        array([1, 2], dtype=int32)
     """
     logits = tf.cast(logits, tf.float32)
     weights = tf.exp(logits - tf.reduce_max(logits, axis=-1, keepdims=True))
@@ -174,14 +208,14 @@ def _count_below(cdf, goal):
 
 
 def sample(
-    model,
-    prefix,
-    prefix_length,
-    seed,
-    temperature=1.0,
-    row_ids=None,
-    num_global_rows=None,
-):
+    model: SamplerModel,
+    prefix: ArrayLike,
+    prefix_length: ArrayLike,
+    seed: ArrayLike,
+    temperature: float | tf.Tensor = 1.0,
+    row_ids: ArrayLike | None = None,
+    num_global_rows: int | tf.Tensor | None = None,
+) -> tf.Tensor:
     """Samples every position of each row at or after its prefix length.
 
     Rows keep `prefix[i, :prefix_length[i]]` and sample the rest from `model`,
@@ -216,6 +250,26 @@ def sample(
 
     Returns:
         int32 [N, T] token ids.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> import seqgan_tf
+        >>> from seqgan_tf import sampler
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> prefix = tf.constant([[3, 4, 0, 0, 0, 0], [5, 0, 0, 0, 0, 0]])
+        >>> tokens = sampler.sample(generator, prefix, [2, 1], seed=(0, 1))
+        >>> tokens.shape
+        TensorShape([2, 6])
+        >>> tokens[0, :2].numpy(), tokens[1, :1].numpy()  # kept
+        (array([3, 4], dtype=int32), array([5], dtype=int32))
+
+        Row 0 alone, addressed as row 0 of 2, samples what it did in the
+        batch:
+
+        >>> alone = sampler.sample(generator, prefix[:1], [2], (0, 1),
+        ...                        row_ids=[0], num_global_rows=2)
+        >>> bool(tf.reduce_all(alone == tokens[:1]))
+        True
     """
     prefix = tf.convert_to_tensor(prefix, tf.int32)
     prefix_length = tf.convert_to_tensor(prefix_length, tf.int32)
@@ -298,11 +352,25 @@ def sample(
 
 
 def sample_chunks(
-    model, num_samples, seed=(0, 0), batch_size=4096, temperature=1.0
-):
-    """Yields `num_samples` sequences of `model.generate` as int32 tensors of
-    at most `batch_size` rows; chunk `i` is drawn with `seed` folded by
-    `i`, so the samples depend on `batch_size` but on nothing else."""
+    model: keras.Model,
+    num_samples: int,
+    seed: ArrayLike = (0, 0),
+    batch_size: int = 4096,
+    temperature: float = 1.0,
+) -> Iterator[tf.Tensor]:
+    """Yields `num_samples` sequences of `model.generate` (a generator) as
+    int32 tensors of at most `batch_size` rows; chunk `i` is drawn with
+    `seed` folded by `i`, so the samples depend on `batch_size` but on
+    nothing else.
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import sampler
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> chunks = sampler.sample_chunks(generator, 10, batch_size=4)
+        >>> [chunk.shape[0] for chunk in chunks]
+        [4, 4, 2]
+    """
     if num_samples < 1:
         raise ValueError(f"`num_samples` must be >= 1, got {num_samples}.")
     seed = tf.convert_to_tensor(seed, tf.int32)
@@ -316,9 +384,24 @@ def sample_chunks(
 
 
 def sample_many(
-    model, num_samples, seed=(0, 0), batch_size=4096, temperature=1.0
-):
-    """`num_samples` sequences from `model` as an int32 NumPy array."""
+    model: keras.Model,
+    num_samples: int,
+    seed: ArrayLike = (0, 0),
+    batch_size: int = 4096,
+    temperature: float = 1.0,
+) -> np.ndarray:
+    """`num_samples` sequences from `model` (a generator) as an int32 NumPy
+    array [num_samples, T], drawn `batch_size` at a time
+    (`sample_chunks`).
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf import sampler
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> samples = sampler.sample_many(generator, 10, seed=(0, 1))
+        >>> samples.shape, samples.dtype
+        ((10, 6), dtype('int32'))
+    """
     return np.concatenate(
         [
             chunk.numpy()

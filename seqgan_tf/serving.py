@@ -44,7 +44,10 @@ with `InvalidArgumentError` naming the input; the server keeps running.
 `write_warmup_file` writes them as TF Serving's warmup file.
 """
 
+from __future__ import annotations
+
 import pathlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
@@ -55,6 +58,17 @@ from seqgan_tf.data.vocabulary import BOS_ID
 from seqgan_tf.data.vocabulary import EOS_ID
 from seqgan_tf.data.vocabulary import PAD_ID
 from seqgan_tf.data.vocabulary import UNK_ID
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable
+    from collections.abc import Iterable
+
+    from numpy.typing import ArrayLike
+
+    from seqgan_tf.data import Vocabulary
+    from seqgan_tf.models import Generator
+    from seqgan_tf.models import LeakGANGenerator
 
 # The signatures of every export; text exports (a data vocabulary) add
 # TEXT_SIGNATURE.
@@ -68,9 +82,15 @@ class ExportError(ValueError):
     """Bad export arguments (name, version, an existing version...)."""
 
 
-def seed_to_int32(seed):
+def seed_to_int32(seed: ArrayLike) -> tf.Tensor:
     """Maps an int64 seed pair to the sampler's int32 pair:
-    `seed mod (2**31 - 1)`, so `[0, 2**31 - 2]` maps to itself."""
+    `seed mod (2**31 - 1)`, so `[0, 2**31 - 2]` maps to itself.
+
+    Examples:
+        >>> from seqgan_tf import serving
+        >>> serving.seed_to_int32([2**31 - 1, 5]).numpy()
+        array([0, 5], dtype=int32)
+    """
     seed = tf.convert_to_tensor(seed, tf.int64)
     return tf.cast(tf.math.floormod(seed, SEED_MODULUS), tf.int32)
 
@@ -94,10 +114,25 @@ class GraphVocabulary:
         skip_ids: ids left out of the text (only used with `eos_id`).
         unknown_id: the id of a token not in `tokens` (for
             `make_lookup_table`); None when text cannot be mapped back.
+
+    Examples:
+        >>> from seqgan_tf.serving import GraphVocabulary
+        >>> vocabulary = GraphVocabulary(
+        ...     ["<pad>", "<bos>", "<eos>", "<unk>", "a", "cat"],
+        ...     eos_id=2, skip_ids=(0, 1), unknown_id=3)
+        >>> vocabulary.detokenize([[4, 5, 2, 0], [1, 5, 5, 2]]).numpy()
+        array([b'a cat', b'cat cat'], dtype=object)
+        >>> GraphVocabulary.ids(20).detokenize([[3, 4, 5]]).numpy()  # oracle
+        array([b'3 4 5'], dtype=object)
     """
 
     def __init__(
-        self, tokens, separator=" ", eos_id=None, skip_ids=(), unknown_id=None
+        self,
+        tokens: Iterable[str],
+        separator: str = " ",
+        eos_id: int | None = None,
+        skip_ids: Iterable[int] = (),
+        unknown_id: int | None = None,
     ):
         self.tokens = [str(token) for token in tokens]
         self.separator = str(separator)
@@ -106,12 +141,14 @@ class GraphVocabulary:
         self.unknown_id = None if unknown_id is None else int(unknown_id)
 
     @classmethod
-    def ids(cls, vocabulary_size):
+    def ids(cls, vocabulary_size: int) -> GraphVocabulary:
         """The oracle task's vocabulary: each id as its decimal string."""
         return cls(str(i) for i in range(int(vocabulary_size)))
 
     @classmethod
-    def from_data_vocabulary(cls, vocabulary, separator=" "):
+    def from_data_vocabulary(
+        cls, vocabulary: Vocabulary, separator: str = " "
+    ) -> GraphVocabulary:
         """The graph twin of a `seqgan_tf.data.Vocabulary`: text stops at
         EOS and leaves out PAD and BOS; unknown words map to UNK."""
         return cls(
@@ -125,7 +162,7 @@ class GraphVocabulary:
     def __len__(self):
         return len(self.tokens)
 
-    def detokenize(self, token_ids):
+    def detokenize(self, token_ids: ArrayLike) -> tf.Tensor:
         """int [N, T] ids -> string [N]; graph ops only, no Python."""
         table = tf.constant(self.tokens, dtype=tf.string)
         words = tf.gather(table, token_ids)
@@ -141,7 +178,9 @@ class GraphVocabulary:
         kept = tf.ragged.boolean_mask(words, keep)
         return tf.strings.reduce_join(kept, axis=-1, separator=self.separator)
 
-    def make_lookup_table(self, unknown_id=None):
+    def make_lookup_table(
+        self, unknown_id: int | None = None
+    ) -> tf.lookup.StaticHashTable:
         """A text -> int32 id table (for the `prefix_text` signature); the
         caller must `archive.track()` it so it is saved as a resource."""
         if unknown_id is None:
@@ -199,8 +238,11 @@ def _check_ids(token_ids, vocabulary_size, name):
 
 
 def make_serving_functions(
-    generator, vocabulary, max_samples, lookup_table=None
-):
+    generator: Generator | LeakGANGenerator,
+    vocabulary: GraphVocabulary,
+    max_samples: int,
+    lookup_table: tf.lookup.StaticHashTable | None = None,
+) -> dict[str, tuple[Callable[..., dict[str, tf.Tensor]], list[tf.TensorSpec]]]:
     """The endpoint functions and their input signatures.
 
     `generate`, `complete` and `log_prob` always; `prefix_text` when a
@@ -353,11 +395,21 @@ def make_serving_functions(
 # --- warmup requests ---------------------------------------------------------
 
 
-def warmup_inputs(sequence_length, prefix_word=None):
+def warmup_inputs(
+    sequence_length: int, prefix_word: str | None = None
+) -> dict[str, dict[str, np.ndarray]]:
     """One small valid request per signature: {signature: {key: array}}.
 
     With `prefix_word` (a token of a text vocabulary) there is also a
     `prefix_text` request: an empty prefix and a one-word one.
+
+    Examples:
+        >>> from seqgan_tf import serving
+        >>> requests = serving.warmup_inputs(6, prefix_word="a")
+        >>> sorted(requests)
+        ['complete', 'generate', 'log_prob', 'prefix_text']
+        >>> requests["log_prob"]["tokens"].shape
+        (2, 6)
     """
     prefix = np.zeros((2, min(2, sequence_length)), np.int32)
     inputs = {
@@ -385,7 +437,12 @@ def warmup_inputs(sequence_length, prefix_word=None):
     return inputs
 
 
-def write_warmup_file(path, model_name, sequence_length, prefix_word=None):
+def write_warmup_file(
+    path: str | os.PathLike,
+    model_name: str,
+    sequence_length: int,
+    prefix_word: str | None = None,
+) -> None:
     """Writes TF Serving's `assets.extra/tf_serving_warmup_requests`."""
     try:
         from tensorflow_serving.apis import model_pb2

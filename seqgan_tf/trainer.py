@@ -9,6 +9,10 @@ A `keras.Model` in the keras-io GAN pattern (one optimizer per update,
 (`seqgan_tf.critics`) and objective (`seqgan_tf.objectives`).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import keras
 import tensorflow as tf
 
@@ -22,6 +26,18 @@ from seqgan_tf.optimizers import FusedAdam
 from seqgan_tf.replicas import Replicas
 from seqgan_tf.replicas import loss_scaled
 from seqgan_tf.replicas import unscaled
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from numpy.typing import ArrayLike
+
+    from seqgan_tf.critics import Critic
+    from seqgan_tf.models import Discriminator
+    from seqgan_tf.models import Generator
+    from seqgan_tf.models import LeakGANGenerator
+    from seqgan_tf.models import OracleLSTM
+    from seqgan_tf.objectives import Objective
 
 __all__ = ["NonFiniteLossError", "SeqGAN"]
 
@@ -88,7 +104,7 @@ class SeqGAN(AdversarialLoop, keras.Model):
         probe_samples: 0, or the sequences of each kind with which
             `metrics.discriminator_probe` judges the discriminator after
             every epoch with D rounds (needs the oracle).
-        seed: int, the root of all randomness.
+        seed: the root of all randomness.
         **settings: the critic's and the objective's settings
             (`Critic.SETTINGS`, `Objective.SETTINGS`: `num_rollouts`,
             `rollout_policy`, `constant_reward`, `reward_baseline`,
@@ -107,42 +123,54 @@ class SeqGAN(AdversarialLoop, keras.Model):
     "mixed_float16" `compile()` wraps the optimizers in a
     `keras.optimizers.LossScaleOptimizer`.
 
-    Example:
+    Examples:
+        A tiny oracle task: an MLE epoch, then a round of discriminator
+        pretraining (the paper's schedule is `generator_epochs=120,
+        discriminator_rounds=50, adversarial_rounds=200`):
 
-    ```python
-    oracle = seqgan_tf.OracleLSTM.from_paper()
-    real = oracle.generate(9984, seed=(0, 88)).numpy()
-    gan = seqgan_tf.SeqGAN(
-        seqgan_tf.Generator(5000, 20), seqgan_tf.Discriminator(5000, 20),
-        oracle=oracle,
-    )
-    gan.compile()
-    history = gan.train(real, generator_epochs=10, discriminator_rounds=3,
-                        adversarial_rounds=5)
-    ```
+        >>> import seqgan_tf
+        >>> oracle = seqgan_tf.OracleLSTM.random(20, 6, seed=0)
+        >>> real = oracle.generate(64, seed=(0, 1)).numpy()
+        >>> gan = seqgan_tf.SeqGAN(
+        ...     seqgan_tf.Generator(20, 6, embedding_dim=8, hidden_dim=8),
+        ...     seqgan_tf.Discriminator(
+        ...         20, 6, embedding_dim=8, filter_sizes=(2, 3),
+        ...         num_filters=(4, 4)),
+        ...     oracle=oracle, batch_size=16, num_negatives=32,
+        ...     discriminator_epochs=1, num_rollouts=2, eval_samples=64,
+        ... )
+        >>> gan.compile()
+        >>> history = gan.train(real, generator_epochs=1,
+        ...                     discriminator_rounds=1, adversarial_rounds=0,
+        ...                     verbose=0)
+        >>> history.history["phase"]  # one epoch of MLE, one D round
+        [0.0, 1.0]
+        >>> sorted(history.history)
+        ['d_accuracy', 'd_loss', 'entropy', 'g_loss', 'nll_oracle', 'phase',
+         'seconds']
     """
 
     def __init__(
         self,
-        generator,
-        discriminator,
-        oracle=None,
-        reward="discriminator",
-        objective=None,
-        batch_size=64,
-        num_negatives=9984,
-        discriminator_epochs=3,
-        generator_steps=1,
-        discriminator_steps=5,
-        adversarial_real="fixed",
-        generator_shuffle=False,
-        generator_real="fixed",
-        scheduled_sampling_decrement=0.0,
-        eval_every=5,
-        eval_samples=9984,
-        probe_samples=0,
-        seed=0,
-        **settings,
+        generator: Generator | LeakGANGenerator,
+        discriminator: Discriminator,
+        oracle: OracleLSTM | None = None,
+        reward: str | Critic = "discriminator",
+        objective: str | Objective | None = None,
+        batch_size: int = 64,
+        num_negatives: int = 9984,
+        discriminator_epochs: int = 3,
+        generator_steps: int = 1,
+        discriminator_steps: int = 5,
+        adversarial_real: str = "fixed",
+        generator_shuffle: bool = False,
+        generator_real: str = "fixed",
+        scheduled_sampling_decrement: float = 0.0,
+        eval_every: int = 5,
+        eval_samples: int = 9984,
+        probe_samples: int = 0,
+        seed: int = 0,
+        **settings: Any,
     ):
         keras_arguments = {
             k: settings.pop(k) for k in _KERAS_ARGUMENTS if k in settings
@@ -204,12 +232,12 @@ class SeqGAN(AdversarialLoop, keras.Model):
         self.built = True
 
     @property
-    def strategy(self):
+    def strategy(self) -> tf.distribute.Strategy:
         """The `tf.distribute.Strategy` the steps run under."""
         return self._strategy
 
     @property
-    def rollout_generator(self):
+    def rollout_generator(self) -> Generator | None:
         """The delayed rollout policy's copy of the generator (None when
         the rollouts use the generator itself)."""
         return getattr(self.objective, "rollout_generator", None)
@@ -224,8 +252,12 @@ class SeqGAN(AdversarialLoop, keras.Model):
         ]
 
     def compile(
-        self, g_optimizer=None, d_optimizer=None, pg_optimizer=None, **kwargs
-    ):
+        self,
+        g_optimizer: keras.optimizers.Optimizer | None = None,
+        d_optimizer: keras.optimizers.Optimizer | None = None,
+        pg_optimizer: keras.optimizers.Optimizer | None = None,
+        **kwargs: Any,
+    ) -> None:
         """Sets one optimizer per update: generator MLE, discriminator, and
         the generator's policy gradient (the authors use a separate Adam for
         the adversarial updates). Defaults are the paper's.
@@ -272,7 +304,7 @@ class SeqGAN(AdversarialLoop, keras.Model):
     # under the default strategy), sums the per-replica losses (already
     # scaled for the global batch) and updates the trackers.
 
-    def mle_step(self, token_ids):
+    def mle_step(self, token_ids: ArrayLike) -> tf.Tensor:
         """One maximum-likelihood (teacher-forced) update of the generator.
 
         Args:
@@ -285,7 +317,9 @@ class SeqGAN(AdversarialLoop, keras.Model):
             self.replicas.distribute(token_ids)
         )
 
-    def scheduled_sampling_step(self, token_ids, rate, seed):
+    def scheduled_sampling_step(
+        self, token_ids: ArrayLike, rate: float, seed: ArrayLike
+    ) -> tf.Tensor:
         """One MLE update of the generator with scheduled sampling: each
         input token is the true previous token with probability `rate`,
         else the generator's own sample
@@ -302,7 +336,9 @@ class SeqGAN(AdversarialLoop, keras.Model):
             tf.convert_to_tensor(seed, tf.int32),
         )
 
-    def discriminator_step(self, token_ids, labels):
+    def discriminator_step(
+        self, token_ids: ArrayLike, labels: ArrayLike
+    ) -> tf.Tensor:
         """One update of the discriminator on real (label 1) and generated
         (label 0) sequences, as the critic trains it; returns its loss.
 
@@ -315,7 +351,9 @@ class SeqGAN(AdversarialLoop, keras.Model):
             self.replicas.distribute(labels),
         )
 
-    def policy_gradient_step(self, sample_seed, rollout_seed):
+    def policy_gradient_step(
+        self, sample_seed: ArrayLike, rollout_seed: ArrayLike
+    ) -> tf.Tensor:
         """One policy-gradient update of the generator by its objective:
         sample a batch, reward every token (by rollouts scored by the
         critic, for SeqGAN), take the REINFORCE step, then move the delayed
@@ -335,7 +373,9 @@ class SeqGAN(AdversarialLoop, keras.Model):
             tf.convert_to_tensor(rollout_seed, tf.int32),
         )
 
-    def mali_step(self, real, prefix_length, sample_seed):
+    def mali_step(
+        self, real: ArrayLike, prefix_length: int, sample_seed: ArrayLike
+    ) -> tf.Tensor:
         """One update of MaliGAN's mixed MLE-Mali training (Che et al.
         2017, the sequential algorithm with variance reduction): the first
         `prefix_length` tokens of each of `batch_size / n` real sequences
@@ -347,7 +387,7 @@ class SeqGAN(AdversarialLoop, keras.Model):
 
         Args:
             real: int [batch_size / n, T] real sequences.
-            prefix_length: int, N (0: no real prefix, groups of n samples).
+            prefix_length: N (0: no real prefix, groups of n samples).
             sample_seed: int32 [2].
         """
         n = getattr(self.objective, "mali_continuations", 0)
@@ -397,7 +437,7 @@ class SeqGAN(AdversarialLoop, keras.Model):
 
     # --- saving -------------------------------------------------------------
 
-    def make_checkpoint(self, epoch):
+    def make_checkpoint(self, epoch: tf.Variable) -> tf.train.Checkpoint:
         """The `tf.train.Checkpoint` of everything a resumed run needs:
         both models, the three optimizers, the objective's and critic's
         own state (the delayed rollout policy), the dropout RNG states and

@@ -4,6 +4,7 @@ The `slow` marker is registered in pyproject.toml.
 """
 
 import os
+import pathlib
 import signal
 import socket
 import subprocess
@@ -22,6 +23,8 @@ HIDDEN_DIM = 4
 
 # The CLI as a subprocess runs it: `[*CLI, "train", ...]`.
 CLI = [sys.executable, "-m", "seqgan_tf.cli"]
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 # A tiny English corpus for text-task runs (CLI, notebooks).
 TINY_SENTENCES = [
@@ -100,6 +103,33 @@ def markdown_tables(text):
             tables.append((block[0], block[2:]))
             block = []
     return tables
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The documentation site built once with `mkdocs build --strict`, for
+    every test that reads it (test_docs, test_reference): the finished
+    process and the site's directory."""
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings")
+    site = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "--site-dir",
+            str(site),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        timeout=300,
+    )
+    return result, site
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ from seqgan_tf.config.validation import TASKS
 from seqgan_tf.config.validation import TOKENIZERS
 from seqgan_tf.config.validation import ConfigError
 
-# In the order the API reference shows them (docs/api.md).
+# In the order the API reference shows them (docs/reference/config.md).
 __all__ = [
     "ConfigError",
     "TASKS",

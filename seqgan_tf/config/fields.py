@@ -63,6 +63,13 @@ class DataConfig:
             and the models learn the run of EOS as tokens, the convention of
             Texygen's and LeakGAN's code; text is still cut at the first
             EOS). "eos" needs `add_eos`.
+
+    Examples:
+        >>> from seqgan_tf.config import DataConfig
+        >>> data = DataConfig(oracle="random", vocabulary_size=20,
+        ...                   sequence_length=6, num_real=256)
+        >>> data.task, data.oracle_seed
+        ('oracle', 0)
     """
 
     task: str = "oracle"
@@ -94,7 +101,13 @@ class GeneratorConfig:
 
     `kind` is "lstm" (SeqGAN's) or "leakgan" (LeakGAN's Manager and
     Worker reading the discriminator's features; `goal_size` is the
-    Worker's goal embedding k, `goal_step` the Manager's horizon c)."""
+    Worker's goal embedding k, `goal_step` the Manager's horizon c).
+
+    Examples:
+        >>> from seqgan_tf.config import GeneratorConfig
+        >>> GeneratorConfig(hidden_dim=64).learning_rate
+        0.01
+    """
 
     embedding_dim: int = 32
     hidden_dim: int = 32
@@ -111,7 +124,14 @@ class DiscriminatorConfig:
 
     `kind` is "classifier" (SeqGAN's: real vs generated) or "ranker"
     (RankGAN's: the same CNN's features ranked by cosine relevance to
-    real references, `gamma` the rank softmax's inverse temperature)."""
+    real references, `gamma` the rank softmax's inverse temperature).
+
+    Examples:
+        >>> from seqgan_tf.config import DiscriminatorConfig
+        >>> small = DiscriminatorConfig(filter_sizes=(2, 3), num_filters=(8, 8))
+        >>> small.kind, small.dropout
+        ('classifier', 0.25)
+    """
 
     embedding_dim: int = 64
     filter_sizes: tuple = paper.FILTER_SIZES
@@ -236,6 +256,14 @@ class TrainingConfig:
         strategy: the `tf.distribute` strategy: "default" (one device),
             "mirrored" (the devices of one host), "multiworker" (hosts
             described by TF_CONFIG) or "tpu"; see `seqgan_tf.distribute`.
+
+    Examples:
+        >>> from seqgan_tf.config import TrainingConfig
+        >>> paper = TrainingConfig()  # the authors' schedule
+        >>> paper.generator_epochs, paper.discriminator_rounds
+        (120, 50)
+        >>> paper.adversarial_rounds, paper.num_rollouts
+        (200, 16)
     """
 
     batch_size: int = 64
@@ -278,7 +306,25 @@ class TrainingConfig:
 
 @dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
-    """A whole experiment: what `seqgan-tf train` runs and saves as JSON."""
+    """A whole experiment: what `seqgan-tf train` runs and saves as JSON.
+
+    Attributes:
+        preset: the name of the preset it started from.
+        seed: the root of all randomness (initial weights, data, steps).
+        data: what to imitate.
+        generator: the generator and its optimizers.
+        discriminator: the discriminator and its optimizer.
+        training: the schedule, rollouts, rewards and evaluation.
+
+    Examples:
+        >>> import seqgan_tf
+        >>> config = seqgan_tf.get_preset("quick")
+        >>> config.training.generator_epochs, config.sequence_length
+        (20, 20)
+        >>> config = seqgan_tf.config.with_overrides(config, ["seed=1"])
+        >>> seqgan_tf.ExperimentConfig.from_dict(config.to_dict()) == config
+        True
+    """
 
     preset: str = "paper"
     seed: int = 88
@@ -287,22 +333,24 @@ class ExperimentConfig:
     discriminator: DiscriminatorConfig = DiscriminatorConfig()
     training: TrainingConfig = TrainingConfig()
 
-    def validate(self):
-        """Raises `ConfigError` naming the first invalid field."""
+    def validate(self) -> "ExperimentConfig":
+        """Raises `ConfigError` naming the first invalid field; returns
+        the config."""
         return validation.validate(self)
 
     @property
-    def is_text(self):
+    def is_text(self) -> bool:
+        """True for a text task (`data.task` "text")."""
         return self.data.task == "text"
 
     @property
-    def variable_length(self):
+    def variable_length(self) -> bool:
         """True when the models mask what follows each sequence's EOS (a
         text task with `data.add_eos` and `data.padding="pad"`)."""
         return self.is_text and self.data.add_eos and self.data.padding == "pad"
 
     @property
-    def vocabulary_size(self):
+    def vocabulary_size(self) -> int | None:
         """The oracle task's vocabulary size; None for "text" (the
         vocabulary is built from the data and saved with the run)."""
         if self.is_text:
@@ -312,14 +360,16 @@ class ExperimentConfig:
         return self.data.vocabulary_size
 
     @property
-    def sequence_length(self):
+    def sequence_length(self) -> int:
+        """T, the length of the models' sequences (for a text task, 0
+        until the data sets it)."""
         if self.is_text:
             return self.data.sequence_length
         if self.data.oracle == "paper":
             return paper.SEQUENCE_LENGTH
         return self.data.sequence_length
 
-    def tokenizer_options(self):
+    def tokenizer_options(self) -> dict[str, typing.Any]:
         """`get_tokenizer` keyword arguments of `data.tokenizer`."""
         if self.data.tokenizer == "word":
             return {"lowercase": self.data.lowercase}
@@ -327,16 +377,19 @@ class ExperimentConfig:
             return {"mode": self.data.tag_mode}
         return {}
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, typing.Any]:
+        """The config as nested dicts (what config.json holds)."""
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values):
-        """The config of `values` (as `to_dict` writes it). A field it
-        lacks takes its default, except in a LeakGAN config saved before
-        `training.leakgan_goals` and `training.leakgan_clip` existed: it
-        was trained with "previous" and "joint" (`LEAKGAN_LEGACY`), and
-        reads back so."""
+    def from_dict(
+        cls, values: typing.Mapping[str, typing.Any]
+    ) -> "ExperimentConfig":
+        """The config of `values` (as `to_dict` writes it; a `ConfigError`
+        names an unknown field). A field it lacks takes its default, except
+        in a LeakGAN config saved before `training.leakgan_goals` and
+        `training.leakgan_clip` existed: it was trained with "previous" and
+        "joint" (`LEAKGAN_LEGACY`), and reads back so."""
         try:
             config = _build(cls, values, prefix="")
         except (TypeError, KeyError) as error:

@@ -5,15 +5,31 @@ settings) to a config, each value parsed as its field's type, and
 level of such names.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import typing
+from typing import TYPE_CHECKING
 
 from seqgan_tf.config.validation import ConfigError
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from collections.abc import Mapping
+    from typing import Any
 
-def flatten(values, prefix=""):
+    from seqgan_tf.config.fields import ExperimentConfig
+
+
+def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """A nested dict (e.g. `ExperimentConfig.to_dict()`) as one level of
-    "section.field" keys; tuples become lists, as in the saved JSON."""
+    "section.field" keys; tuples become lists, as in the saved JSON.
+
+    Examples:
+        >>> from seqgan_tf import config
+        >>> config.flatten({"seed": 1, "data": {"task": "oracle"}})
+        {'seed': 1, 'data.task': 'oracle'}
+    """
     flat = {}
     for key, value in values.items():
         if isinstance(value, dict):
@@ -47,8 +63,21 @@ def _parse_value(field_type, text, name):
         ) from None
 
 
-def with_overrides(config, assignments):
-    """Applies `section.field=value` strings (the CLI's `--set`) to `config`."""
+def with_overrides(
+    config: ExperimentConfig, assignments: Iterable[str]
+) -> ExperimentConfig:
+    """Applies `section.field=value` strings (the CLI's `--set`) to
+    `config`, each value parsed as its field's type (a tuple as
+    comma-separated ints); returns the new config.
+
+    Examples:
+        >>> from seqgan_tf import config
+        >>> quick = config.get_preset("quick")
+        >>> changed = config.with_overrides(
+        ...     quick, ["seed=1", "discriminator.filter_sizes=2,3"])
+        >>> changed.seed, changed.discriminator.filter_sizes
+        (1, (2, 3))
+    """
     for assignment in assignments:
         if "=" not in assignment:
             raise ConfigError(

@@ -8,6 +8,8 @@ minute run, `tiny` seconds (tests); `get_preset` looks one up.
 `seqgan_tf.methods`.
 """
 
+from __future__ import annotations
+
 import dataclasses
 
 from seqgan_tf import methods
@@ -85,7 +87,7 @@ DATASET_DEFAULTS = {
 }
 
 
-def for_dataset(config, dataset):
+def for_dataset(config: ExperimentConfig, dataset: str) -> ExperimentConfig:
     """`config` with its data section set to train on `dataset`.
 
     `dataset` is a dataset of this package (optionally "NAME/CONFIG"), a
@@ -93,6 +95,12 @@ def for_dataset(config, dataset):
     sequence length from `DATASET_DEFAULTS`; a file or TFDS dataset the
     whitespace tokenizer and T = its longest sequence + EOS. Training,
     model and seed settings are kept: `--preset quick --dataset coco`.
+
+    Examples:
+        >>> from seqgan_tf import config
+        >>> coco = config.for_dataset(config.get_preset("quick"), "coco")
+        >>> coco.data.task, coco.data.tokenizer, coco.data.sequence_length
+        ('text', 'word', 32)
     """
     base = dataset.partition("/")[0] if not dataset.startswith("tfds:") else ""
     values = {
@@ -106,7 +114,7 @@ def for_dataset(config, dataset):
     return dataclasses.replace(config, data=data)
 
 
-def for_method(config, method):
+def for_method(config: ExperimentConfig, method: str) -> ExperimentConfig:
     """`config` set up to train the generator by `method`, a method of the
     registry `seqgan_tf.methods` (`methods.names()`): its settings, its
     ancestors' first, e.g. "mle" (no D, no adversarial rounds), "pg_bleu"
@@ -117,6 +125,12 @@ def for_method(config, method):
     that it does).
 
     The schedule's lengths are kept: set them for the comparison at hand.
+
+    Examples:
+        >>> from seqgan_tf import config
+        >>> maligan = config.for_method(config.get_preset("quick"), "maligan")
+        >>> maligan.training.reward, maligan.training.num_rollouts
+        ('importance', 1)
     """
     try:
         lineage = methods.lineage(method)
@@ -132,8 +146,16 @@ def for_method(config, method):
     return config
 
 
-def get_preset(name):
-    """The preset called `name`; a `ConfigError` lists the known ones."""
+def get_preset(name: str) -> ExperimentConfig:
+    """The preset called `name` (of `PRESETS`: "paper", "quick", "tiny");
+    a `ConfigError` lists the known ones.
+
+    Examples:
+        >>> import seqgan_tf
+        >>> tiny = seqgan_tf.get_preset("tiny")
+        >>> tiny.vocabulary_size, tiny.sequence_length, tiny.data.num_real
+        (26, 12, 256)
+    """
     if name not in PRESETS:
         raise ConfigError(
             f"Unknown preset {name!r}; choose one of: "

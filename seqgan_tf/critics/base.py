@@ -1,5 +1,9 @@
 """The critic contract (`Critic`) and how a reward name becomes one."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import keras
 import tensorflow as tf
 
@@ -8,6 +12,15 @@ from seqgan_tf import methods
 from seqgan_tf.component import Component
 from seqgan_tf.models.ranker import Ranker
 from seqgan_tf.rewards import importance_weights
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Mapping
+    from typing import Any
+
+    import numpy as np
+
+    from seqgan_tf.rollout import Scorer
 
 
 class Critic(Component):
@@ -30,15 +43,39 @@ class Critic(Component):
     Subclasses set `objective`, the name of the generator update that reads
     them by default (`seqgan_tf.objectives`), and `SETTINGS`, the trainer
     keyword arguments (config fields) they take.
+
+    Examples:
+        A critic of one's own: every sequence scores its count of tokens
+        other than 0.
+
+        >>> import tensorflow as tf
+        >>> import seqgan_tf
+        >>> from seqgan_tf.critics import Critic
+        >>> class LengthCritic(Critic):
+        ...     def scorer(self):
+        ...         return lambda token_ids: tf.reduce_sum(
+        ...             tf.cast(token_ids != 0, tf.float32), axis=1)
+        >>> gan = seqgan_tf.SeqGAN(
+        ...     seqgan_tf.Generator(20, 6),
+        ...     seqgan_tf.Discriminator(20, 6, filter_sizes=(2,),
+        ...                             num_filters=(4,)),
+        ...     reward=LengthCritic())
+        >>> gan.critic.scorer()(tf.constant([[1, 2, 0, 0, 0, 0]])).numpy()
+        array([2.], dtype=float32)
+
+        `methods.register_reward` gives it a name for
+        `training.reward`.
     """
 
-    objective = "rollout"
-    SETTINGS = ()
+    objective: str = "rollout"
+    """The name of the objective that reads the critic by default."""
+    SETTINGS: tuple[str, ...] = ()
+    """The trainer keyword arguments (config fields) the critic takes."""
     # Whether the discriminator model is RankGAN's `Ranker` (the critic
     # and the model go together).
     ranks = False
 
-    def bind(self, trainer):
+    def bind(self, trainer: keras.Model) -> None:
         """Attaches the critic to `trainer` (its models and strategy)."""
         if isinstance(trainer.discriminator, Ranker) != self.ranks:
             raise ValueError(
@@ -48,20 +85,26 @@ class Critic(Component):
             )
         super().bind(trainer)
 
-    def prepare(self, real):
+    def prepare(self, real: np.ndarray) -> None:
         """Called by `train()` with the real data before the first epoch."""
 
-    def scorer(self):
+    def scorer(self) -> Scorer:
         """The `rollout.Scorer` the generator's objective reads."""
         raise NotImplementedError
 
-    def before_discriminator_step(self, positives, epoch, index, step):
+    def before_discriminator_step(
+        self, positives: np.ndarray, epoch: int, index: int, step: int
+    ) -> None:
         """Called before each D step of a D round on `positives`."""
 
-    def before_generator_step(self, real, epoch, index):
+    def before_generator_step(
+        self, real: np.ndarray, epoch: int, index: int
+    ) -> None:
         """Called before each policy-gradient step."""
 
-    def discriminator_replica(self, token_ids, labels):
+    def discriminator_replica(
+        self, token_ids: tf.Tensor, labels: tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         """One update of the discriminator model in replica context:
         SeqGAN's cross-entropy of real (1) against generated (0)."""
         trainer = self.trainer
@@ -78,7 +121,12 @@ class Critic(Component):
         self.apply(trainer.d_optimizer, tape, loss, discriminator)
         return loss, correct
 
-    def importance_weights(self, samples, batch_sum=None, group_size=None):
+    def importance_weights(
+        self,
+        samples: tf.Tensor,
+        batch_sum: Callable[[tf.Tensor], tf.Tensor] | None = None,
+        group_size: int | None = None,
+    ) -> tf.Tensor:
         """MaliGAN's normalised importance weights of `samples` [B, T]:
         D/(1-D) of the discriminator's P(real), normalised over the batch
         (`batch_sum` adds a scalar over every replica's rows) or within
@@ -89,10 +137,18 @@ class Critic(Component):
         return importance_weights(p_real, batch_sum)
 
 
-def resolve(reward, settings):
+def resolve(reward: str | Critic, settings: Mapping[str, Any]) -> Critic:
     """The critic of `reward` (a registered reward name, or a `Critic`
     instance returned as is) built from the trainer's `settings` dict (its
-    own `SETTINGS` are taken from it)."""
+    own `SETTINGS` are taken from it).
+
+    Examples:
+        >>> from seqgan_tf import critics
+        >>> critic = critics.resolve(
+        ...     "constant", {"constant_reward": 0.5, "num_rollouts": 4})
+        >>> type(critic).__name__, critic.get_config()
+        ('ConstantCritic', {'constant_reward': 0.5})
+    """
     if isinstance(reward, Critic):
         return reward
     if not isinstance(reward, str):

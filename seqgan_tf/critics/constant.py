@@ -1,6 +1,8 @@
 """The constant reward: the ablation that keeps SeqGAN's update and drops
 what the discriminator says."""
 
+from __future__ import annotations
+
 import tensorflow as tf
 
 from seqgan_tf.critics.base import Critic
@@ -13,11 +15,20 @@ class ConstantCritic(Critic):
 
     Args:
         constant_reward: the score (1.0).
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> from seqgan_tf.critics.constant import ConstantCritic
+        >>> critic = ConstantCritic(constant_reward=0.5)
+        >>> critic.scorer()(tf.zeros([3, 6], tf.int32)).numpy()
+        array([0.5, 0.5, 0.5], dtype=float32)
+        >>> critic.get_config()
+        {'constant_reward': 0.5}
     """
 
     SETTINGS = ("constant_reward",)
 
-    def __init__(self, constant_reward=1.0):
+    def __init__(self, constant_reward: float = 1.0):
         super().__init__()
         self.constant_reward = float(constant_reward)
 

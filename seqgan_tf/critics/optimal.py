@@ -27,7 +27,21 @@ class OptimalCritic(Critic):
     """Rollouts scored by D*(x) of each completed sequence (computed in log
     space: `optimal.optimal_probability`). The discriminator model still
     learns in the D rounds (its probe shows what a learned one knows) but
-    is not read."""
+    is not read. The reward "optimal_discriminator" (the oracle task
+    only).
+
+    Examples:
+        >>> import seqgan_tf
+        >>> gan = seqgan_tf.SeqGAN(
+        ...     seqgan_tf.Generator(20, 6),
+        ...     seqgan_tf.Discriminator(20, 6, filter_sizes=(2,),
+        ...                             num_filters=(4,)),
+        ...     oracle=seqgan_tf.OracleLSTM.random(20, 6, seed=0),
+        ...     reward="optimal_discriminator")
+        >>> d_star = gan.critic.scorer()(gan.generator.generate(3))
+        >>> d_star.shape, bool(all((d_star >= 0) & (d_star <= 1)))
+        (TensorShape([3]), True)
+    """
 
     _scorer_class = optimal.OptimalScorer
 
@@ -45,14 +59,41 @@ class OptimalCritic(Critic):
 
 
 class OptimalLogitCritic(OptimalCritic):
-    """Rollouts scored by D*'s logit, log p_oracle(x) - log p_G(x)."""
+    """Rollouts scored by D*'s logit, log p_oracle(x) - log p_G(x): the
+    reward "optimal_logit" (the oracle task only).
+
+    Examples:
+        >>> import seqgan_tf
+        >>> gan = seqgan_tf.SeqGAN(
+        ...     seqgan_tf.Generator(20, 6),
+        ...     seqgan_tf.Discriminator(20, 6, filter_sizes=(2,),
+        ...                             num_filters=(4,)),
+        ...     oracle=seqgan_tf.OracleLSTM.random(20, 6, seed=0),
+        ...     reward="optimal_logit")
+        >>> gan.critic.scorer()(gan.generator.generate(3)).shape  # nats
+        TensorShape([3])
+    """
 
     _scorer_class = optimal.OptimalLogitScorer
 
 
 class OptimalImportanceCritic(OptimalCritic):
     """MaliGAN's weights with the exact ratio p_oracle / p_G: the softmax
-    of the optimal logits over the batch (or within each group)."""
+    of the optimal logits over the batch (or within each group). The
+    reward "optimal_importance" (the oracle task only).
+
+    Examples:
+        >>> import seqgan_tf
+        >>> gan = seqgan_tf.SeqGAN(
+        ...     seqgan_tf.Generator(20, 6),
+        ...     seqgan_tf.Discriminator(20, 6, filter_sizes=(2,),
+        ...                             num_filters=(4,)),
+        ...     oracle=seqgan_tf.OracleLSTM.random(20, 6, seed=0),
+        ...     reward="optimal_importance", num_rollouts=1)
+        >>> weights = gan.critic.importance_weights(gan.generator.generate(4))
+        >>> weights.shape, round(float(sum(weights)), 4)
+        (TensorShape([4]), 1.0)
+    """
 
     objective = "importance"
     _scorer_class = optimal.OptimalLogitScorer

@@ -1,6 +1,8 @@
 """RankGAN's critic: the `Ranker`'s rank score of each completion among
 its batch, against real reference sentences."""
 
+from __future__ import annotations
+
 import numpy as np
 import tensorflow as tf
 
@@ -19,12 +21,21 @@ class RankerCritic(Critic):
 
     Args:
         rank_references: the size of the reference set (16).
+
+    Examples:
+        >>> import seqgan_tf
+        >>> gan = seqgan_tf.SeqGAN(
+        ...     seqgan_tf.Generator(20, 6),
+        ...     seqgan_tf.Ranker(20, 6, filter_sizes=(2,), num_filters=(4,)),
+        ...     reward="rank", rank_references=4)
+        >>> type(gan.critic).__name__, gan.critic.references.shape
+        ('RankerCritic', TensorShape([4, 6]))
     """
 
     SETTINGS = ("rank_references",)
     ranks = True
 
-    def __init__(self, rank_references=16):
+    def __init__(self, rank_references: int = 16):
         super().__init__()
         self.rank_references = int(rank_references)
         if self.rank_references < 1:

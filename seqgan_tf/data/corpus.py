@@ -3,12 +3,20 @@
 Bad input ends in one `CorpusError` line naming the file, the line and the fix.
 """
 
+from __future__ import annotations
+
 import codecs
 import dataclasses
 import os
+from typing import TYPE_CHECKING
 
 from seqgan_tf.data.tokenizers import TokenizerError
 from seqgan_tf.data.tokenizers import get_tokenizer
+
+if TYPE_CHECKING:
+    import os
+
+    from seqgan_tf.data.tokenizers import Tokenizer
 
 OVERFLOW_MODES = ("drop", "truncate", "error")
 DECODE_ERRORS = ("strict", "replace")
@@ -36,6 +44,14 @@ class CorpusReport:
         first_replaced_line: the number of the first such line, or None.
         max_length: the limit applied, or None.
         longest: the longest line in tokens, before any truncation.
+
+    Examples:
+        >>> import pathlib
+        >>> from seqgan_tf.data import read_corpus
+        >>> _ = pathlib.Path("train.txt").write_text("a cat\\n\\na dog\\n")
+        >>> print(read_corpus("train.txt", "whitespace").summary())
+        train.txt: 2 sequences from 3 lines (longest 2 tokens); 1 empty lines
+        skipped.
     """
 
     path: str
@@ -52,7 +68,7 @@ class CorpusReport:
     def __len__(self):
         return len(self.sequences)
 
-    def summary(self):
+    def summary(self) -> str:
         """One line for a log, e.g. "train.txt: 10,000 sequences from ..."."""
         parts = [
             f"{self.path}: {len(self.sequences):,} sequences from "
@@ -70,13 +86,13 @@ class CorpusReport:
 
 
 def read_corpus(
-    path,
-    tokenizer,
-    max_length=None,
-    overflow="drop",
-    encoding="utf-8",
-    errors="strict",
-):
+    path: str | os.PathLike,
+    tokenizer: Tokenizer | str,
+    max_length: int | None = None,
+    overflow: str = "drop",
+    encoding: str = "utf-8",
+    errors: str = "strict",
+) -> CorpusReport:
     """Reads `path` a line at a time and tokenises every line.
 
     Blank lines are skipped and counted. Leading and trailing whitespace
@@ -106,11 +122,14 @@ def read_corpus(
             tokenizer rejects, or a line over `max_length` with
             `overflow="error"`; or an argument is invalid.
 
-    Example:
-
-    >>> report = read_corpus("coco/train.txt", "word", max_length=32)
-    >>> len(report.sequences), report.dropped_too_long, report.longest
-    (9998, 2, 37)
+    Examples:
+        >>> import pathlib
+        >>> from seqgan_tf.data import read_corpus
+        >>> text = "a cat sat .\\n\\na dog ran far away .\\n"
+        >>> _ = pathlib.Path("train.txt").write_text(text)
+        >>> report = read_corpus("train.txt", "whitespace", max_length=5)
+        >>> report.sequences, report.skipped_empty, report.dropped_too_long
+        ([['a', 'cat', 'sat', '.']], 1, 1)
     """
     path = os.fspath(path)
     tokenizer = _get_tokenizer(tokenizer)

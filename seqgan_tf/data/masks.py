@@ -1,11 +1,20 @@
 """The padding mask of EOS-terminated, PAD-filled sequences."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import tensorflow as tf
 
 from seqgan_tf.data.vocabulary import EOS_ID
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
-def padding_mask(token_ids, eos_id=EOS_ID):
+
+def padding_mask(
+    token_ids: ArrayLike, eos_id: int | None = EOS_ID
+) -> tf.Tensor:
     """True up to and including the first EOS of each row, False after it.
 
     Rows without EOS are all True (the fixed-length synthetic task). Works
@@ -27,6 +36,12 @@ def padding_mask(token_ids, eos_id=EOS_ID):
 
     Returns:
         A bool tensor shaped like `token_ids`.
+
+    Examples:
+        >>> from seqgan_tf.data import padding_mask
+        >>> padding_mask([[5, 2, 0, 0], [5, 6, 7, 8]]).numpy()
+        array([[ True,  True, False, False],
+               [ True,  True,  True,  True]])
     """
     token_ids = tf.convert_to_tensor(token_ids)
     if eos_id is None:

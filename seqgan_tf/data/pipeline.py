@@ -4,7 +4,10 @@ Sequences end in EOS and are padded with PAD (0) to a fixed length T, so the
 fixed-shape models train on variable-length text unchanged.
 """
 
+from __future__ import annotations
+
 import dataclasses
+from typing import TYPE_CHECKING
 
 import numpy as np
 import tensorflow as tf
@@ -13,6 +16,17 @@ from seqgan_tf.data.corpus import read_corpus
 from seqgan_tf.data.vocabulary import EOS_ID
 from seqgan_tf.data.vocabulary import PAD_ID
 from seqgan_tf.seeds import seed_pair
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterable
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike
+
+    from seqgan_tf.data.corpus import CorpusReport
+    from seqgan_tf.data.tokenizers import Tokenizer
+    from seqgan_tf.data.vocabulary import Vocabulary
 
 ENCODE_OVERFLOW_MODES = ("drop", "truncate", "error")
 
@@ -31,6 +45,15 @@ class EncodeReport:
         sequence_length: T, the padded length.
         longest: the longest encoded sequence (EOS counted), before any
             truncation.
+
+    Examples:
+        >>> from seqgan_tf.data import Vocabulary, encode_corpus
+        >>> vocabulary = Vocabulary.build([["a", "cat"]])
+        >>> _, _, report = encode_corpus(
+        ...     [["a", "cat"], ["a", "big", "cat", "sat"]], vocabulary, 4)
+        >>> print(report.summary())
+        1 of 2 sequences encoded to length 4 (longest 5 ids); 1 too long,
+        dropped; 2 unknown tokens mapped to UNK.
     """
 
     num_input: int
@@ -41,7 +64,7 @@ class EncodeReport:
     sequence_length: int
     longest: int
 
-    def summary(self):
+    def summary(self) -> str:
         """One line for a log."""
         parts = [
             f"{self.num_kept:,} of {self.num_input:,} sequences encoded to "
@@ -58,12 +81,12 @@ class EncodeReport:
 
 
 def encode_corpus(
-    sequences,
-    vocabulary,
-    sequence_length,
-    add_eos=True,
-    overflow="drop",
-):
+    sequences: Iterable[Sequence[str]],
+    vocabulary: Vocabulary,
+    sequence_length: int,
+    add_eos: bool = True,
+    overflow: str = "drop",
+) -> tuple[np.ndarray, np.ndarray, EncodeReport]:
     """Encodes token lists into a padded int32 [N, T] array.
 
     Every row is the `Vocabulary.encode` ids of one sequence, EOS appended
@@ -90,16 +113,16 @@ def encode_corpus(
         ValueError: an argument is invalid, a sequence does not fit with
             `overflow="error"`, or no sequence is left.
 
-    Example:
-
-    >>> vocabulary = Vocabulary.build([["a", "cat"], ["a", "dog"]])
-    >>> token_ids, lengths, report = encode_corpus(
-    ...     [["a", "cat"], ["a", "big", "dog"]], vocabulary, 4)
-    >>> token_ids
-    array([[4, 5, 2, 0],
-           [4, 3, 6, 2]], dtype=int32)
-    >>> lengths, report.unknown_tokens
-    (array([3, 4], dtype=int32), 1)
+    Examples:
+        >>> from seqgan_tf.data import Vocabulary, encode_corpus
+        >>> vocabulary = Vocabulary.build([["a", "cat"], ["a", "dog"]])
+        >>> token_ids, lengths, report = encode_corpus(
+        ...     [["a", "cat"], ["a", "big", "dog"]], vocabulary, 4)
+        >>> token_ids
+        array([[4, 5, 2, 0],
+               [4, 3, 6, 2]], dtype=int32)
+        >>> lengths, report.unknown_tokens
+        (array([3, 4], dtype=int32), 1)
     """
     sequence_length = _check_positive_int(sequence_length, "sequence_length")
     if add_eos and sequence_length < 2:
@@ -169,14 +192,14 @@ def encode_corpus(
 
 
 def real_dataset(
-    token_ids,
-    batch_size,
-    seed,
-    shuffle=True,
-    cache=True,
-    drop_remainder=True,
-    repeat=False,
-):
+    token_ids: ArrayLike,
+    batch_size: int,
+    seed: int,
+    shuffle: bool = True,
+    cache: bool = True,
+    drop_remainder: bool = True,
+    repeat: bool | int = False,
+) -> tf.data.Dataset:
     """A `tf.data.Dataset` of int32 [B, T] batches of the real sequences.
 
     from_tensor_slices -> cache -> shuffle (a buffer of the whole data, so
@@ -204,11 +227,13 @@ def real_dataset(
     Returns:
         A `tf.data.Dataset` of int32 [B, T] tensors.
 
-    Example:
-
-    >>> dataset = real_dataset(token_ids, batch_size=64, seed=0)
-    >>> for batch in dataset:  # one epoch, a new order each time
-    ...     ...
+    Examples:
+        >>> import numpy as np
+        >>> from seqgan_tf.data import real_dataset
+        >>> token_ids = np.arange(30, dtype=np.int32).reshape(10, 3)
+        >>> dataset = real_dataset(token_ids, batch_size=4, seed=0)
+        >>> [batch.shape for batch in dataset]  # an epoch: 2 full batches
+        [TensorShape([4, 3]), TensorShape([4, 3])]
     """
     token_ids = _check_token_ids(token_ids, "token_ids")
     batch_size = _check_positive_int(batch_size, "batch_size")
@@ -227,21 +252,21 @@ def real_dataset(
 
 
 def text_file_dataset(
-    path,
-    tokenizer,
-    vocabulary,
-    sequence_length,
-    batch_size,
-    seed,
-    add_eos=True,
-    overflow="drop",
-    shuffle=True,
-    cache=True,
-    drop_remainder=True,
-    repeat=False,
-    encoding="utf-8",
-    errors="strict",
-):
+    path: str | os.PathLike,
+    tokenizer: Tokenizer | str,
+    vocabulary: Vocabulary,
+    sequence_length: int,
+    batch_size: int,
+    seed: int,
+    add_eos: bool = True,
+    overflow: str = "drop",
+    shuffle: bool = True,
+    cache: bool = True,
+    drop_remainder: bool = True,
+    repeat: bool | int = False,
+    encoding: str = "utf-8",
+    errors: str = "strict",
+) -> tuple[tf.data.Dataset, CorpusReport]:
     """A text file, one sequence a line, as a dataset of int32 [B, T] batches.
 
     `read_corpus` reads the file (blank lines skipped, lines that do not fit
@@ -255,11 +280,17 @@ def text_file_dataset(
         tokenizer: a `Tokenizer` or a tokenizer name.
         vocabulary: the `Vocabulary` (unknown tokens become UNK).
         sequence_length: T.
-        batch_size, seed, shuffle, cache, drop_remainder, repeat: as in
-            `real_dataset`.
+        batch_size: sequences per batch.
+        seed: int seed of the shuffle.
         add_eos: append EOS to every line.
         overflow: "drop", "truncate" or "error", as in `read_corpus`.
-        encoding, errors: as in `read_corpus`.
+        shuffle: shuffle the rows (else file order), as in `real_dataset`.
+        cache: cache the rows after the first pass.
+        drop_remainder: drop the last, smaller batch.
+        repeat: False for one epoch, True to repeat forever, or a number
+            of epochs.
+        encoding: the file's text encoding, as in `read_corpus`.
+        errors: "strict" or "replace", as in `read_corpus`.
 
     Returns:
         `(dataset, report)`, `report` being the `CorpusReport` of the file,
@@ -271,11 +302,18 @@ def text_file_dataset(
         ValueError: an argument is invalid or the file holds fewer
             sequences than one batch.
 
-    Example:
-
-    >>> dataset, report = text_file_dataset(
-    ...     "train.txt", "word", vocabulary, 32, batch_size=64, seed=0)
-    >>> print(report.summary())
+    Examples:
+        >>> import pathlib
+        >>> from seqgan_tf.data import Vocabulary, text_file_dataset
+        >>> lines = ["a cat sat .", "a dog sat .", "the cat ran ."]
+        >>> _ = pathlib.Path("train.txt").write_text("\\n".join(lines))
+        >>> vocabulary = Vocabulary.build([line.split() for line in lines])
+        >>> dataset, report = text_file_dataset(
+        ...     "train.txt", "whitespace", vocabulary, 6, batch_size=2, seed=0)
+        >>> [batch.shape for batch in dataset]
+        [TensorShape([2, 6])]
+        >>> len(report.sequences)
+        3
     """
     sequence_length = _check_positive_int(sequence_length, "sequence_length")
     max_length = sequence_length - 1 if add_eos else sequence_length
@@ -310,7 +348,11 @@ def text_file_dataset(
     return dataset, report
 
 
-def ordered_batches(arrays, batch_size, orders):
+def ordered_batches(
+    arrays: ArrayLike | tuple[ArrayLike, ...],
+    batch_size: int,
+    orders: Iterable[ArrayLike],
+) -> tf.data.Dataset:
     """Full batches of the rows of `arrays`, one pass per order given.
 
     Each pass takes the rows in the order of one index array of `orders`
@@ -326,6 +368,15 @@ def ordered_batches(arrays, batch_size, orders):
 
     Returns:
         A `tf.data.Dataset` of batches (a tensor, or a tuple like `arrays`).
+
+    Examples:
+        >>> import numpy as np
+        >>> from seqgan_tf.data import ordered_batches
+        >>> rows = np.arange(5)
+        >>> orders = [[4, 3, 2, 1, 0], [0, 1, 2, 3, 4]]
+        >>> batches = ordered_batches(rows, 2, orders)
+        >>> [batch.numpy().tolist() for batch in batches]  # 2 passes
+        [[4, 3], [2, 1], [0, 1], [2, 3]]
     """
     single = not isinstance(arrays, tuple)
     arrays = (arrays,) if single else arrays
@@ -352,7 +403,13 @@ def seeded_order(size, seed=None):
     return np.random.default_rng(seed).permutation(size)
 
 
-def discriminator_dataset(positives, negatives, batch_size, seed, epochs=1):
+def discriminator_dataset(
+    positives: ArrayLike,
+    negatives: ArrayLike,
+    batch_size: int,
+    seed: int | Sequence[int],
+    epochs: int = 1,
+) -> tf.data.Dataset:
     """Real (label 1) and generated (label 0) sequences, shuffled together.
 
     A discriminator round: the two arrays are concatenated; each of
@@ -372,6 +429,17 @@ def discriminator_dataset(positives, negatives, batch_size, seed, epochs=1):
     Returns:
         A `tf.data.Dataset` of `(token_ids, labels)`, int32 [B, T] and
         int32 [B].
+
+    Examples:
+        >>> import numpy as np
+        >>> from seqgan_tf.data import discriminator_dataset
+        >>> real = np.full([4, 3], 5, np.int32)
+        >>> generated = np.full([4, 3], 6, np.int32)
+        >>> dataset = discriminator_dataset(real, generated, 4, seed=0)
+        >>> [tokens.shape for tokens, _ in dataset]  # 8 rows, 2 batches
+        [TensorShape([4, 3]), TensorShape([4, 3])]
+        >>> sum(int(labels.numpy().sum()) for _, labels in dataset)  # 4 real
+        4
     """
     positives = _check_token_ids(positives, "positives")
     negatives = _check_token_ids(negatives, "negatives")

@@ -4,8 +4,15 @@ Four kinds, chosen by name with `get_tokenizer`: whitespace, word, character
 and tagged (`word/TAG` corpora).
 """
 
+from __future__ import annotations
+
 import abc
 import inspect
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 
 class TokenizerError(ValueError):
@@ -19,6 +26,19 @@ class Tokenizer(abc.ABC):
     sentences. `get_config()` returns the options, so that
     `get_tokenizer(t.name, **t.get_config())` rebuilds `t` (e.g. from a run
     directory's config).
+
+    Examples:
+        A tokenizer of one's own implements `tokenize` and `detokenize`:
+
+        >>> from seqgan_tf.data import Tokenizer
+        >>> class CommaTokenizer(Tokenizer):
+        ...     name = "comma"
+        ...     def tokenize(self, line):
+        ...         return [token.strip() for token in line.split(",")]
+        ...     def detokenize(self, tokens):
+        ...         return ", ".join(tokens)
+        >>> CommaTokenizer().tokenize("C4, E4 , G4")
+        ['C4', 'E4', 'G4']
     """
 
     name = None
@@ -28,10 +48,10 @@ class Tokenizer(abc.ABC):
         """Returns the tokens of `line` (an empty list for a blank line)."""
 
     @abc.abstractmethod
-    def detokenize(self, tokens) -> str:
+    def detokenize(self, tokens: Iterable[str]) -> str:
         """Joins `tokens` back into one line of text."""
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {}
 
     def __repr__(self):
@@ -55,18 +75,18 @@ class WhitespaceTokenizer(Tokenizer):
     by single spaces, with no leading or trailing space (the format of
     pre-tokenised corpora such as COCO captions).
 
-    Example:
-
-    >>> WhitespaceTokenizer().tokenize("a  dog , running")
-    ['a', 'dog', ',', 'running']
+    Examples:
+        >>> from seqgan_tf.data import WhitespaceTokenizer
+        >>> WhitespaceTokenizer().tokenize("a  dog , running")
+        ['a', 'dog', ',', 'running']
     """
 
     name = "whitespace"
 
-    def tokenize(self, line):
+    def tokenize(self, line: str) -> list[str]:
         return line.split()
 
-    def detokenize(self, tokens):
+    def detokenize(self, tokens: Iterable[str]) -> str:
         return " ".join(tokens)
 
 
@@ -83,15 +103,15 @@ class WordTokenizer(Tokenizer):
     Args:
         lowercase: lowercase the line before tokenising.
 
-    Example:
-
-    >>> WordTokenizer(lowercase=True).tokenize("The dog didn't bark.")
-    ['the', 'dog', 'did', "n't", 'bark', '.']
+    Examples:
+        >>> from seqgan_tf.data import WordTokenizer
+        >>> WordTokenizer(lowercase=True).tokenize("The dog didn't bark.")
+        ['the', 'dog', 'did', "n't", 'bark', '.']
     """
 
     name = "word"
 
-    def __init__(self, lowercase=False):
+    def __init__(self, lowercase: bool = False):
         # NLTK is needed by this tokenizer only: imported when it is built.
         try:
             from nltk.tokenize import TreebankWordTokenizer
@@ -106,15 +126,15 @@ class WordTokenizer(Tokenizer):
         self._tokenizer = TreebankWordTokenizer()
         self._detokenizer = TreebankWordDetokenizer()
 
-    def tokenize(self, line):
+    def tokenize(self, line: str) -> list[str]:
         if self.lowercase:
             line = line.lower()
         return self._tokenizer.tokenize(line)
 
-    def detokenize(self, tokens):
+    def detokenize(self, tokens: Iterable[str]) -> str:
         return self._detokenizer.detokenize(list(tokens))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"lowercase": self.lowercase}
 
 
@@ -130,28 +150,28 @@ class CharacterTokenizer(Tokenizer):
             matches the corpus, `detokenize(tokenize(x)) == x` for a line
             without leading or trailing space.
 
-    Example:
-
-    >>> CharacterTokenizer(joiner=" ").tokenize("床前 明月光")
-    ['床', '前', '明', '月', '光']
+    Examples:
+        >>> from seqgan_tf.data import CharacterTokenizer
+        >>> CharacterTokenizer(joiner=" ").tokenize("床前 明月光")
+        ['床', '前', '明', '月', '光']
     """
 
     name = "character"
 
-    def __init__(self, joiner=""):
+    def __init__(self, joiner: str = ""):
         if not isinstance(joiner, str):
             raise TokenizerError(
                 f"joiner must be a string such as '' or ' ', got {joiner!r}."
             )
         self.joiner = joiner
 
-    def tokenize(self, line):
+    def tokenize(self, line: str) -> list[str]:
         return [c for c in line if not c.isspace()]
 
-    def detokenize(self, tokens):
+    def detokenize(self, tokens: Iterable[str]) -> str:
         return self.joiner.join(tokens)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"joiner": self.joiner}
 
 
@@ -173,24 +193,24 @@ class TaggedTokenizer(Tokenizer):
             (the "word/TAG" strings as they are). The three modes give the
             same number of tokens for a line.
 
-    Example:
-
-    >>> TaggedTokenizer("tags").tokenize("generative/JJ models/NNS")
-    ['JJ', 'NNS']
-    >>> TaggedTokenizer("words").tokenize("1/2/CD cup/NN")
-    ['1/2', 'cup']
+    Examples:
+        >>> from seqgan_tf.data import TaggedTokenizer
+        >>> TaggedTokenizer("tags").tokenize("generative/JJ models/NNS")
+        ['JJ', 'NNS']
+        >>> TaggedTokenizer("words").tokenize("1/2/CD cup/NN")
+        ['1/2', 'cup']
     """
 
     name = "tagged"
 
-    def __init__(self, mode="words"):
+    def __init__(self, mode: str = "words"):
         if mode not in TAGGED_MODES:
             raise TokenizerError(
                 f"mode must be one of {', '.join(TAGGED_MODES)}, got {mode!r}."
             )
         self.mode = mode
 
-    def split_pairs(self, line):
+    def split_pairs(self, line: str) -> list[tuple[str, str]]:
         """Returns the (word, tag) pairs of `line`."""
         pairs = []
         for token in line.split():
@@ -211,7 +231,7 @@ class TaggedTokenizer(Tokenizer):
             pairs.append((word, tag))
         return pairs
 
-    def tokenize(self, line):
+    def tokenize(self, line: str) -> list[str]:
         pairs = self.split_pairs(line)
         if self.mode == "words":
             return [word for word, _ in pairs]
@@ -219,10 +239,10 @@ class TaggedTokenizer(Tokenizer):
             return [tag for _, tag in pairs]
         return [f"{word}/{tag}" for word, tag in pairs]
 
-    def detokenize(self, tokens):
+    def detokenize(self, tokens: Iterable[str]) -> str:
         return " ".join(tokens)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"mode": self.mode}
 
 
@@ -237,12 +257,18 @@ _REGISTRY = {
 }
 
 
-def tokenizer_names():
-    """The names `get_tokenizer` accepts."""
+def tokenizer_names() -> list[str]:
+    """The names `get_tokenizer` accepts.
+
+    Examples:
+        >>> from seqgan_tf.data import tokenizer_names
+        >>> tokenizer_names()
+        ['character', 'tagged', 'whitespace', 'word']
+    """
     return sorted(_REGISTRY)
 
 
-def get_tokenizer(name, **options):
+def get_tokenizer(name: str | Tokenizer, **options: Any) -> Tokenizer:
     """Returns the tokeniser called `name`, built with `options`.
 
     A `Tokenizer` instance passes through unchanged (when no options are
@@ -253,10 +279,10 @@ def get_tokenizer(name, **options):
         **options: the tokeniser's arguments, e.g. `lowercase=True` for
             "word", `joiner=" "` for "character", `mode="tags"` for "tagged".
 
-    Example:
-
-    >>> get_tokenizer("tagged", mode="pairs").tokenize("a/DT cat/NN")
-    ['a/DT', 'cat/NN']
+    Examples:
+        >>> from seqgan_tf.data import get_tokenizer
+        >>> get_tokenizer("tagged", mode="pairs").tokenize("a/DT cat/NN")
+        ['a/DT', 'cat/NN']
     """
     if isinstance(name, Tokenizer):
         if options:

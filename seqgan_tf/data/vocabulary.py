@@ -3,9 +3,16 @@
 Ids are int32-sized and PAD is 0, so padded batches are `token_ids != 0`.
 """
 
+from __future__ import annotations
+
 import collections
 import os
 import tempfile
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from collections.abc import Sequence
 
 PAD_ID = 0
 BOS_ID = 1
@@ -39,26 +46,26 @@ class Vocabulary:
         path: the file this vocabulary was read from or saved to, if any;
             used in error messages only.
 
-    Example:
-
-    >>> vocabulary = Vocabulary.build([["a", "cat"], ["a", "dog"]])
-    >>> vocabulary.tokens
-    ['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'cat', 'dog']
-    >>> vocabulary.encode(["a", "cow"])
-    [4, 3, 2]
-    >>> vocabulary.decode([4, 5, 2, 0, 0])
-    ['a', 'cat']
+    Examples:
+        >>> from seqgan_tf.data import Vocabulary
+        >>> vocabulary = Vocabulary.build([["a", "cat"], ["a", "dog"]])
+        >>> vocabulary.tokens
+        ['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'cat', 'dog']
+        >>> vocabulary.encode(["a", "cow"])
+        [4, 3, 2]
+        >>> vocabulary.decode([4, 5, 2, 0, 0])
+        ['a', 'cat']
     """
 
     def __init__(
         self,
-        tokens=(),
+        tokens: Iterable[str] = (),
         *,
-        pad_token="<pad>",
-        bos_token="<bos>",
-        eos_token="<eos>",
-        unk_token="<unk>",
-        path=None,
+        pad_token: str = "<pad>",
+        bos_token: str = "<bos>",
+        eos_token: str = "<eos>",
+        unk_token: str = "<unk>",
+        path: str | os.PathLike | None = None,
     ):
         special = [pad_token, bos_token, eos_token, unk_token]
         all_tokens = special + list(tokens)
@@ -90,12 +97,12 @@ class Vocabulary:
     @classmethod
     def build(
         cls,
-        sequences,
+        sequences: Iterable[Sequence[str]],
         *,
-        min_frequency=1,
-        max_size=None,
-        **special_tokens,
-    ):
+        min_frequency: int = 1,
+        max_size: int | None = None,
+        **special_tokens: str,
+    ) -> Vocabulary:
         """Counts tokens in `sequences` and keeps the frequent ones.
 
         Order is deterministic: frequency, highest first, then the token
@@ -111,10 +118,10 @@ class Vocabulary:
             **special_tokens: `pad_token`, `bos_token`, `eos_token`,
                 `unk_token` strings, as in the constructor.
 
-        Example:
-
+        Examples:
+            >>> from seqgan_tf.data import Vocabulary
         >>> Vocabulary.build([["b", "a", "b", "c"]], max_size=6).tokens[4:]
-        ['b', 'a']
+            ['b', 'a']
         """
         if not isinstance(min_frequency, int) or min_frequency < 1:
             raise VocabularyError(
@@ -162,12 +169,12 @@ class Vocabulary:
         return cls([token for token, _ in ranked], **special)
 
     @property
-    def tokens(self):
+    def tokens(self) -> list[str]:
         """All tokens in id order, the special tokens first (a copy)."""
         return list(self._tokens)
 
     @property
-    def size(self):
+    def size(self) -> int:
         """Number of tokens, special ones included: the `vocabulary_size`."""
         return len(self._tokens)
 
@@ -188,26 +195,26 @@ class Vocabulary:
         return f"Vocabulary(size={self.size}{where})"
 
     @property
-    def pad_token(self):
+    def pad_token(self) -> str:
         return self._tokens[PAD_ID]
 
     @property
-    def bos_token(self):
+    def bos_token(self) -> str:
         return self._tokens[BOS_ID]
 
     @property
-    def eos_token(self):
+    def eos_token(self) -> str:
         return self._tokens[EOS_ID]
 
     @property
-    def unk_token(self):
+    def unk_token(self) -> str:
         return self._tokens[UNK_ID]
 
-    def token_to_id(self, token):
+    def token_to_id(self, token: str) -> int:
         """The id of `token`, or `UNK_ID` when it is not in the vocabulary."""
         return self._index.get(token, UNK_ID)
 
-    def id_to_token(self, token_id):
+    def id_to_token(self, token_id: int) -> str:
         """The token of `token_id`; raises `VocabularyError` if out of range."""
         token_id = int(token_id)
         if not 0 <= token_id < len(self._tokens):
@@ -218,7 +225,9 @@ class Vocabulary:
             )
         return self._tokens[token_id]
 
-    def encode(self, tokens, add_eos=True, add_bos=False):
+    def encode(
+        self, tokens: Iterable[str], add_eos: bool = True, add_bos: bool = False
+    ) -> list[int]:
         """Maps tokens to ids; unknown tokens become `UNK_ID` (3).
 
         Args:
@@ -243,7 +252,9 @@ class Vocabulary:
             ids.append(EOS_ID)
         return ids
 
-    def decode(self, ids, strip_special=True):
+    def decode(
+        self, ids: Iterable[int], strip_special: bool = True
+    ) -> list[str]:
         """Maps ids back to tokens.
 
         Args:
@@ -267,7 +278,7 @@ class Vocabulary:
             tokens.append(self.id_to_token(token_id))
         return tokens
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> str:
         """Writes one token a line (UTF-8), atomically; returns the path.
 
         The file is written next to `path` under a temporary name and moved
@@ -301,14 +312,15 @@ class Vocabulary:
         return path
 
     @classmethod
-    def load(cls, path, **special_tokens):
+    def load(cls, path: str | os.PathLike, **special_tokens: str) -> Vocabulary:
         """Reads a file written by `save`.
 
         Args:
             path: the vocabulary file, one token a line.
             **special_tokens: the expected `pad_token`, `bos_token`,
-                `eos_token`, `unk_token` strings (defaults "<pad>", "<bos>",
-                "<eos>", "<unk>"); lines 1 to 4 must hold them in that order.
+                `eos_token`, `unk_token` strings (defaults `"<pad>"`,
+                `"<bos>"`, `"<eos>"`, `"<unk>"`); lines 1 to 4 must hold
+                them in that order.
 
         Raises:
             VocabularyError: the file is missing, a directory, empty, not

@@ -3,10 +3,22 @@
 Filters of many widths, max over time, highway, dropout, 2-way output.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import keras
 from keras import ops
 
 from seqgan_tf import paper
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    import numpy as np
+    import tensorflow as tf
+    from numpy.typing import ArrayLike
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
@@ -27,49 +39,56 @@ class Discriminator(keras.Model):
     valid window.
 
     Args:
-        vocabulary_size: int. Number of token ids.
-        sequence_length: int. Length of the input sequences.
-        embedding_dim: int. Size of the token embedding (U(-1, 1) init).
-        filter_sizes: sequence of ints. Convolution widths.
-        num_filters: sequence of ints, one per width.
-        highway_layers: int. Number of highway layers.
-        dropout: float. Dropout rate before the output layer (the authors'
-            keep probability 0.75 is a rate of 0.25); off outside training.
-        l2_reg: float. L2 coefficient on the output layer.
-        pad_id: int or None. When set (variable-length sequences), the
-            embeddings of positions holding `pad_id` are zeroed before the
-            convolutions, so padding carries no learned signal. None
-            (default): every position is embedded as is.
+        vocabulary_size: number of token ids.
+        sequence_length: length of the input sequences.
+        embedding_dim: size of the token embedding (U(-1, 1) init).
+        filter_sizes: convolution widths (default: the paper's twelve,
+            1 to 20).
+        num_filters: the number of filters of each width (default: the
+            paper's, 100 to 200).
+        highway_layers: number of highway layers.
+        dropout: dropout rate before the output layer (the authors' keep
+            probability 0.75 is a rate of 0.25); off outside training.
+        l2_reg: L2 coefficient on the output layer.
+        pad_id: when set (variable-length sequences), the embeddings of
+            positions holding `pad_id` are zeroed before the convolutions,
+            so padding carries no learned signal. None (default): every
+            position is embedded as is.
         highway_gate_bias: the initial bias of the highway gates (-2, the
             authors'; RankGAN's ranker uses 0).
-        dtype: the Keras dtype policy (e.g. "mixed_bfloat16"; default: the
-            global policy). Every layer takes it but the output layer,
-            which always computes in float32.
+        **kwargs: `keras.Model`'s: `name`, and `dtype`, the Keras dtype
+            policy (e.g. "mixed_bfloat16"; default: the global policy).
+            Every layer takes it but the output layer, which always
+            computes in float32.
 
-    Example:
-
-    ```python
-    discriminator = seqgan_tf.Discriminator(
-        vocabulary_size=26, sequence_length=12,
-        filter_sizes=(2, 3), num_filters=(4, 4),
-    )
-    p_real = discriminator.predict_real(token_ids)  # [B]
-    ```
+    Examples:
+        >>> import seqgan_tf
+        >>> import tensorflow as tf
+        >>> discriminator = seqgan_tf.Discriminator(
+        ...     vocabulary_size=20, sequence_length=6,
+        ...     filter_sizes=(2, 3), num_filters=(4, 4),
+        ... )
+        >>> token_ids = tf.constant([[3, 4, 5, 6, 7, 8], [9, 9, 9, 9, 9, 9]])
+        >>> discriminator(token_ids).shape  # logits: generated, real
+        TensorShape([2, 2])
+        >>> p_real = discriminator.predict_real(token_ids)  # the reward
+        >>> p_real.shape, p_real.dtype
+        (TensorShape([2]), tf.float32)
     """
 
     def __init__(
         self,
-        vocabulary_size,
-        sequence_length,
-        embedding_dim=64,
-        filter_sizes=paper.FILTER_SIZES,
-        num_filters=paper.NUM_FILTERS,
-        highway_layers=1,
-        dropout=0.25,
-        l2_reg=0.2,
-        pad_id=None,
-        highway_gate_bias=-2.0,
-        **kwargs,
+        vocabulary_size: int,
+        sequence_length: int,
+        embedding_dim: int = 64,
+        filter_sizes: Sequence[int] = paper.FILTER_SIZES,
+        num_filters: Sequence[int] = paper.NUM_FILTERS,
+        highway_layers: int = 1,
+        dropout: float = 0.25,
+        l2_reg: float = 0.2,
+        pad_id: int | None = None,
+        highway_gate_bias: float = -2.0,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         filter_sizes = tuple(int(w) for w in filter_sizes)
@@ -197,15 +216,23 @@ class Discriminator(keras.Model):
         keep = ops.cast(ops.not_equal(token_ids, self.pad_id), embedded.dtype)
         return embedded * keep[..., None]
 
-    def call(self, token_ids, training=False):
+    def call(
+        self, token_ids: tf.Tensor | np.ndarray, training: bool = False
+    ) -> tf.Tensor:
+        """The two logits [N, 2] of `token_ids` [N, T]: index 0
+        "generated", index 1 "real"."""
         return self.output_layer(self.features(token_ids, training=training))
 
-    def features(self, token_ids, training=False):
+    def features(
+        self, token_ids: tf.Tensor | np.ndarray, training: bool = False
+    ) -> tf.Tensor:
         """The features the head reads, [N, sum(num_filters)]: max over
         time of each convolution, then the highway layers and dropout."""
         return self._highway(self._pooled(token_ids), training=training)
 
-    def prefix_features(self, token_ids, lengths):
+    def prefix_features(
+        self, token_ids: ArrayLike, lengths: ArrayLike
+    ) -> tf.Tensor:
         """`features` (dropout off) of each row's first `lengths` tokens:
         the positions after a row's prefix embed to zero vectors, so the
         sequence read is the prefix with nothing after it. LeakGAN's
@@ -214,6 +241,9 @@ class Discriminator(keras.Model):
         Args:
             token_ids: int [N, T].
             lengths: int scalar or [N], the prefix length of each row.
+
+        Returns:
+            float [N, F], F = sum(num_filters).
         """
         token_ids = ops.cast(token_ids, "int32")
         embedded = self._embed(token_ids)
@@ -226,7 +256,7 @@ class Discriminator(keras.Model):
         )
         return self._highway(pooled, training=False)
 
-    def prefix_features_all(self, token_ids):
+    def prefix_features_all(self, token_ids: ArrayLike) -> tf.Tensor:
         """`prefix_features` of every prefix of every row at once:
         [N, T + 1, F], entry j the feature of the first j tokens.
 
@@ -285,7 +315,7 @@ class Discriminator(keras.Model):
         )
         return ops.reshape(features, (-1, length + 1, pooled.shape[-1]))
 
-    def stream_start(self, num_rows):
+    def stream_start(self, num_rows: int | tf.Tensor) -> tuple[tf.Tensor, ...]:
         """The state of `stream_add` before any token: the running max of
         the windows that left (zeros: every window's output is >= 0) and,
         per width w, the partial sums of the w windows ending at the last
@@ -295,7 +325,12 @@ class Discriminator(keras.Model):
             rows.append(ops.zeros((num_rows, width, count)))
         return tuple(rows)
 
-    def stream_add(self, state, token_ids, length):
+    def stream_add(
+        self,
+        state: tuple[tf.Tensor, ...],
+        token_ids: ArrayLike,
+        length: int | tf.Tensor,
+    ) -> tuple[tuple[tf.Tensor, ...], tf.Tensor]:
         """Adds token `length - 1` (`token_ids` [N]) to the prefixes of
         `stream_start`'s state; returns (the new state, `prefix_features`
         of the `length` tokens so far [N, F]). One token's products per
@@ -359,18 +394,33 @@ class Discriminator(keras.Model):
         return self.output_layer(self._highway(pooled, training=training))
 
     @property
-    def scorer(self):
+    def scorer(self) -> RealScorer:
         """The discriminator as a rollout scorer (`seqgan_tf.rollout`):
         `predict_real`, with `predict_real_of_completions` as its
-        prefix-sharing `score_completions`."""
+        prefix-sharing `score_completions`.
+
+        Examples:
+            >>> import seqgan_tf
+            >>> import tensorflow as tf
+            >>> discriminator = seqgan_tf.Discriminator(
+            ...     20, 6, filter_sizes=(2,), num_filters=(4,))
+            >>> scorer = discriminator.scorer
+            >>> scorer(tf.constant([[3, 4, 5, 6, 7, 8]])).shape
+            TensorShape([1])
+            >>> hasattr(scorer, "score_completions")  # shares prefixes' work
+            True
+        """
         return RealScorer(self)
 
-    def predict_real(self, token_ids):
-        """P(real) of each sequence with dropout off: the SeqGAN reward, [B]."""
+    def predict_real(self, token_ids: tf.Tensor | np.ndarray) -> tf.Tensor:
+        """P(real) of each sequence with dropout off: the SeqGAN reward,
+        float32 [B]."""
         logits = ops.cast(self(token_ids, training=False), "float32")
         return ops.softmax(logits, axis=-1)[:, 1]
 
-    def predict_real_of_completions(self, token_ids, completions):
+    def predict_real_of_completions(
+        self, token_ids: ArrayLike, completions: ArrayLike
+    ) -> tf.Tensor:
         """`predict_real` of Monte Carlo completions of every prefix.
 
         `completions[r, t - 1, b]` must be a sequence whose first `t` tokens

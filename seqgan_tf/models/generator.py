@@ -3,12 +3,22 @@
 Teacher-forced scoring lives here; sampling lives in `seqgan_tf.sampler`.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import keras
 import tensorflow as tf
 from keras import ops
 
 from seqgan_tf import losses
 from seqgan_tf import sampler
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    import numpy as np
+    from numpy.typing import ArrayLike
 
 # The longest sequence whose teacher-forced LSTM is unrolled (the presets
 # use 12 to 32).
@@ -22,15 +32,54 @@ class Policy:
     sampler, and their compiled functions (traced once per model). Used
     by `Generator` and `LeakGANGenerator`."""
 
-    def log_prob(self, token_ids, training=False, temperature=1.0):
-        """Per-token log-probabilities `log p(y_t | y_<t)`, shape [B, T],
-        with the logits divided by `temperature`."""
+    def log_prob(
+        self,
+        token_ids: ArrayLike,
+        training: bool = False,
+        temperature: float = 1.0,
+    ) -> tf.Tensor:
+        """Per-token log-probabilities `log p(y_t | y_<t)` of `token_ids`
+        [B, T] under the model's logits divided by `temperature`: float32
+        [B, T] (their sum over a row is the sequence's log-likelihood).
+
+        Examples:
+            >>> import tensorflow as tf
+            >>> import seqgan_tf
+            >>> generator = seqgan_tf.Generator(20, 6)
+            >>> log_probs = generator.log_prob([[3, 4, 5, 6, 7, 8]])
+            >>> log_probs.shape, log_probs.dtype
+            (TensorShape([1, 6]), tf.float32)
+            >>> bool(tf.reduce_all(log_probs < 0))
+            True
+        """
         token_ids = ops.cast(token_ids, "int32")
         logits = self(token_ids, training=training)
         return losses.token_log_probs(logits, token_ids, temperature)
 
-    def generate(self, num_samples, seed=(0, 0), temperature=1.0):
-        """Samples `num_samples` sequences; returns int32 [N, T]."""
+    def generate(
+        self,
+        num_samples: int,
+        seed: ArrayLike = (0, 0),
+        temperature: float = 1.0,
+    ) -> tf.Tensor:
+        """Samples `num_samples` sequences: int32 [num_samples, T].
+
+        Args:
+            num_samples: how many sequences (at least 1).
+            seed: int pair; the same seed gives the same samples.
+            temperature: float > 0; the logits are divided by it (below 1
+                sharper, above 1 flatter than the model).
+
+        Examples:
+            >>> import tensorflow as tf
+            >>> import seqgan_tf
+            >>> generator = seqgan_tf.Generator(20, 6)
+            >>> token_ids = generator.generate(4, seed=(1, 2))
+            >>> token_ids.shape, token_ids.dtype
+            (TensorShape([4, 6]), tf.int32)
+            >>> bool(tf.reduce_all(token_ids == generator.generate(4, (1, 2))))
+            True
+        """
         num_samples = int(num_samples)
         if num_samples < 1:
             raise ValueError(f"`num_samples` must be >= 1, got {num_samples}.")
@@ -38,7 +87,13 @@ class Policy:
         prefix_length = tf.zeros((num_samples,), tf.int32)
         return self.complete(prefix, prefix_length, seed, temperature)
 
-    def complete(self, prefix, prefix_length, seed=(0, 0), temperature=1.0):
+    def complete(
+        self,
+        prefix: ArrayLike,
+        prefix_length: ArrayLike,
+        seed: ArrayLike = (0, 0),
+        temperature: float = 1.0,
+    ) -> tf.Tensor:
         """Keeps `prefix[:, :prefix_length]` and samples the rest.
 
         Args:
@@ -50,6 +105,16 @@ class Policy:
 
         Returns:
             int32 [N, sequence_length].
+
+        Examples:
+            >>> import seqgan_tf
+            >>> generator = seqgan_tf.Generator(20, 6)
+            >>> completed = generator.complete([[3, 4], [5, 6]], 2, seed=(0, 1))
+            >>> completed.shape
+            TensorShape([2, 6])
+            >>> completed[:, :2].numpy()  # the prefixes, kept
+            array([[3, 4],
+                   [5, 6]], dtype=int32)
         """
         prefix = tf.convert_to_tensor(prefix, tf.int32)
         if prefix.shape.rank != 2:
@@ -142,32 +207,38 @@ class Generator(Policy, keras.Model):
     distribution of `token_ids[:, t]`.
 
     Args:
-        vocabulary_size: int. Number of token ids.
-        sequence_length: int. Length of generated sequences.
-        embedding_dim: int. Size of the token embedding.
-        hidden_dim: int. Size of the LSTM state.
-        start_token: int. Token id fed as the first input.
-        initializer_stddev: float. Standard deviation of the normal
-            initializer used for every weight and bias.
-        eos_id: int or None. Opt-in variable-length sequences: when set,
-            a sampled row that has produced (or was given in its prefix)
-            this token emits `pad_id` at every later sampled position, and
-            the trainer, rollouts and `metrics.nll` mask the positions
-            after the first EOS. None (default): fixed-length sequences,
-            nothing is masked.
-        pad_id: int. The padding token emitted after EOS (ignored when
-            `eos_id` is None).
-        dtype: the Keras dtype policy (e.g. "mixed_bfloat16"; default: the
-            global policy). The embedding and the LSTM take it; the output
-            projection always computes in float32.
+        vocabulary_size: number of token ids.
+        sequence_length: length of generated sequences.
+        embedding_dim: size of the token embedding.
+        hidden_dim: size of the LSTM state.
+        start_token: token id fed as the first input.
+        initializer_stddev: standard deviation of the normal initializer
+            used for every weight and bias.
+        eos_id: opt-in variable-length sequences: when set, a sampled row
+            that has produced (or was given in its prefix) this token
+            emits `pad_id` at every later sampled position, and the
+            trainer, rollouts and `metrics.nll` mask the positions after
+            the first EOS. None (default): fixed-length sequences, nothing
+            is masked.
+        pad_id: the padding token emitted after EOS (ignored when `eos_id`
+            is None).
+        **kwargs: `keras.Model`'s: `name`, and `dtype`, the Keras dtype
+            policy (e.g. "mixed_bfloat16"; default: the global policy).
+            The embedding and the LSTM take it; the output projection
+            always computes in float32.
 
-    Example:
-
-    ```python
-    generator = seqgan_tf.Generator(vocabulary_size=26, sequence_length=12)
-    token_ids = generator.generate(4, seed=(1, 2))
-    log_probs = generator.log_prob(token_ids)  # [4, 12]
-    ```
+    Examples:
+        >>> import seqgan_tf
+        >>> generator = seqgan_tf.Generator(
+        ...     vocabulary_size=20, sequence_length=6
+        ... )
+        >>> token_ids = generator.generate(4, seed=(1, 2))
+        >>> token_ids.shape, token_ids.dtype
+        (TensorShape([4, 6]), tf.int32)
+        >>> generator(token_ids).shape  # teacher-forced logits
+        TensorShape([4, 6, 20])
+        >>> generator.log_prob(token_ids).shape  # log p(y_t | y_<t)
+        TensorShape([4, 6])
 
     Reference:
         Yu et al., "SeqGAN: Sequence Generative Adversarial Nets with Policy
@@ -176,15 +247,15 @@ class Generator(Policy, keras.Model):
 
     def __init__(
         self,
-        vocabulary_size,
-        sequence_length,
-        embedding_dim=32,
-        hidden_dim=32,
-        start_token=0,
-        initializer_stddev=0.1,
-        eos_id=None,
-        pad_id=0,
-        **kwargs,
+        vocabulary_size: int,
+        sequence_length: int,
+        embedding_dim: int = 32,
+        hidden_dim: int = 32,
+        start_token: int = 0,
+        initializer_stddev: float = 0.1,
+        eos_id: int | None = None,
+        pad_id: int = 0,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         check_sizes(
@@ -263,7 +334,12 @@ class Generator(Policy, keras.Model):
         self.output_projection.build((None, self.hidden_dim))
         self.built = True
 
-    def call(self, token_ids, training=False):
+    def call(
+        self, token_ids: tf.Tensor | np.ndarray, training: bool = False
+    ) -> tf.Tensor:
+        """The teacher-forced logits [B, T, V] of `token_ids` [B, T]: row
+        `t` is the distribution of `token_ids[:, t]` given the tokens
+        before it (`generator(token_ids)` calls this)."""
         token_ids = ops.cast(token_ids, "int32")
         start = ops.full_like(token_ids[:, :1], self.start_token)
         inputs = ops.concatenate([start, token_ids[:, :-1]], axis=1)
@@ -279,13 +355,13 @@ class Generator(Policy, keras.Model):
 
     def scheduled_sampling_logits(
         self,
-        token_ids,
-        rate,
-        seed,
-        training=False,
-        row_ids=None,
-        num_global_rows=None,
-    ):
+        token_ids: ArrayLike,
+        rate: float | tf.Tensor,
+        seed: ArrayLike,
+        training: bool = False,
+        row_ids: ArrayLike | None = None,
+        num_global_rows: int | tf.Tensor | None = None,
+    ) -> tf.Tensor:
         """Logits [B, T, V] of scheduled sampling (Bengio et al., 2015).
 
         The input at position t > 0 is the true token `token_ids[:, t - 1]`
@@ -301,6 +377,9 @@ class Generator(Policy, keras.Model):
             token_ids: int [B, T], the real sequences (inputs and targets).
             rate: float scalar in [0, 1], the probability of the true token.
             seed: int32 [2].
+            training: whether the layers run in training mode.
+            row_ids: the global index of each row (default: `range(B)`).
+            num_global_rows: the rows of the global batch (default: B).
         """
         token_ids = ops.cast(token_ids, "int32")
         rate = tf.convert_to_tensor(rate, tf.float32)
@@ -345,13 +424,20 @@ class Generator(Policy, keras.Model):
     # and teacher forcing can never disagree.
     # The state is in the LSTM's compute dtype (float32, or bfloat16 /
     # float16 under a mixed-precision policy), as in teacher forcing.
-    def initial_state(self, batch_size):
+    def initial_state(
+        self, batch_size: int | tf.Tensor
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """The LSTM state `(h, c)` before the first token: zeros
+        [batch_size, hidden_dim] (the sampler's step interface,
+        `sampler.SamplerModel`)."""
         zeros = ops.zeros(
             (batch_size, self.hidden_dim), dtype=self.lstm.compute_dtype
         )
         return zeros, zeros
 
-    def next_state(self, token_ids, state):
+    def next_state(
+        self, token_ids: tf.Tensor, state: tuple[tf.Tensor, tf.Tensor]
+    ) -> tuple[tf.Tensor, tf.Tensor]:
         """Feeds `token_ids` [N] into the LSTM; returns the new `(h, c)`."""
         h, c = state
         cell = self.lstm.cell
@@ -365,7 +451,8 @@ class Generator(Policy, keras.Model):
             ops.cast(cell.bias, dtype),
         )
 
-    def logits_from_hidden(self, hidden):
+    def logits_from_hidden(self, hidden: tf.Tensor) -> tf.Tensor:
+        """The next token's logits [N, V] from the LSTM output `h` [N, H]."""
         return self.output_projection(hidden)
 
     def get_config(self):

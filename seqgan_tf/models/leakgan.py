@@ -56,6 +56,10 @@ exported with it (a SavedModel samples without anything else), but they
 are not among the generator's `trainable_weights`.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import keras
 import tensorflow as tf
 from keras import ops
@@ -66,6 +70,14 @@ from seqgan_tf.models.generator import lstm_cell
 
 # Which goals make token j's w (`LeakGANGenerator`'s `goals`).
 GOALS = ("current", "previous")
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    import numpy as np
+    from numpy.typing import ArrayLike
+
+    from seqgan_tf.models.discriminator import Discriminator
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
@@ -79,7 +91,8 @@ class LeakGANGenerator(Policy, keras.Model):
     the tokens written so far, from which each step reads the feature.
 
     Args:
-        vocabulary_size, sequence_length: as `Generator`'s.
+        vocabulary_size: number of token ids.
+        sequence_length: length of generated sequences.
         discriminator: the `Discriminator` whose features are leaked
             (`prefix_features`); shared with the trainer, not copied.
         embedding_dim: the Worker's token embedding.
@@ -94,15 +107,21 @@ class LeakGANGenerator(Policy, keras.Model):
         start_token: the token fed before the first.
         initializer_stddev: every weight is N(0, this), as the released
             code's.
+        **kwargs: `keras.Model`'s (`name`, `dtype`).
 
-    Example:
-
-    ```python
-    d = seqgan_tf.Discriminator(26, 12, filter_sizes=(2, 3), num_filters=(4, 4))
-    g = seqgan_tf.LeakGANGenerator(26, 12, d, goal_size=4, goal_step=2)
-    tokens = g.generate(5, seed=(1, 2))
-    log_probs = g.log_prob(tokens)  # the probabilities they were drawn with
-    ```
+    Examples:
+        >>> import seqgan_tf
+        >>> d = seqgan_tf.Discriminator(20, 6, filter_sizes=(2, 3),
+        ...                             num_filters=(4, 4))
+        >>> g = seqgan_tf.LeakGANGenerator(20, 6, d, goal_size=4, goal_step=2)
+        >>> tokens = g.generate(3, seed=(1, 2))
+        >>> tokens.shape
+        TensorShape([3, 6])
+        >>> g.log_prob(tokens).shape  # what they were drawn with
+        TensorShape([3, 6])
+        >>> {key: value.shape for key, value in g.leak(tokens).items()}
+        {'logits': TensorShape([3, 6, 20]), 'features': TensorShape([3, 7, 8]),
+         'goals': TensorShape([3, 6, 8])}
     """
 
     # Variable-length sequences are not supported: every row is T tokens.
@@ -111,17 +130,17 @@ class LeakGANGenerator(Policy, keras.Model):
 
     def __init__(
         self,
-        vocabulary_size,
-        sequence_length,
-        discriminator,
-        embedding_dim=32,
-        hidden_dim=32,
-        goal_size=16,
-        goal_step=4,
-        start_token=0,
-        initializer_stddev=0.1,
-        goals="current",
-        **kwargs,
+        vocabulary_size: int,
+        sequence_length: int,
+        discriminator: Discriminator,
+        embedding_dim: int = 32,
+        hidden_dim: int = 32,
+        goal_size: int = 16,
+        goal_step: int = 4,
+        start_token: int = 0,
+        initializer_stddev: float = 0.1,
+        goals: str = "current",
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         if goals not in GOALS:
@@ -198,7 +217,7 @@ class LeakGANGenerator(Policy, keras.Model):
     # --- which weights each loss trains -----------------------------------
 
     @property
-    def worker_variables(self):
+    def worker_variables(self) -> list[keras.Variable]:
         """Trained by the Worker's losses (MLE, intrinsic reward)."""
         return [
             self.embedding,
@@ -212,7 +231,7 @@ class LeakGANGenerator(Policy, keras.Model):
         ]
 
     @property
-    def manager_variables(self):
+    def manager_variables(self) -> list[keras.Variable]:
         """Trained by the Manager's cosine loss."""
         return [
             self.manager_kernel,
@@ -326,7 +345,7 @@ class LeakGANGenerator(Policy, keras.Model):
 
     # --- teacher forcing ---------------------------------------------------
 
-    def leak(self, token_ids):
+    def leak(self, token_ids: ArrayLike) -> dict[str, tf.Tensor]:
         """The teacher-forced pass of complete sequences [B, T]: a dict of
         `logits` [B, T, V], `features` [B, T + 1, F] (f_j of the first j
         tokens, j = 0..T; constants) and `goals` [B, T, F] (g_j)."""
@@ -353,7 +372,10 @@ class LeakGANGenerator(Policy, keras.Model):
             "goals": ops.stack(goals, axis=1),
         }
 
-    def call(self, token_ids, training=False):
+    def call(
+        self, token_ids: tf.Tensor | np.ndarray, training: bool = False
+    ) -> tf.Tensor:
+        """The teacher-forced logits [B, T, V] of `token_ids` [B, T]."""
         return self.leak(token_ids)["logits"]
 
     def get_config(self):

@@ -3,13 +3,20 @@
 Loads the SeqGAN authors' parameters, or draws a seeded N(0, 1) one.
 """
 
+from __future__ import annotations
+
 import importlib.resources
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 
 from seqgan_tf import paper
 from seqgan_tf.models.generator import Generator
+
+if TYPE_CHECKING:
+    import os
+    from typing import Any
 
 
 def paper_params_path():
@@ -46,26 +53,49 @@ class OracleLSTM(Generator):
     pickle); `OracleLSTM.random(...)` draws every parameter from N(0, 1)
     with a seed, for other vocabulary sizes and lengths.
 
-    Args: as `Generator`; `initializer_stddev` defaults to 1.0.
+    Args:
+        *args: `Generator`'s arguments.
+        initializer_stddev: the standard deviation of the initial weights
+            (1.0, the authors' oracle's).
+        **kwargs: `Generator`'s keyword arguments.
 
-    Example:
-
-    ```python
-    oracle = seqgan_tf.OracleLSTM.from_paper()
-    real = oracle.generate(9984, seed=(0, 88))
-    nll = -float(tf.reduce_mean(oracle.log_prob(real)))  # about 5.75
-    ```
+    Examples:
+        >>> import seqgan_tf
+        >>> oracle = seqgan_tf.OracleLSTM.from_paper()
+        >>> oracle.vocabulary_size, oracle.sequence_length, oracle.trainable
+        (5000, 20, False)
+        >>> real = oracle.generate(8, seed=(0, 88))
+        >>> real.shape
+        TensorShape([8, 20])
+        >>> small = seqgan_tf.OracleLSTM.random(20, 6, seed=0)
+        >>> small.generate(3, seed=(0, 1)).shape
+        TensorShape([3, 6])
     """
 
-    def __init__(self, *args, initializer_stddev=1.0, **kwargs):
+    def __init__(
+        self, *args: Any, initializer_stddev: float = 1.0, **kwargs: Any
+    ):
         super().__init__(*args, initializer_stddev=initializer_stddev, **kwargs)
         self.trainable = False
 
     @classmethod
-    def from_paper(cls, path=None, dtype=None):
+    def from_paper(
+        cls, path: str | os.PathLike | None = None, dtype: str | None = None
+    ) -> OracleLSTM:
         """The authors' oracle (`target_params` of
-        github.com/LantaoYu/SeqGAN); `dtype`: its Keras dtype policy
-        (default: the global policy)."""
+        github.com/LantaoYu/SeqGAN): vocabulary 5,000, length 20.
+
+        Args:
+            path: an `.npz` of the parameters (default: the copy shipped
+                with the package).
+            dtype: its Keras dtype policy (default: the global policy).
+
+        Examples:
+            >>> from seqgan_tf.models import OracleLSTM
+            >>> oracle = OracleLSTM.from_paper()
+            >>> oracle.name, oracle.hidden_dim
+            ('paper_oracle', 32)
+        """
         path = paper_params_path() if path is None else path
         try:
             with np.load(path, allow_pickle=False) as archive:
@@ -89,15 +119,32 @@ class OracleLSTM(Generator):
     @classmethod
     def random(
         cls,
-        vocabulary_size,
-        sequence_length,
-        embedding_dim=32,
-        hidden_dim=32,
-        seed=0,
-        dtype=None,
-    ):
-        """An oracle with every parameter drawn from N(0, 1) by `seed`;
-        `dtype`: its Keras dtype policy (default: the global policy)."""
+        vocabulary_size: int,
+        sequence_length: int,
+        embedding_dim: int = 32,
+        hidden_dim: int = 32,
+        seed: int = 0,
+        dtype: str | None = None,
+    ) -> OracleLSTM:
+        """An oracle with every parameter drawn from N(0, 1) by `seed`.
+
+        Args:
+            vocabulary_size: number of token ids.
+            sequence_length: length of its sequences.
+            embedding_dim: size of the token embedding.
+            hidden_dim: size of the LSTM state.
+            seed: the seed of the parameters: the same seed, the same
+                oracle.
+            dtype: its Keras dtype policy (default: the global policy).
+
+        Examples:
+            >>> from seqgan_tf.models import OracleLSTM
+            >>> a = OracleLSTM.random(20, 6, seed=3)
+            >>> b = OracleLSTM.random(20, 6, seed=3)
+            >>> import numpy as np
+            >>> np.array_equal(a.get_weights()[0], b.get_weights()[0])
+            True
+        """
         oracle = cls(
             vocabulary_size=vocabulary_size,
             sequence_length=sequence_length,

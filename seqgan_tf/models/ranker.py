@@ -29,30 +29,57 @@ when scoring), highway gate bias 0 and no L2 term, as in the released
 code.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import keras
 from keras import ops
 
 from seqgan_tf.models.discriminator import Discriminator
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    import numpy as np
+    import tensorflow as tf
+    from numpy.typing import ArrayLike
 
 
 @keras.saving.register_keras_serializable(package="seqgan_tf")
 class Ranker(Discriminator):
     """RankGAN's ranker: CNN features, cosine relevance, softmax rank.
 
-    Takes `Discriminator`'s arguments (no classifier is built, so `l2_reg`
-    has no effect) plus `gamma`, the inverse temperature of the rank
-    softmax. Calling it returns the features [N, F].
+    Calling it returns the features [N, F].
 
-    Example:
+    Args:
+        *args: `Discriminator`'s arguments (no classifier is built, so
+            `l2_reg` has no effect).
+        gamma: the inverse temperature of the rank softmax.
+        highway_gate_bias: the initial bias of the highway gates (0, the
+            released code's).
+        **kwargs: `Discriminator`'s keyword arguments.
 
-    ```python
-    ranker = seqgan_tf.Ranker(26, 12, filter_sizes=(2, 3), num_filters=(4, 4))
-    scores = ranker.scores(candidates, references)       # [N]
-    rank = ranker.rank_scores(candidates, references)    # [N], sums to 1
-    ```
+    Examples:
+        >>> import seqgan_tf
+        >>> ranker = seqgan_tf.Ranker(20, 6, filter_sizes=(2, 3),
+        ...                           num_filters=(4, 4))
+        >>> candidates = [[3, 4, 5, 6, 7, 8], [9, 9, 9, 9, 9, 9]]
+        >>> references = [[3, 4, 5, 6, 7, 7]]
+        >>> ranker.scores(candidates, references).shape
+        TensorShape([2])
+        >>> rank = ranker.rank_scores(candidates, references)  # a softmax
+        >>> round(float(sum(rank)), 4)
+        1.0
     """
 
-    def __init__(self, *args, gamma=1.0, highway_gate_bias=0.0, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        gamma: float = 1.0,
+        highway_gate_bias: float = 0.0,
+        **kwargs: Any,
+    ):
         kwargs.setdefault("l2_reg", 0.0)
         self.gamma = float(gamma)
         if not self.gamma > 0:
@@ -62,15 +89,24 @@ class Ranker(Discriminator):
     def _make_head(self):
         return None
 
-    def call(self, token_ids, training=False):
+    def call(
+        self, token_ids: tf.Tensor | np.ndarray, training: bool = False
+    ) -> tf.Tensor:
+        """The features [N, F] of `token_ids` [N, T]."""
         return self.features(token_ids, training=training)
 
-    def scores(self, token_ids, references, training=False):
+    def scores(
+        self,
+        token_ids: ArrayLike,
+        references: ArrayLike,
+        training: bool = False,
+    ) -> tf.Tensor:
         """gamma * sum over the references of cos(y_s, y_u): float32 [N].
 
         Args:
             token_ids: int [N, T] the sentences to score.
             references: int [U, T] the reference (human) sentences.
+            training: dropout on (the ranker's own update) or off.
         """
         both = ops.concatenate(
             [ops.cast(token_ids, "int32"), ops.cast(references, "int32")], 0
@@ -79,12 +115,14 @@ class Ranker(Discriminator):
         count = ops.shape(token_ids)[0]
         return relevance(features[:count], features[count:], self.gamma)
 
-    def rank_scores(self, token_ids, references):
+    def rank_scores(
+        self, token_ids: ArrayLike, references: ArrayLike
+    ) -> tf.Tensor:
         """The rank score of each sentence among the others given, with
         dropout off: softmax over the N rows of `scores`, float32 [N]."""
         return ops.softmax(self.scores(token_ids, references), axis=0)
 
-    def scorer(self, references):
+    def scorer(self, references: ArrayLike | tf.Variable) -> RankScorer:
         """The ranker as a rollout scorer (`seqgan_tf.rollout.Scorer`)
         against `references` (int [U, T], e.g. a variable reassigned
         before each step): its comparison set is the batch scored."""

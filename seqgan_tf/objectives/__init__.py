@@ -14,21 +14,42 @@ loss). A critic names the objective that reads it by default
 (`Critic.objective`); `SeqGAN(objective=...)` takes a name or an instance.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from seqgan_tf.objectives.base import Objective
 from seqgan_tf.objectives.importance import ImportanceWeights
 from seqgan_tf.objectives.leakgan import LeakGANUpdate
 from seqgan_tf.objectives.rollout import RolloutPolicyGradient
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 OBJECTIVES = {
     "rollout": RolloutPolicyGradient,
     "importance": ImportanceWeights,
     "leakgan": LeakGANUpdate,
 }
+"""The objective classes by name (`SeqGAN(objective=...)`,
+`training.objective`)."""
 
 
-def resolve(objective, settings):
+def resolve(
+    objective: str | Objective, settings: Mapping[str, Any]
+) -> Objective:
     """The objective called `objective` (an instance is returned as is),
-    built from the trainer's `settings` dict (its own `SETTINGS`)."""
+    built from the trainer's `settings` dict (its own `SETTINGS`).
+
+    Examples:
+        >>> from seqgan_tf import objectives
+        >>> objective = objectives.resolve(
+        ...     "importance",
+        ...     {"num_rollouts": 1, "mali_continuations": 2, "seed": 0})
+        >>> type(objective).__name__, objective.mali_continuations
+        ('ImportanceWeights', 2)
+    """
     if isinstance(objective, Objective):
         return objective
     if objective not in OBJECTIVES:

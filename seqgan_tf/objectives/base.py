@@ -1,12 +1,21 @@
 """The generator-objective contract and the maximum-likelihood
 pretraining step every objective shares."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import tensorflow as tf
 
 from seqgan_tf import losses
 from seqgan_tf import seeds
 from seqgan_tf.component import Component
 from seqgan_tf.data.masks import padding_mask
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
 
 
 class Objective(Component):
@@ -26,30 +35,53 @@ class Objective(Component):
       MLE pretraining step.
 
     `SETTINGS` lists the trainer keyword arguments (config fields) it takes.
+
+    Examples:
+        The trainer builds the objective its critic names, with the
+        settings it takes:
+
+        >>> import seqgan_tf
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> discriminator = seqgan_tf.Discriminator(
+        ...     20, 6, filter_sizes=(2,), num_filters=(4,))
+        >>> gan = seqgan_tf.SeqGAN(generator, discriminator, num_rollouts=4)
+        >>> type(gan.objective).__name__, gan.objective.num_rollouts
+        ('RolloutPolicyGradient', 4)
+        >>> gan = seqgan_tf.SeqGAN(generator, discriminator,
+        ...                        objective="importance", num_rollouts=1)
+        >>> type(gan.objective).__name__
+        'ImportanceWeights'
     """
 
-    def start(self):
+    def start(self) -> None:
         """Called when the adversarial phase begins."""
 
-    def generator_step(self, real, epoch, index):
+    def generator_step(self, real: np.ndarray, epoch: int, index: int) -> None:
         """One generator update of an adversarial round."""
         raise NotImplementedError
 
-    def policy_gradient_step(self, sample_seed, rollout_seed):
+    def policy_gradient_step(
+        self, sample_seed: tf.Tensor, rollout_seed: tf.Tensor
+    ) -> tf.Tensor:
         """The compiled body of `SeqGAN.policy_gradient_step`."""
         raise NotImplementedError(
             f"{type(self).__name__} makes no policy-gradient step."
         )
 
-    def after_round(self, real, epoch, on_step=None):
+    def after_round(
+        self,
+        real: np.ndarray,
+        epoch: int,
+        on_step: Callable[[], None] | None = None,
+    ) -> None:
         """Called after an adversarial round's D rounds."""
 
-    def extra_steps(self):
+    def extra_steps(self) -> int:
         """Updates an adversarial round makes beyond the generator steps
         and D rounds (for progress bars)."""
         return 0
 
-    def padding_mask(self, token_ids):
+    def padding_mask(self, token_ids: tf.Tensor) -> tf.Tensor | None:
         """The mask of a variable-length generator's sequences, else None
         (every position counts)."""
         eos_id = getattr(self.trainer.generator, "eos_id", None)
@@ -57,7 +89,12 @@ class Objective(Component):
             return None
         return padding_mask(token_ids, eos_id)
 
-    def mle_replica(self, token_ids, rate=None, seed=None):
+    def mle_replica(
+        self,
+        token_ids: tf.Tensor,
+        rate: tf.Tensor | None = None,
+        seed: tf.Tensor | None = None,
+    ) -> tf.Tensor:
         """One teacher-forced MLE update in replica context (with `rate`:
         scheduled sampling, the true previous token with probability
         `rate`, else the generator's own sample); returns the loss."""

@@ -1,12 +1,21 @@
 """MaliGAN's generator update (Che et al. 2017): whole sequences weighted
 by their normalised importance weights D/(1-D), no rollouts."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import tensorflow as tf
 
 from seqgan_tf import sampler
 from seqgan_tf import seeds
 from seqgan_tf.objectives.rollout import RolloutPolicyGradient
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from numpy.typing import ArrayLike
 
 
 class ImportanceWeights(RolloutPolicyGradient):
@@ -25,8 +34,21 @@ class ImportanceWeights(RolloutPolicyGradient):
             within each group of n, and the real prefixes get MLE.
         mali_prefix_decrement: K, how many tokens the real prefix loses
             each adversarial round: N = max(0, T - K (r + 1)) in round r.
-        The rest: `RolloutPolicyGradient`'s (its reward baseline and delayed
-            policy apply; the rollout settings are not read).
+        **kw: `RolloutPolicyGradient`'s settings (its reward baseline and
+            delayed policy apply; the rollout settings are not read).
+
+    Examples:
+        >>> import seqgan_tf
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> discriminator = seqgan_tf.Discriminator(
+        ...     20, 6, filter_sizes=(2,), num_filters=(4,))
+        >>> gan = seqgan_tf.SeqGAN(
+        ...     generator, discriminator, batch_size=4, reward="importance",
+        ...     num_rollouts=1, mali_continuations=2, mali_prefix_decrement=2)
+        >>> type(gan.objective).__name__
+        'ImportanceWeights'
+        >>> [gan.objective.mali_prefix(r) for r in range(4)]  # N by round
+        [4, 2, 0, 0]
     """
 
     SETTINGS = RolloutPolicyGradient.SETTINGS + (
@@ -34,7 +56,12 @@ class ImportanceWeights(RolloutPolicyGradient):
         "mali_prefix_decrement",
     )
 
-    def __init__(self, mali_continuations=0, mali_prefix_decrement=0, **kw):
+    def __init__(
+        self,
+        mali_continuations: int = 0,
+        mali_prefix_decrement: int = 0,
+        **kw: Any,
+    ):
         super().__init__(**kw)
         self.mali_continuations = int(mali_continuations)
         self.mali_prefix_decrement = int(mali_prefix_decrement)
@@ -63,7 +90,7 @@ class ImportanceWeights(RolloutPolicyGradient):
                 "continuations"
             )
 
-    def rewards(self, samples, rollout_seed):
+    def rewards(self, samples: tf.Tensor, rollout_seed: ArrayLike) -> tf.Tensor:
         """MaliGAN's reward of every token of sample i: its normalised
         importance weight minus the baseline 1/B (the mean weight)."""
         trainer = self.trainer
@@ -90,7 +117,7 @@ class ImportanceWeights(RolloutPolicyGradient):
             seeds.seed_pair(trainer.seed, seeds.POLICY, epoch, index),
         )
 
-    def mali_prefix(self, adversarial_round):
+    def mali_prefix(self, adversarial_round: int) -> int:
         """N, the real prefix of mixed MaliGAN in an adversarial round."""
         length = self.trainer.generator.sequence_length
         if not self.mali_prefix_decrement:
@@ -99,7 +126,9 @@ class ImportanceWeights(RolloutPolicyGradient):
             0, length - self.mali_prefix_decrement * (adversarial_round + 1)
         )
 
-    def mali_step(self, real, prefix_length, sample_seed):
+    def mali_step(
+        self, real: tf.Tensor, prefix_length: tf.Tensor, sample_seed: tf.Tensor
+    ) -> tf.Tensor:
         """The compiled body of `SeqGAN.mali_step` (`real` already
         repeated n times)."""
         trainer = self.trainer

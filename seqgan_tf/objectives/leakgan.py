@@ -30,6 +30,10 @@ says. `leakgan_clip="joint"` clips the two together (the optimizer's own
 clip), as this project did before, to reproduce the runs made with it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import tensorflow as tf
 
@@ -42,6 +46,11 @@ from seqgan_tf.config import LEAKGAN_RESCALES
 from seqgan_tf.critics.discriminator import DiscriminatorCritic
 from seqgan_tf.objectives.rollout import RolloutPolicyGradient
 from seqgan_tf.rewards import rescaled_activation
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from numpy.typing import ArrayLike
 
 
 class LeakGANUpdate(RolloutPolicyGradient):
@@ -56,9 +65,19 @@ class LeakGANUpdate(RolloutPolicyGradient):
         leakgan_clip: "per_module" (the Worker's and the Manager's
             gradients each clipped to the optimizer's `global_clipnorm`)
             or "joint" (one clip of both, the optimizer's own).
-        The rest: `RolloutPolicyGradient`'s `num_rollouts`,
+        **settings: `RolloutPolicyGradient`'s `num_rollouts`,
             `rollout_chunk_size` and `pg_reduction` (the rollout policy is
             the current generator, no baseline).
+
+    Examples:
+        >>> import seqgan_tf
+        >>> from seqgan_tf.leakgan import LeakGAN
+        >>> d = seqgan_tf.Discriminator(20, 6, filter_sizes=(2, 3),
+        ...                             num_filters=(4, 4))
+        >>> g = seqgan_tf.LeakGANGenerator(20, 6, d, goal_size=4, goal_step=2)
+        >>> gan = LeakGAN(g, d, batch_size=4, leakgan_rescale="unsorted")
+        >>> type(gan.objective).__name__, gan.objective.leakgan_rescale
+        ('LeakGANUpdate', 'unsorted')
     """
 
     SETTINGS = RolloutPolicyGradient.SETTINGS + (
@@ -69,10 +88,10 @@ class LeakGANUpdate(RolloutPolicyGradient):
 
     def __init__(
         self,
-        leakgan_rescale="sorted",
-        interleaved_mle_steps=0,
-        leakgan_clip="per_module",
-        **settings,
+        leakgan_rescale: str = "sorted",
+        interleaved_mle_steps: int = 0,
+        leakgan_clip: str = "per_module",
+        **settings: Any,
     ):
         super().__init__(**settings)
         if leakgan_rescale not in LEAKGAN_RESCALES:
@@ -134,7 +153,9 @@ class LeakGANUpdate(RolloutPolicyGradient):
         # The logged loss is the MLE's, comparable with SeqGAN's.
         return nll
 
-    def block_rewards(self, samples, rollout_seed):
+    def block_rewards(
+        self, samples: tf.Tensor, rollout_seed: ArrayLike
+    ) -> tf.Tensor:
         """The extrinsic reward of every token [B, T]: the rescaled reward
         of the prefix that ends its block of c tokens."""
         trainer = self.trainer

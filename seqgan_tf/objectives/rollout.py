@@ -1,6 +1,10 @@
 """SeqGAN's generator update: REINFORCE with every token rewarded by Monte
 Carlo rollouts scored by the critic."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import tensorflow as tf
 
 from seqgan_tf import losses
@@ -10,6 +14,11 @@ from seqgan_tf import seeds
 from seqgan_tf.models.generator import Generator
 from seqgan_tf.objectives.base import Objective
 from seqgan_tf.rewards import batch_mean_baseline
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from numpy.typing import ArrayLike
 
 REWARD_BASELINES = ("none", "batch_mean")
 
@@ -34,6 +43,25 @@ class RolloutPolicyGradient(Objective):
             minus the batch's mean reward at its position
             (`rewards.batch_mean_baseline`).
         pg_reduction: "sum" (the authors') or "mean" over the batch.
+        **settings: `Objective`'s (none).
+
+    Examples:
+        >>> from seqgan_tf.objectives import RolloutPolicyGradient
+        >>> objective = RolloutPolicyGradient(
+        ...     num_rollouts=2, reward_baseline="batch_mean")
+        >>> objective.get_config()
+        {'num_rollouts': 2, 'rollout_policy': 'current',
+         'rollout_update_rate': 0.8, 'rollout_chunk_size': 4096,
+         'reward_baseline': 'batch_mean', 'pg_reduction': 'sum'}
+        >>> import seqgan_tf
+        >>> generator = seqgan_tf.Generator(20, 6)
+        >>> discriminator = seqgan_tf.Discriminator(
+        ...     20, 6, filter_sizes=(2,), num_filters=(4,))
+        >>> gan = seqgan_tf.SeqGAN(generator, discriminator, batch_size=4,
+        ...                        objective=objective)
+        >>> samples = objective.sample((0, 1))  # a batch of the generator's
+        >>> objective.rewards(samples, (0, 2)).shape  # every token's reward
+        TensorShape([4, 6])
     """
 
     SETTINGS = (
@@ -47,13 +75,13 @@ class RolloutPolicyGradient(Objective):
 
     def __init__(
         self,
-        num_rollouts=16,
-        rollout_policy="current",
-        rollout_update_rate=0.8,
-        rollout_chunk_size=4096,
-        reward_baseline="none",
-        pg_reduction="sum",
-        **settings,
+        num_rollouts: int = 16,
+        rollout_policy: str = "current",
+        rollout_update_rate: float = 0.8,
+        rollout_chunk_size: int = 4096,
+        reward_baseline: str = "none",
+        pg_reduction: str = "sum",
+        **settings: Any,
     ):
         super().__init__(**settings)
         if rollout_policy not in ("current", "delayed"):
@@ -123,8 +151,8 @@ class RolloutPolicyGradient(Objective):
             )
             return loss
 
-    def sample(self, sample_seed):
-        """This replica's rows of a sampled global batch."""
+    def sample(self, sample_seed: ArrayLike) -> tf.Tensor:
+        """This replica's rows of a sampled global batch: int32 [B, T]."""
         trainer = self.trainer
         replicas = trainer.replicas
         local_batch = replicas.local_batch
@@ -139,7 +167,7 @@ class RolloutPolicyGradient(Objective):
             num_global_rows=trainer.batch_size,
         )
 
-    def rewards(self, samples, rollout_seed):
+    def rewards(self, samples: tf.Tensor, rollout_seed: ArrayLike) -> tf.Tensor:
         """The reward of every token [B, T] of this replica's samples."""
         trainer = self.trainer
         return rollout.rollout_rewards(
@@ -168,7 +196,12 @@ class RolloutPolicyGradient(Objective):
         )
         return loss, parts["reward_sum"], parts["reward_count"]
 
-    def reinforce(self, samples, rewards, global_batch_size=None):
+    def reinforce(
+        self,
+        samples: tf.Tensor,
+        rewards: tf.Tensor,
+        global_batch_size: int | None = None,
+    ) -> tuple[tf.Tensor, dict[str, tf.Tensor]]:
         """The REINFORCE update `-sum log p * reward` of the generator on
         `samples` (a variable-length sequence's positions after its EOS
         take no part), applied with the policy-gradient optimizer;
