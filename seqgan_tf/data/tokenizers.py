@@ -96,7 +96,8 @@ class WordTokenizer(Tokenizer):
     Uses `nltk.tokenize.TreebankWordTokenizer` and its detokeniser, which are
     rule-based and need no downloaded NLTK data. The line is treated as one
     sentence: a period is split off only at the end of the line. Double
-    quotes become `` and '' tokens; `detokenize` turns them back, so
+    quotes become the tokens ``` `` ``` and `''`; `detokenize` turns them
+    back, so
     `tokenize(detokenize(tokenize(x))) == tokenize(x)` even though
     `detokenize(tokenize(x))` may differ from `x` in spacing.
 
