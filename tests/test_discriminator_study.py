@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 import pytest
+from conftest import MAX_TABLE_COLUMNS
+from conftest import markdown_tables
 
 from seqgan_tf import experiment
 from seqgan_tf import runs
@@ -171,6 +173,10 @@ def test_the_table_and_figure_and_their_rebuild(study, tmp_path):
         assert [row["round"] for row in entry["rows"]] == [1, 3]
     markdown = (results / study_lib.TABLE_MD).read_text()
     assert "## ranker" in markdown and "kept checkpoint" in markdown
+    # Every table is narrow enough for the docs site (key columns first).
+    for header, rows in markdown_tables(markdown):
+        assert len(header) <= MAX_TABLE_COLUMNS, header
+        assert all(len(cells) == len(header) for cells in rows)
     # --table-only from the committed folder alone gives the same table.
     rebuilt = study_lib.write_results(tmp_path / "no_output", results)
     assert rebuilt == table

@@ -133,27 +133,34 @@ def markdown_lines(table):
             f"{entry['rounds_run']} | {cell(entry['plateaued_at'])} | "
             f"{entry['seconds_per_round']:.1f} |"
         )
-    columns = (
-        ("round", "round"),
-        ("held-out acc.", "d_heldout_accuracy"),
-        ("held-out AUC", "heldout_auc"),
-        ("P(real) train", "d_real_train"),
-        ("P(real) fresh real", "d_real_fresh"),
-        ("P(real) fresh gen.", "d_fake_fresh"),
-        ("Spearman oracle LL", None),
-        ("Spearman optimal", "d_optimal_spearman"),
-        ("Pearson optimal", "d_optimal_pearson"),
-        ("validation acc.", "validation_accuracy"),
-        ("s", "seconds"),
+    # Two tables a model, each narrow enough to read whole: how well it
+    # separates and ranks, then what it says of each kind of sequence.
+    column_groups = (
+        (
+            "separation and ranking",
+            (
+                ("round", "round"),
+                ("held-out acc.", "d_heldout_accuracy"),
+                ("held-out AUC", "heldout_auc"),
+                ("Spearman oracle LL", None),
+                ("Spearman optimal", "d_optimal_spearman"),
+                ("Pearson optimal", "d_optimal_pearson"),
+            ),
+        ),
+        (
+            "P(real) and cost",
+            (
+                ("round", "round"),
+                ("P(real) train", "d_real_train"),
+                ("P(real) fresh real", "d_real_fresh"),
+                ("P(real) fresh gen.", "d_fake_fresh"),
+                ("validation acc.", "validation_accuracy"),
+                ("s", "seconds"),
+            ),
+        ),
     )
     for model in dict.fromkeys(entry["model"] for entry in table["runs"]):
-        lines += [
-            "",
-            f"## {model}",
-            "",
-            "| regime | " + " | ".join(title for title, _ in columns) + " |",
-            "|---" * (len(columns) + 1) + "|",
-        ]
+        lines += ["", f"## {model}"]
         hidden = ()
         if model == "ranker":
             # Its P(real) reads its features as two logits: not a verdict.
@@ -163,18 +170,28 @@ def markdown_lines(table):
                 "d_real_fresh",
                 "d_fake_fresh",
             )
-        for entry in table["runs"]:
-            if entry["model"] != model:
-                continue
-            for row in entry["rows"]:
-                cells = []
-                for _, key in columns:
-                    key = key or QUALITY[model]
-                    value = None if key in hidden else row.get(key)
-                    cells.append(cell(value, 1 if key == "seconds" else 3))
-                lines.append(
-                    f"| {entry['regime']} | " + " | ".join(cells) + " |"
-                )
+        for heading, columns in column_groups:
+            lines += [
+                "",
+                f"{model}, {heading}:",
+                "",
+                "| regime | "
+                + " | ".join(title for title, _ in columns)
+                + " |",
+                "|---" * (len(columns) + 1) + "|",
+            ]
+            for entry in table["runs"]:
+                if entry["model"] != model:
+                    continue
+                for row in entry["rows"]:
+                    cells = []
+                    for _, key in columns:
+                        key = key or QUALITY[model]
+                        value = None if key in hidden else row.get(key)
+                        cells.append(cell(value, 1 if key == "seconds" else 3))
+                    lines.append(
+                        f"| {entry['regime']} | " + " | ".join(cells) + " |"
+                    )
         if model == "ranker":
             lines += [
                 "",
@@ -222,7 +239,8 @@ def plot(curves, path):
     titles = (
         "Held-out accuracy (Discriminator)",
         "Held-out AUC (fresh real vs fresh generated)",
-        "Spearman with the optimal logit (star: validated's kept round)",
+        "Spearman with the optimal logit\n"
+        "(star: the validated regime's kept round)",
     )
     for (model, regime), rows in curves.items():
         x = [row["round"] for row in rows]
