@@ -130,7 +130,9 @@ FAMILY_CURVE = "the family table's MLE curve at T = 0.7 over the seeds"
 RANKGAN_40 = "a 40-round RankGAN run and the authors' log, on the page"
 REAL_DATA_RUNS = "the quick COCO and quatrain runs of Real data"
 COCO_SWEEP = "the quick COCO run's temperature sweep"
+PY_GUIDE = "the Python guide's run, printed on its page"
 UNSOURCED = {
+    "python-api.md": {"10.212": PY_GUIDE, "9.194": PY_GUIDE},
     "README.md": {
         "1609.05473": ARXIV,
     },
