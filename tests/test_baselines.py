@@ -61,6 +61,7 @@ def test_scheduled_sampling_at_rate_one_is_exactly_the_mle_update():
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_scheduled_sampling_at_rate_zero_feeds_only_samples():
     # The forced generator samples token 7 everywhere, so at rate 0 every
     # input after the start token is 7: the logits are those of teacher
@@ -76,6 +77,7 @@ def test_scheduled_sampling_at_rate_zero_feeds_only_samples():
     )
 
 
+@pytest.mark.slow
 def test_scheduled_sampling_mixes_at_a_rate_between():
     # At rate 0.5 about half the inputs are real: the logits differ from
     # both extremes, and the same seed gives the same mix.
@@ -143,6 +145,7 @@ def test_bleu_reward_equals_nltk_and_is_one_for_a_reference():
     assert 0 < got[1] < 1 and got[3] < got[1]
 
 
+@pytest.mark.slow
 def test_pg_bleu_rollout_rewards_are_the_bleu_of_the_completions():
     # The forced generator completes every prefix with 5s: the reward of
     # token t is the BLEU-3 of y_1..y_t followed by 5s, exactly.

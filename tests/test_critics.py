@@ -24,6 +24,7 @@ def _log_likelihood(model, token_ids):
     return picked[..., 0].sum(axis=1)
 
 
+@pytest.mark.slow
 def test_the_optimal_critics_score_with_the_exact_log_ratio(oracle, real):
     gan = make_gan(oracle, reward="optimal_logit")
     rows = gan.generator.generate(16, seed=(3, 4)).numpy()
@@ -40,6 +41,7 @@ def test_the_optimal_critics_score_with_the_exact_log_ratio(oracle, real):
     )
 
 
+@pytest.mark.slow
 def test_the_optimal_critic_follows_the_generator_being_trained(oracle, real):
     gan = make_gan(oracle, reward="optimal_logit")
     rows = tf.constant(real[:8])
@@ -54,6 +56,7 @@ def test_the_optimal_critic_follows_the_generator_being_trained(oracle, real):
     np.testing.assert_allclose(after, expected, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_maligan_with_the_optimal_critic_weights_by_the_exact_ratio(oracle):
     gan = make_gan(oracle, reward="optimal_importance")
     assert isinstance(gan.critic, OptimalImportanceCritic)
@@ -68,6 +71,7 @@ def test_maligan_with_the_optimal_critic_weights_by_the_exact_ratio(oracle):
     )
 
 
+@pytest.mark.slow
 def test_maligan_with_uniform_weights_makes_no_update(oracle, real):
     gan = make_gan(oracle, reward="constant", objective="importance")
     before = [w.copy() for w in gan.generator.get_weights()]
@@ -106,6 +110,7 @@ def test_the_optimal_critic_needs_the_oracle():
         )
 
 
+@pytest.mark.slow
 def test_mle_fresh_never_sees_an_oracle_sequence_twice(oracle, real):
     gan = make_gan(oracle, generator_real="fresh")
     seen = [gan.mle_data(real, epoch) for epoch in range(4)]
@@ -117,6 +122,7 @@ def test_mle_fresh_never_sees_an_oracle_sequence_twice(oracle, real):
     assert make_gan(oracle).mle_data(real, 1) is real
 
 
+@pytest.mark.slow
 def test_mle_fresh_trains_on_the_epochs_draws(oracle, real):
     fixed = make_gan(oracle, seed=4)
     fresh = make_gan(oracle, seed=4, generator_real="fresh")
@@ -127,6 +133,7 @@ def test_mle_fresh_trains_on_the_epochs_draws(oracle, real):
     )
 
 
+@pytest.mark.slow
 def test_mixed_maligan_leaves_the_padding_out(oracle):
     """A variable-length generator's positions after EOS take no part in
     MaliGAN's mixed step, as in every other policy-gradient step."""

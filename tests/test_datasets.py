@@ -74,6 +74,7 @@ def test_short_names_map_to_prefixed_builders():
         assert "1.0.0" in cls.RELEASE_NOTES
 
 
+@pytest.mark.slow
 def test_coco_small_builds_offline(tmp_path):
     builder = datasets.prepare("coco/small", data_dir=tmp_path)
     assert builder.info.full_name == "seqgan_coco_captions/small/1.0.0"
@@ -96,6 +97,7 @@ def test_coco_small_builds_offline(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_quatrains_small_follows_the_split_rule(tmp_path):
     builder = datasets.prepare("chinese_quatrains/small", data_dir=tmp_path)
     assert builder.info.splits["train"].num_examples == 180

@@ -186,6 +186,7 @@ def test_invalid_arguments_raise(kwargs, argument):
         make_discriminator(**kwargs)
 
 
+@pytest.mark.slow
 def test_predict_real_of_completions_equals_predict_real():
     # Completions in the rollout layout [R, T - 1, B, T]: row (r, t - 1, b)
     # keeps token_ids[b, :t] and samples the rest. Widths 1, 3 and 12 cover

@@ -74,6 +74,7 @@ def test_every_page_is_in_the_navigation():
         assert f": {name}" in config, name
 
 
+@pytest.mark.slow
 def test_the_site_builds_strict(built_site):
     result, site = built_site
     assert result.returncode == 0, result.stderr[-3000:]

@@ -43,6 +43,7 @@ def test_importance_weights_stay_finite_for_a_certain_discriminator():
     assert weights.argmax() == 0
 
 
+@pytest.mark.slow
 def test_maligan_rewards_are_weights_minus_the_mean(oracle):
     gan = _gan("maligan", oracle)
     samples = gan.generator.generate(gan.batch_size, seed=(1, 2))
@@ -65,6 +66,7 @@ def test_importance_weights_within_groups():
     )
 
 
+@pytest.mark.slow
 def test_mixed_maligan_learns_a_whole_real_prefix_by_likelihood(oracle):
     config = config_lib.with_overrides(
         config_lib.for_method(config_lib.get_preset("tiny"), "maligan"),
@@ -150,6 +152,7 @@ def test_ranker_rank_scores_follow_its_features():
     )
 
 
+@pytest.mark.slow
 def test_rank_scorer_completions_equal_one_call_per_slice():
     ranker = seqgan_tf.Ranker(
         26, 12, embedding_dim=4, filter_sizes=(2, 3), num_filters=(3, 3)
@@ -167,6 +170,7 @@ def test_rank_scorer_completions_equal_one_call_per_slice():
     np.testing.assert_allclose(together.sum(-1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_ranker_loss_decreases_on_a_separable_toy_set():
     ranker = seqgan_tf.Ranker(
         26,
@@ -298,6 +302,7 @@ def _leakgan(seed=0, **kwargs):
     return generator
 
 
+@pytest.mark.slow
 def test_streamed_and_all_prefix_features_equal_each_prefix_alone():
     d = seqgan_tf.Discriminator(
         26,
@@ -335,6 +340,7 @@ def test_streamed_and_all_prefix_features_equal_each_prefix_alone():
     )
 
 
+@pytest.mark.slow
 def test_nll_at_temperatures_equals_nll_at_each(make_generator):
     from seqgan_tf import metrics
 
@@ -411,6 +417,7 @@ def test_goal_and_worker_logits_by_hand():
     )
 
 
+@pytest.mark.slow
 def test_sampling_uses_the_teacher_forced_probabilities():
     g = _leakgan(seed=1)
     samples = g.generate(6, seed=(3, 4))
@@ -476,6 +483,7 @@ def _goal_windows(g, tokens):
 
 
 @pytest.mark.parametrize("goal_step", [2, 3])
+@pytest.mark.slow
 def test_leakgan_goal_embedding_includes_the_current_goal(goal_step):
     # w_j sums the projected g_{j-c+1} .. g_j: the goal the Manager emits
     # on reading f_j (the prefix before token j) shapes token j.
@@ -512,6 +520,7 @@ def _reward_goals(goal_step, length=12):
 
 
 @pytest.mark.parametrize("goal_step", [2, 3])
+@pytest.mark.slow
 def test_leakgan_reward_scores_exactly_the_goals_of_w(goal_step):
     g = _leakgan(seed=2, goal_step=goal_step)
     tokens = g.generate(4, seed=(5, 6)).numpy()
@@ -544,6 +553,7 @@ def _leakgan_trainer(goals, leakgan_clip, **compile_arguments):
     return gan
 
 
+@pytest.mark.slow
 def test_leakgan_previous_joint_is_the_earlier_code():
     # One MLE step and two policy-gradient steps from fixed weights, with
     # the earlier window and one joint clip, against what the code before
@@ -575,6 +585,7 @@ def test_leakgan_previous_joint_is_the_earlier_code():
 
 
 @pytest.mark.parametrize("step", ["mle", "policy_gradient"])
+@pytest.mark.slow
 def test_leakgan_per_module_clip_keeps_the_manager_from_the_worker(
     step, monkeypatch
 ):
@@ -733,6 +744,7 @@ def test_leakgan_losses_by_hand():
     )
 
 
+@pytest.mark.slow
 def test_leakgan_trainer_saves_as_keras_and_keeps_its_leak(tmp_path):
     import keras
 

@@ -739,6 +739,7 @@ def _assert_same_weights(reference, run_dir):
 # Six minutes on 2 busy cores: in `pytest -m long`; the default run kills
 # training in tests/test_cli.py and export ten times below.
 @pytest.mark.long
+@pytest.mark.slow
 def test_train_survives_twenty_kills_at_random_moments(tmp_path):
     reference = tmp_path / "reference"
     started = time.perf_counter()

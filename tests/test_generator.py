@@ -60,6 +60,7 @@ def test_call_is_teacher_forced(make_generator):
 
 
 @pytest.mark.parametrize("length", [T, 70])
+@pytest.mark.slow
 def test_teacher_forcing_equals_the_samplers_step(make_generator, length):
     # Short sequences run the LSTM unrolled, long ones in a loop
     # (MAX_UNROLLED_LENGTH = 64); both equal the step the sampler uses.
@@ -77,6 +78,7 @@ def test_teacher_forcing_equals_the_samplers_step(make_generator, length):
         previous = tf.constant(token_ids[:, t], tf.int32)
 
 
+@pytest.mark.slow
 def test_log_prob_rows_are_log_probabilities(make_generator):
     generator = make_generator(seed=2, stddev=1.0)
     token_ids = random_token_ids(4, seed=2)
@@ -109,6 +111,7 @@ def test_get_config_round_trip(make_generator):
     np.testing.assert_array_equal(restored(token_ids), generator(token_ids))
 
 
+@pytest.mark.slow
 def test_keras_save_and_load_round_trip(make_generator, tmp_path):
     generator = make_generator(seed=4, start_token=2)
     path = str(tmp_path / "generator.keras")
@@ -125,6 +128,7 @@ def test_keras_save_and_load_round_trip(make_generator, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_generate_shape_dtype_and_range(make_generator):
     samples = make_generator().generate(7, seed=(0, 1))
     assert samples.shape == (7, T)
@@ -132,6 +136,7 @@ def test_generate_shape_dtype_and_range(make_generator):
     assert np.all((samples.numpy() >= 0) & (samples.numpy() < V))
 
 
+@pytest.mark.slow
 def test_generate_same_seed_same_samples_other_seed_other_samples(
     make_generator,
 ):
@@ -169,6 +174,7 @@ def test_start_token_is_the_first_input(make_generator):
     np.testing.assert_allclose(first_a[0], first_a[1])
 
 
+@pytest.mark.slow
 def test_complete_keeps_each_rows_prefix_and_samples_the_rest(make_generator):
     generator = make_generator(seed=7, stddev=1.0)
     prefix = random_token_ids(5, seed=7)
@@ -205,6 +211,7 @@ def test_complete_near_zero_temperature_is_greedy_completion(make_generator):
     )
 
 
+@pytest.mark.slow
 def test_complete_accepts_short_prefix_and_scalar_length(make_generator):
     generator = make_generator(seed=9)
     prefix = random_token_ids(3)[:, :4]
@@ -247,6 +254,7 @@ def test_bad_constructor_arguments_raise(kwargs, argument):
         seqgan_tf.Generator(**kwargs)
 
 
+@pytest.mark.slow
 def test_sample_function_is_traced_once(make_generator):
     generator = make_generator()
     sample_function = generator.make_sample_function()
@@ -260,6 +268,7 @@ def test_sample_function_is_traced_once(make_generator):
     assert generator.make_sample_function() is sample_function
 
 
+@pytest.mark.slow
 def test_compile_clears_the_sample_function(make_generator):
     generator = make_generator()
     before = generator.make_sample_function()
@@ -272,6 +281,7 @@ def test_compile_clears_the_sample_function(make_generator):
     assert after.experimental_get_tracing_count() == 1
 
 
+@pytest.mark.slow
 def test_run_eagerly_skips_tf_function(make_generator):
     generator = make_generator(stddev=1.0)
     expected = generator.generate(3, seed=(1, 2)).numpy()

@@ -63,6 +63,7 @@ def caller_policy():
 
 
 @pytest.mark.usefixtures("caller_policy")
+@pytest.mark.slow
 def test_training_and_restoring_keep_the_callers_global_state(tmp_path):
     config = tiny("training.rollout_policy=delayed")
     expected = expected_draws(123)
@@ -83,6 +84,7 @@ def test_training_and_restoring_keep_the_callers_global_state(tmp_path):
         assert not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
 
+@pytest.mark.slow
 def test_building_keeps_the_global_state_and_the_seeds_weights():
     config = tiny()
     expected = expected_draws(7)
@@ -102,6 +104,7 @@ def test_building_keeps_the_global_state_and_the_seeds_weights():
 @pytest.mark.usefixtures("caller_policy")
 @pytest.mark.parametrize("global_policy", ["float32", "mixed_float16"])
 @pytest.mark.parametrize("kind", ["seqgan", "leakgan"])
+@pytest.mark.slow
 def test_mixed_precision_is_per_model(global_policy, kind):
     config = tiny("training.mixed_precision=mixed_bfloat16")
     if kind == "leakgan":

@@ -99,6 +99,7 @@ def test_the_table_names_every_module():
     assert not unplaced, f"modules missing from the layer table: {unplaced}"
 
 
+@pytest.mark.slow
 def test_no_module_imports_a_higher_layer():
     table = layer_table()
     known = modules()
@@ -117,6 +118,7 @@ def test_no_module_imports_a_higher_layer():
     assert not upward, "\n".join(upward)
 
 
+@pytest.mark.slow
 def test_no_import_cycles():
     known = modules()
     graph = {

@@ -140,6 +140,7 @@ def test_policy_gradient_loss_gradients(reduction, scale):
     assert reward_gradient is None or not np.any(reward_gradient.numpy())
 
 
+@pytest.mark.slow
 def test_policy_gradient_loss_gradient_through_a_generator(make_generator):
     # tf_agents-style: zero output kernel and bias make every logit 0, so
     # p = 1/V and d loss / d bias_v = -sum_{b,t} r_bt (1[y_bt = v] - 1/V).
@@ -186,6 +187,7 @@ def test_mean_reward_averages_only_unmasked_positions():
 
 
 @pytest.mark.parametrize("scale", [1.0, 30.0])
+@pytest.mark.slow
 def test_token_nll_equals_tf_fused_cross_entropy(scale):
     rng = np.random.default_rng(4)
     logits = tf.constant(rng.normal(size=(3, 5, 40)) * scale, tf.float32)

@@ -22,6 +22,7 @@ def _expected_nll(generator, token_ids, temperature, eos_id):
 
 @pytest.mark.parametrize("eos_id", [None, 2])
 @pytest.mark.parametrize("temperature", [1.0, 0.7])
+@pytest.mark.slow
 def test_nll_is_the_masked_tempered_mean(make_generator, eos_id, temperature):
     generator = make_generator(seed=3, stddev=1.0, eos_id=eos_id)
     token_ids = np.random.default_rng(0).integers(0, 26, (7, 12))
@@ -33,6 +34,7 @@ def test_nll_is_the_masked_tempered_mean(make_generator, eos_id, temperature):
     assert got == pytest.approx(expected, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_every_temperature_shares_one_compiled_function(make_generator):
     generator = make_generator(seed=3, stddev=1.0)
     token_ids = np.random.default_rng(1).integers(0, 26, (5, 12))
@@ -48,6 +50,7 @@ def test_every_temperature_shares_one_compiled_function(make_generator):
     )
 
 
+@pytest.mark.slow
 def test_nll_oracle_scores_the_sampled_chunks(make_generator):
     generator = make_generator(seed=1, stddev=1.0)
     oracle = make_generator(seed=2, stddev=1.0)

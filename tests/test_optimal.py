@@ -50,6 +50,7 @@ def some_sequences(oracle, generator):
 
 
 @pytest.mark.parametrize("eos_id", [None, 2])
+@pytest.mark.slow
 def test_optimal_logit_is_the_log_likelihood_ratio_of_whole_sequences(
     oracle, make_generator, eos_id
 ):
@@ -96,6 +97,7 @@ def test_optimal_probability_is_finite_and_in_range_at_any_logit():
     assert got[logits == -53.0][0] == pytest.approx(9.6e-24, rel=1e-2)
 
 
+@pytest.mark.slow
 def test_both_scorers_score_the_optimal_logit_of_the_current_generator(
     oracle, make_generator
 ):
@@ -121,6 +123,7 @@ def test_both_scorers_score_the_optimal_logit_of_the_current_generator(
 @pytest.mark.parametrize(
     "scorer_class", ["OptimalScorer", "OptimalLogitScorer"]
 )
+@pytest.mark.slow
 def test_rollouts_scored_by_the_optimal_critic_in_graph_mode(
     oracle, make_generator, scorer_class
 ):
@@ -243,6 +246,7 @@ def probe(critic, oracle, generator, real):
     )
 
 
+@pytest.mark.slow
 def test_probe_correlates_the_optimal_critic_perfectly(
     oracle, real, make_generator
 ):
@@ -265,6 +269,7 @@ def test_probe_correlates_the_optimal_critic_perfectly(
         assert logs["d_optimal_pearson"] == pytest.approx(1.0, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_probe_finds_no_correlation_in_noise(oracle, real, make_generator):
     generator = make_generator(seed=4, stddev=0.5)
     rng = np.random.default_rng(11)
@@ -286,6 +291,7 @@ def test_probe_finds_no_correlation_in_noise(oracle, real, make_generator):
     assert np.isnan(logs["d_optimal_pearson"])
 
 
+@pytest.mark.slow
 def test_a_rankers_logit_is_its_score_against_the_references(
     oracle, real, make_generator
 ):

@@ -23,6 +23,7 @@ def _model(seed):
 
 
 @pytest.mark.parametrize("clip", [None, 0.05])
+@pytest.mark.slow
 def test_fused_adam_equals_keras_adam(clip):
     reference, fused = _model(0), _model(0)
     options = dict(learning_rate=0.01, epsilon=1e-6, global_clipnorm=clip)
@@ -51,6 +52,7 @@ def test_fused_adam_equals_keras_adam(clip):
     )
 
 
+@pytest.mark.slow
 def test_fused_adam_in_a_tf_function_and_round_trips_its_config():
     model = _model(1)
     optimizer = FusedAdam(1e-3)

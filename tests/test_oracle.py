@@ -79,6 +79,7 @@ def test_paper_oracle_shapes(paper_oracle):
     assert paper_oracle.trainable_weights == []
 
 
+@pytest.mark.slow
 def test_paper_oracle_matches_numpy_reference(paper_oracle):
     with np.load(oracle_module.paper_params_path()) as archive:
         params = {key: archive[key] for key in archive.files}
@@ -96,6 +97,7 @@ def test_paper_oracle_matches_numpy_reference(paper_oracle):
     )
 
 
+@pytest.mark.slow
 def test_generator_with_oracle_weights_is_the_oracle(paper_oracle):
     generator = seqgan_tf.Generator(5000, 20)
     generator.set_weights(paper_oracle.get_weights())
@@ -158,6 +160,7 @@ def test_random_oracle_is_reproducible_by_seed():
         assert np.all(a != c)
 
 
+@pytest.mark.slow
 def test_random_oracle_is_frozen_standard_normal():
     oracle = seqgan_tf.OracleLSTM.random(
         vocabulary_size=26,
@@ -177,6 +180,7 @@ def test_random_oracle_is_frozen_standard_normal():
     assert samples.shape == (4, 12)
 
 
+@pytest.mark.slow
 def test_random_oracle_save_and_load_round_trip(tmp_path):
     oracle = seqgan_tf.OracleLSTM.random(
         vocabulary_size=26,

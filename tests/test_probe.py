@@ -15,6 +15,7 @@ from seqgan_tf.rewards import batch_mean_baseline
 
 
 @pytest.mark.parametrize("eos_id", [None, 2])
+@pytest.mark.slow
 def test_mean_entropy_is_the_masked_mean_of_each_positions_entropy(
     make_generator, eos_id
 ):
@@ -47,6 +48,7 @@ def test_batch_mean_baseline_centres_each_position_over_the_batch():
     np.testing.assert_allclose(doubled.numpy(), rewards - rewards.mean(0))
 
 
+@pytest.mark.slow
 def test_held_out_sequences_drop_every_excluded_row(oracle):
     # The oracle plays both parts.
     real, fake = metrics.held_out_sequences(oracle, oracle, 64, (3, 4))
@@ -58,6 +60,7 @@ def test_held_out_sequences_drop_every_excluded_row(oracle):
     assert sum(len(rows) for rows in again) == 0
 
 
+@pytest.mark.slow
 def test_probe_after_a_d_round_is_held_out_from_its_training_data(
     oracle, real, monkeypatch
 ):

@@ -429,6 +429,7 @@ def test_an_untyped_signature_is_found():
     assert untyped("function", "f() -> int") == []
 
 
+@pytest.mark.slow
 def test_no_word_in_angle_brackets_is_swallowed(built_site):
     pages = built_pages(built_site)
     for page, text in pages.items():

@@ -77,6 +77,7 @@ def test_paper_schedule_trains_baselines_as_the_authors_older_code():
     assert seqgan.generator.learning_rate == pytest.approx(0.01)
 
 
+@pytest.mark.slow
 def test_nll_test_data_is_disjoint_from_the_training_data():
     config = table1.method_config(TINY, "seqgan", 4)
     training = sampler.sample_many(
@@ -328,6 +329,7 @@ def _write_metrics(run_dir, rows):
         writer.writerows(rows)
 
 
+@pytest.mark.slow
 def test_the_trajectory_plots_every_method_on_whole_rounds(tmp_path):
     discriminator = schedule.PHASES.index("discriminator")
     adversarial = schedule.PHASES.index("adversarial")
@@ -486,6 +488,7 @@ def test_reproduce_tiny_writes_every_file(tmp_path):
 
 
 @pytest.mark.long
+@pytest.mark.slow
 def test_a_killed_reproduction_resumes_to_the_same_table(tmp_path):
     # The whole tiny table, then the same killed in the middle and run
     # again. (tests/test_stages.py kills a shorter reproduction in the

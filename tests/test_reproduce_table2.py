@@ -390,6 +390,7 @@ def test_coco_schedules_share_the_harness_with_fixed_length_captions():
     assert coco.TEXYGEN_COCO["leakgan"]["self_bleu_4"] == 0.848
 
 
+@pytest.mark.slow
 def test_eos_padding_fills_rows_and_decodes_to_the_caption():
     config = config_lib.with_overrides(
         config_lib.for_dataset(config_lib.get_preset("tiny"), "coco/small"),

@@ -36,6 +36,7 @@ def forced_token_policy(make_generator, token):
     return policy
 
 
+@pytest.mark.slow
 def test_shape_and_dtype(make_generator):
     rewards = rollout.rollout_rewards(
         make_generator(),
@@ -84,6 +85,7 @@ def test_last_reward_is_the_score_of_the_full_sequence(make_generator):
     )
 
 
+@pytest.mark.slow
 def test_same_seed_same_rewards_other_seed_other_rewards(make_generator):
     policy = make_generator(stddev=1.0)
     token_ids = random_token_ids(seed=2)
@@ -103,6 +105,7 @@ def test_same_seed_same_rewards_other_seed_other_rewards(make_generator):
 
 
 @pytest.mark.parametrize("chunk_size", CHUNK_SIZES)
+@pytest.mark.slow
 def test_rewards_with_forced_completions_are_known_exactly(
     make_generator, chunk_size
 ):
@@ -159,6 +162,7 @@ def test_sampler_keeps_prefixes_in_the_rollout_layout(make_generator):
     assert np.mean(completed[~kept] != prefixes[~kept]) > 0.5
 
 
+@pytest.mark.slow
 def test_rollout_completions_keep_their_prefixes(make_generator):
     # A score of 1 when the completion starts with its own prefix, its row
     # decoded from the [rollout, prefix length, batch] layout (the final

@@ -76,6 +76,7 @@ def test_predict_real_of_completions_matches_predict_real():
     )
 
 
+@pytest.mark.slow
 def test_predict_real_of_completions_reads_the_prefix_features():
     # Guards the test above against a fast path that ignored the prefix
     # windows (or read them from the completions): when `token_ids` does not
@@ -135,6 +136,7 @@ def test_rollout_rewards_shared_prefix_matches_plain(chunk_size):
     assert np.std(np.asarray(plain)[:, :-1]) > 1e-4
 
 
+@pytest.mark.slow
 def test_rollout_uses_score_completions_only_when_the_scorer_offers_it():
     generator = make_generator()
     discriminator = make_discriminator()
@@ -173,6 +175,7 @@ def test_rollout_uses_score_completions_only_when_the_scorer_offers_it():
 
 
 @pytest.mark.parametrize("temperature", [1.0, 0.5])
+@pytest.mark.slow
 def test_sampler_static_and_traced_temperature_agree(temperature):
     # At temperature 1 the sampler skips the division (statically or by a
     # tf.cond); both must give the very samples the division would.

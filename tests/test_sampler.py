@@ -111,6 +111,7 @@ def forced_token_generator(make_generator, token):
     return generator
 
 
+@pytest.mark.slow
 def test_generator_with_forced_token(make_generator):
     generator = forced_token_generator(make_generator, token=11)
     tokens = sampler.sample(generator, PREFIX, PREFIX_LENGTH, (2, 3)).numpy()
@@ -120,6 +121,7 @@ def test_generator_with_forced_token(make_generator):
     np.testing.assert_array_equal(generator.generate(3, seed=(4, 4)), 11)
 
 
+@pytest.mark.slow
 def test_prefix_length_zero_samples_everything(make_generator):
     # The prefix is ignored: the draw equals `generate` with the same seed.
     generator = make_generator(seed=2, stddev=1.0)
@@ -129,6 +131,7 @@ def test_prefix_length_zero_samples_everything(make_generator):
     assert np.any(tokens.numpy() != 21)
 
 
+@pytest.mark.slow
 def test_prefix_length_full_returns_prefix_unchanged(make_generator):
     generator = make_generator(seed=3, stddev=1.0)
     prefix = np.random.default_rng(3).integers(0, V, (5, T)).astype("int32")
@@ -139,6 +142,7 @@ def test_prefix_length_full_returns_prefix_unchanged(make_generator):
         )
 
 
+@pytest.mark.slow
 def test_near_zero_temperature_is_greedy_with_mixed_prefix_lengths(
     make_generator,
 ):
@@ -161,6 +165,7 @@ def test_near_zero_temperature_is_greedy_with_mixed_prefix_lengths(
 
 
 @pytest.mark.parametrize("temperature", [1.0, 0.5])
+@pytest.mark.slow
 def test_first_two_positions_follow_the_model(make_generator, temperature):
     # Empirical marginals of y1 and y2 over 20,000 draws against the exact
     # ones: q(y1) and sum_{y1} q(y1) q(y2 | y1), with q = softmax(logits / t)
@@ -266,6 +271,7 @@ class ProjectionModel:
 
 @pytest.mark.parametrize("rows", [0, 1, 8, 19])
 @pytest.mark.parametrize("temperature", [None, 0.7])
+@pytest.mark.slow
 def test_chunked_draws_equal_one_draw_per_row(monkeypatch, rows, temperature):
     # Chunks of 8 rows: empty input, one row, a partial chunk, exact
     # chunks and a padded last chunk; traced, as the sampler runs it.

@@ -136,6 +136,7 @@ def test_tokenize_lines_counts_what_it_skips():
         tokenize_lines([b"\xff"], "whitespace")
 
 
+@pytest.mark.slow
 def test_package_dataset_through_the_config(tmp_path):
     config = config_lib.for_dataset(
         config_lib.get_preset("tiny"), "chinese_quatrains/small"

@@ -227,6 +227,7 @@ def test_bad_real_data_is_named(oracle, data, message):
         make_gan(oracle).train(data, 1, 0, 0, verbose=0)
 
 
+@pytest.mark.slow
 def test_train_needs_compile(oracle, real):
     gan = SeqGAN(
         seqgan_tf.Generator(VOCABULARY, LENGTH, hidden_dim=4),
@@ -298,6 +299,7 @@ def test_keras_fit_is_left_alone_and_train_step_points_to_train(oracle):
         make_gan(oracle).train_step(None)
 
 
+@pytest.mark.slow
 def test_public_steps_update_their_network_and_trackers(oracle, real):
     gan = make_gan(oracle)
     before = [w.copy() for w in gan.generator.get_weights()]
@@ -393,6 +395,7 @@ def test_delayed_rollout_policy_starts_as_the_pretrained_generator(
     assert not np.allclose(copy[-1], untrained[-1])
 
 
+@pytest.mark.slow
 def test_a_compiled_seqgan_saved_as_keras_loads_compiled(oracle, tmp_path):
     gan = make_gan(oracle, num_rollouts=3)
     gan.compile(

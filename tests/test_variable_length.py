@@ -104,6 +104,7 @@ def test_config_round_trip_and_validation():
 # --- (a) the sampler pads after EOS -------------------------------------------
 
 
+@pytest.mark.slow
 def test_sampler_emits_only_pad_after_eos():
     generator = make_generator()
     bias = np.zeros(V, np.float32)
@@ -126,6 +127,7 @@ def test_sampler_emits_only_pad_after_eos():
     assert np.any(plain_tokens[~mask] != PAD_ID)
 
 
+@pytest.mark.slow
 def test_sampler_forced_eos_and_prefix_with_eos():
     generator = make_generator()
     bias = np.zeros(V, np.float32)
@@ -187,6 +189,7 @@ def test_mle_loss_equals_hand_masked_mean():
     assert not np.isclose(float(losses.mle_loss(logits, TOKENS)), expected)
 
 
+@pytest.mark.slow
 def test_pad_positions_get_no_mle_or_pg_gradient():
     logits = random_logits(1)
     mask = padding_mask(TOKENS).numpy()
@@ -220,6 +223,7 @@ def test_pad_positions_get_no_mle_or_pg_gradient():
     )
 
 
+@pytest.mark.slow
 def test_rollout_rewards_are_zero_after_eos():
     generator = make_generator(stddev=0.5)
     discriminator = make_discriminator()
@@ -264,6 +268,7 @@ def test_rollout_rewards_are_zero_after_eos():
 
 
 @pytest.mark.parametrize("pad_id", [PAD_ID, None])
+@pytest.mark.slow
 def test_discriminator_pad_embedding_has_no_effect(pad_id):
     discriminator = make_discriminator(pad_id=pad_id)
     completions = np.stack(
@@ -295,6 +300,7 @@ def test_discriminator_pad_embedding_has_no_effect(pad_id):
         )
 
 
+@pytest.mark.slow
 def test_discriminator_completions_match_predict_real_with_pad_id():
     discriminator = make_discriminator()
     generator = make_generator(stddev=0.5)
@@ -315,6 +321,7 @@ def test_discriminator_completions_match_predict_real_with_pad_id():
 # --- (e) nll ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_nll_ignores_padding():
     generator = make_generator(stddev=0.5)
     log_probs = generator.log_prob(TOKENS).numpy()
@@ -338,6 +345,7 @@ def test_nll_ignores_padding():
 # --- the trainer --------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_trainer_masks_mle_and_runs_policy_gradient():
     generator = make_generator(stddev=0.3)
     discriminator = make_discriminator()
