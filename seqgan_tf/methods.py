@@ -482,6 +482,18 @@ for _method in (
         tables=("critic",),
     ),
     Method(
+        "seqgan_optimal_logit_baseline",
+        "D*'s logit less its batch mean at each position (REINFORCE with"
+        " a baseline)",
+        settings=(
+            "training.reward=optimal_logit",
+            "training.reward_baseline=batch_mean",
+        ),
+        parent="seqgan_optimal_logit",
+        command_line=False,
+        tables=("critic",),
+    ),
+    Method(
         "maligan_uniform_weights",
         "MaliGAN's update with uniform weights (without its discriminator)",
         settings=("training.reward=constant", "training.objective=importance"),
