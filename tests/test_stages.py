@@ -15,6 +15,7 @@ from seqgan_tf import experiment
 from seqgan_tf import runs
 from seqgan_tf.reproduce import stages
 from seqgan_tf.reproduce import table1
+from seqgan_tf.reproduce import table1_tables
 
 TINY = table1.SCHEDULES["tiny_authors"]
 AUTHORS = table1.SCHEDULES["authors"]
@@ -149,6 +150,14 @@ def test_a_point_against_the_mle_curve():
     worse = table1.versus_mle_curve(results, "worse", [0, 1])
     assert worse["below_mle_curve_by"] is None
     assert worse["dominated_by_mle_at"] == 0.8
+    # The table marks a point beyond the curve's range as outside.
+    rows = [
+        {"method": m, **table1.versus_mle_curve(results, m, [0, 1])}
+        for m in ("better", "outside")
+    ]
+    lines = table1_tables._curve_lines(rows)
+    assert lines[-2].startswith("| better | 7.500 | 8.000 | 8.700 | 0.700 |")
+    assert lines[-1].startswith("| outside | 6.000 | 8.000 | outside | - |")
 
 
 def test_progress_reads_the_ends_of_pretraining_and_of_the_rounds():

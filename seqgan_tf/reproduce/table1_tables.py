@@ -310,18 +310,20 @@ def _curve_lines(rows):
         "",
         "Against the MLE generator's temperature curve (NLL-oracle of the "
         "curve at the method's NLL-test; below > 0: better quality than "
-        "MLE at the same diversity; dominated: the MLE generator is better "
-        "on both axes at that temperature):",
+        "MLE at the same diversity; outside: the NLL-test lies beyond the "
+        "curve's range of temperatures; dominated: the MLE generator is "
+        "better on both axes at that temperature):",
         "",
         "| method | NLL-test (T = 1) | NLL-oracle (T = 1) | MLE curve there "
         "| below by | dominated by MLE at T |",
         "|---|---|---|---|---|---|",
     ]
     for row in placed:
+        there = row.get("mle_curve_nll_oracle")
         lines.append(
             f"| {row['method']} | {f(row['curve_nll_test'])} | "
             f"{f(row['curve_nll_oracle'])} | "
-            f"{f(row['mle_curve_nll_oracle'])} | "
+            f"{'outside' if there is None else f(there)} | "
             f"{f(row['below_mle_curve_by'])} | "
             f"{f(row.get('dominated_by_mle_at'))} |"
         )
