@@ -82,7 +82,9 @@ def build_table(curves, settings=None, rounds=TABLE_ROUNDS):
             "plateaued_at": next(
                 (row["round"] for row in rows if row.get("plateaued")), None
             ),
-            "seconds_per_round": float(np.mean([r["seconds"] for r in rows])),
+            # The median: a round that spans a pause of the machine's jobs
+            # would dominate a mean.
+            "seconds_per_round": float(np.median([r["seconds"] for r in rows])),
             "rows": table_rounds(rows, rounds),
         }
         if "best_round" in last:
@@ -124,7 +126,7 @@ def markdown_lines(table):
         "model (`seqgan_tf.reproduce.discriminator_study`). Rows: rounds "
         f"{', '.join(str(r) for r in table['table_rounds'])} and the last.",
         "",
-        "| model | regime | rounds run | plateaued at | s / round |",
+        "| model | regime | rounds run | plateaued at | median s / round |",
         "|---|---|---|---|---|",
     ]
     for entry in table["runs"]:
