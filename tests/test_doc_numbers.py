@@ -283,6 +283,7 @@ def p_value(name, method, column):
 FAST = "table1_fast/table1.csv"
 FAMILY = "table1_family/table1.csv"
 TABLE2 = "table2_fast/table2.csv"
+CRITIC = "table1_critic/table1.csv"
 
 # (page, the text it must contain, built from a result file's row).
 CLAIMS = [
@@ -316,6 +317,37 @@ CLAIMS = [
     ("reproducing.md", lambda: value(FAMILY, "seqgan", "below_mle_curve_by")),
     ("family.md", lambda: mean_sd(FAMILY, "seqgan", "nll_oracle")),
     ("family.md", lambda: value(FAMILY, "seqgan", "below_mle_curve_by")),
+    (
+        "critics.md",
+        lambda: mean_sd(CRITIC, "seqgan_optimal_discriminator", "nll_oracle"),
+    ),
+    (
+        "critics.md",
+        lambda: mean_sd(CRITIC, "seqgan_optimal_logit", "nll_oracle"),
+    ),
+    (
+        "critics.md",
+        lambda: p_value(CRITIC, "seqgan_optimal_logit", "seed_welch_p_vs_mle"),
+    ),
+    (
+        "critics.md",
+        lambda: value(
+            CRITIC, "seqgan_optimal_logit_baseline", "below_mle_curve_by"
+        ),
+    ),
+    ("critics.md", lambda: mean_sd(CRITIC, "seqgan", "nll_oracle")),
+    (
+        "critics.md",
+        lambda: mean_sd(CRITIC, "seqgan_constant_reward", "nll_oracle"),
+    ),
+    ("critics.md", lambda: mean_sd(CRITIC, "mle_fresh", "nll_oracle")),
+    ("index.md", lambda: mean_sd(CRITIC, "seqgan_optimal_logit", "nll_oracle")),
+    ("index.md", lambda: mean_sd(CRITIC, "mle_fresh", "nll_oracle")),
+    (
+        "README.md",
+        lambda: mean_sd(CRITIC, "seqgan_optimal_discriminator", "nll_oracle"),
+    ),
+    ("README.md", lambda: mean_sd(CRITIC, "seqgan", "nll_oracle")),
 ]
 
 
